@@ -1,0 +1,125 @@
+"""Bot settings: read from the environment (and `.env`) when the bot starts, never at import."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from dotenv import dotenv_values
+
+# A bot token is three dot-separated base64url parts; checking the shape catches pasted client
+# secrets and stray quotes before Discord is asked at all.
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}$")
+
+ALLOWED_ARTICLE_SUFFIXES = (".md", ".txt", ".html", ".pdf")
+
+
+T = TypeVar("T", int, float)
+
+
+class BotConfigError(ValueError):
+    """A bot setting is missing or unusable; the message names the setting and says what to do."""
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    """Everything the Discord side needs besides the engine's own settings."""
+
+    token: str = field(repr=False)
+    qa_channel_ids: frozenset[int] = frozenset()
+    admin_role_ids: frozenset[int] = frozenset()
+    admin_user_ids: frozenset[int] = frozenset()
+    owner_ids: frozenset[int] = frozenset()
+    dev_guild_id: int | None = None
+    cooldown_questions: int = 5
+    cooldown_seconds: float = 60.0
+    max_question_chars: int = 500
+    max_attachment_bytes: int = 2_000_000
+    db_path: Path = Path("var/bot.sqlite3")
+
+    @property
+    def wants_message_content(self) -> bool:
+        """Q&A channels need the privileged message-content intent; mentions and replies do not."""
+        return bool(self.qa_channel_ids)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> BotSettings:
+        """Settings from ``env`` (default: the process environment over `.env`)."""
+        env = load_env() if env is None else env
+        token = env.get("DISCORD_TOKEN", "").strip()
+        if not token:
+            raise BotConfigError(
+                "DISCORD_TOKEN is not set: put the bot token from the Discord Developer Portal "
+                "(Bot > Reset Token) in .env or the environment"
+            )
+        if not _TOKEN_SHAPE.match(token):
+            raise BotConfigError(
+                "DISCORD_TOKEN does not look like a bot token (three dot-separated parts): "
+                "copy it again from the Developer Portal (Bot > Reset Token)"
+            )
+        settings = cls(
+            token=token,
+            qa_channel_ids=_ids(env, "DISCORD_QA_CHANNEL_IDS"),
+            admin_role_ids=_ids(env, "DISCORD_ADMIN_ROLE_IDS"),
+            admin_user_ids=_ids(env, "DISCORD_ADMIN_USER_IDS"),
+            owner_ids=_ids(env, "DISCORD_OWNER_IDS"),
+            dev_guild_id=_optional_id(env, "DISCORD_DEV_GUILD_ID"),
+            cooldown_questions=_number(env, "BOT_COOLDOWN_QUESTIONS", int, cls.cooldown_questions),
+            cooldown_seconds=_number(env, "BOT_COOLDOWN_SECONDS", float, cls.cooldown_seconds),
+            max_question_chars=_number(env, "BOT_MAX_QUESTION_CHARS", int, cls.max_question_chars),
+            max_attachment_bytes=_number(
+                env, "BOT_MAX_ATTACHMENT_BYTES", int, cls.max_attachment_bytes
+            ),
+            db_path=Path(env.get("BOT_DB_PATH") or cls.db_path),
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.cooldown_questions < 1:
+            raise BotConfigError("BOT_COOLDOWN_QUESTIONS must be at least 1")
+        if self.cooldown_seconds < 0:
+            raise BotConfigError("BOT_COOLDOWN_SECONDS must not be negative")
+        if not 10 <= self.max_question_chars <= 4000:
+            raise BotConfigError("BOT_MAX_QUESTION_CHARS must be between 10 and 4000")
+        if self.max_attachment_bytes < 1:
+            raise BotConfigError("BOT_MAX_ATTACHMENT_BYTES must be at least 1")
+
+
+def load_env(dotenv: Path = Path(".env")) -> dict[str, str]:
+    """The process environment over the values in ``dotenv`` (the environment wins)."""
+    values = {k: v for k, v in dotenv_values(dotenv).items() if v is not None}
+    values.update(os.environ)
+    return values
+
+
+def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
+    raw = env.get(name, "")
+    parts = [p for p in re.split(r"[\s,]+", raw.strip()) if p]
+    try:
+        return frozenset(int(p) for p in parts)
+    except ValueError:
+        raise BotConfigError(
+            f"{name} must be a comma-separated list of Discord ids (numbers), got {raw!r}"
+        ) from None
+
+
+def _optional_id(env: Mapping[str, str], name: str) -> int | None:
+    ids = _ids(env, name)
+    if len(ids) > 1:
+        raise BotConfigError(f"{name} takes one Discord id, got {len(ids)}")
+    return next(iter(ids), None)
+
+
+def _number(env: Mapping[str, str], name: str, kind: type[T], default: T) -> T:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        raise BotConfigError(f"{name} must be a number, got {raw!r}") from None

@@ -1,0 +1,354 @@
+"""Pure rendering: engine values -> Discord embeds and text within every Discord limit.
+
+Everything quoted from an article is escaped (markdown, mentions, masked links) and shortened at a
+sentence or word boundary; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from urllib.parse import quote as urlquote
+from urllib.parse import urlsplit
+
+import discord
+
+from index.types import Answer, ArticleInfo, BuildReport, IndexInfo, Passage, Quote
+
+MAX_CONTENT = 2000
+MAX_TITLE = 256
+MAX_DESCRIPTION = 4096
+MAX_FIELDS = 25
+MAX_FIELD_NAME = 256
+MAX_FIELD_VALUE = 1024
+MAX_FOOTER = 2048
+MAX_EMBED_TOTAL = 6000
+MAX_BUTTON_LABEL = 80
+
+ELLIPSIS = "…"
+ZWSP = "\u200b"
+ANSWER_COLOUR = discord.Colour(0x2E8B57)
+ABSTAIN_COLOUR = discord.Colour(0x808080)
+INFO_COLOUR = discord.Colour(0x4169E1)
+
+PRIMARY_QUOTE_CHARS = 1500
+SUPPORT_CHARS = 400
+PASSAGE_CHARS = 700
+PASSAGES_PER_PAGE = 5
+
+_STOPWORDS = frozenset(
+    "the a an and or of to in on at for by with from as is are was were be been being it its this "
+    "that these those what which who whom whose when where why how did does do done has have had "
+    "not no can could would should will shall may might must about into than then there their they "
+    "them he she his her you your we our i me my".split()
+)
+_ESCAPE_ANYWHERE = re.compile(r"([\\*_~`|\[\]()<>])")
+_LINE_START_MARKUP = re.compile(r"^(\s*)([#>\-+]|\d+\.)", re.MULTILINE)
+_MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s")
+_WORD = re.compile(r"(\w+)")
+
+
+def neutralize_mentions(text: str) -> str:
+    """Break @everyone/@here so they neither ping nor render as a mention."""
+    return _MASS_MENTION.sub(lambda m: f"@{ZWSP}{m.group(1)}", text)
+
+
+def escape(text: str) -> str:
+    """Text shown literally: markdown, masked links, user/role/channel mentions all neutralized."""
+    text = _ESCAPE_ANYWHERE.sub(r"\\\1", text)
+    text = _LINE_START_MARKUP.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    return neutralize_mentions(text)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` if it fits, else cut at a sentence (or else word) boundary and end with an ellipsis."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    if limit <= len(ELLIPSIS):
+        return ELLIPSIS[:limit]
+    cut = text[: limit - len(ELLIPSIS)]
+    # The character after the cut tells whether the cut already ends at a word boundary.
+    if text[len(cut)].isspace():
+        return cut.rstrip() + ELLIPSIS
+    sentence_ends = [m.end() for m in _SENTENCE_END.finditer(cut)]
+    if sentence_ends and sentence_ends[-1] >= len(cut) // 2:
+        return cut[: sentence_ends[-1]].rstrip() + " " + ELLIPSIS
+    space = max(cut.rfind(" "), cut.rfind("\n"))
+    if space > 0:
+        return cut[:space].rstrip(" ,;:-\n") + ELLIPSIS
+    return cut + ELLIPSIS  # one enormous token: no boundary to respect
+
+
+def fit(text: str, limit: int, transform: Callable[[str], str] = escape) -> str:
+    """Shorten the raw ``text`` until ``transform`` of it fits ``limit`` (escaping adds characters)."""
+    budget = limit
+    while True:
+        out = transform(shorten(text, budget))
+        if len(out) <= limit or budget <= 1:
+            return out[:limit] if len(out) > limit else out
+        budget -= max(1, len(out) - limit)
+
+
+def question_terms(question: str) -> frozenset[str]:
+    words = (w.lower() for w in _WORD.findall(question))
+    return frozenset(w for w in words if len(w) >= 3 and w not in _STOPWORDS)
+
+
+def _matches(word: str, terms: frozenset[str]) -> bool:
+    w = word.lower()
+    if w in _STOPWORDS or len(w) < 3:
+        return False
+    return any(w == t or (len(w) >= 5 and len(t) >= 5 and w[:5] == t[:5]) for t in terms)
+
+
+def emphasize(text: str, question: str) -> str:
+    """Escape ``text`` and bold the runs of words that answer ``question``."""
+    terms = question_terms(question)
+    pieces = _WORD.split(neutralize_mentions(text))  # even indexes: separators, odd: words
+    out: list[str] = []
+    in_run = False
+    for i, piece in enumerate(pieces):
+        if i % 2 == 1:
+            hit = _matches(piece, terms)
+            if hit and not in_run:
+                out.append("**")
+                in_run = True
+            elif not hit and in_run:
+                out.append("**")
+                in_run = False
+            out.append(escape(piece))
+            continue
+        if in_run and not (piece.strip() == "" and piece and _next_word_hits(pieces, i, terms)):
+            out.append("**")
+            in_run = False
+        out.append(escape(piece))
+    if in_run:
+        out.append("**")
+    return "".join(out)
+
+
+def _next_word_hits(pieces: Sequence[str], i: int, terms: frozenset[str]) -> bool:
+    return i + 1 < len(pieces) and _matches(pieces[i + 1], terms)
+
+
+def block_quote(markdown: str) -> str:
+    """Prefix every line with '> ' (blank lines too, so the quote does not end early)."""
+    return "\n".join("> " + line for line in markdown.splitlines() or [""])
+
+
+def safe_url(url: str | None) -> str | None:
+    """An http(s) URL safe inside a masked link, or None."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return urlquote(url.strip(), safe=":/?#@!$&'*+,;=%~.-_")
+
+
+def source_link(title: str, url: str | None, limit: int = 300) -> str:
+    """'Title' linked to its url (angle brackets suppress the preview), escaped."""
+    name = fit(title or "untitled", min(limit, 200))
+    link = safe_url(url)
+    if link is None or len(name) + len(link) + 4 > limit:
+        return f"*{name}*"
+    return f"[{name}](<{link}>)"
+
+
+def _cite(item: Quote | Passage) -> str:
+    page = f", p. {item.page}" if item.page else ""
+    return source_link(item.title, item.url) + page
+
+
+def _footer(answer: Answer) -> str:
+    conf = f"confidence {answer.confidence:.0%}"
+    gen = f"index generation {answer.generation}" if answer.generation else "index"
+    return fit(f"Answered from {gen} · {conf}", MAX_FOOTER, transform=str)
+
+
+def supporting_passages(answer: Answer, limit: int = 2) -> list[Passage]:
+    """Passages that add something beyond the primary quote, best first."""
+    primary = answer.quotes[0] if answer.quotes else None
+    out: list[Passage] = []
+    for p in answer.passages:
+        if primary and p.article == primary.article and p.start <= primary.start < p.end:
+            continue
+        out.append(p)
+        if len(out) == limit:
+            break
+    return out
+
+
+def render_answer(answer: Answer) -> discord.Embed:
+    """The reply to a question: the quote, its source, supporting passages; or 'closest I found'."""
+    if not answer.answered or not answer.quotes:
+        return render_abstention(answer)
+    quote = answer.quotes[0]
+    body = fit(quote.text, PRIMARY_QUOTE_CHARS, lambda s: block_quote(emphasize(s, answer.question)))
+    embed = discord.Embed(
+        title=fit(quote.title or "Answer", MAX_TITLE, transform=str),
+        url=safe_url(quote.url),
+        description=f"{body}\n— {_cite(quote)}",
+        colour=ANSWER_COLOUR,
+    )
+    for p in supporting_passages(answer):
+        embed.add_field(
+            name=fit(f"Also: {p.title}", MAX_FIELD_NAME, transform=str),
+            value=_passage_value(p, SUPPORT_CHARS, answer.question),
+            inline=False,
+        )
+    embed.set_footer(text=_footer(answer))
+    return embed
+
+
+def render_abstention(answer: Answer) -> discord.Embed:
+    embed = discord.Embed(
+        title="The articles don't answer that",
+        description="I found no passage that answers this question. **Closest I found:**",
+        colour=ABSTAIN_COLOUR,
+    )
+    for p in answer.passages[:3]:
+        embed.add_field(
+            name=fit(f"Closest: {p.title}", MAX_FIELD_NAME, transform=str),
+            value=_passage_value(p, SUPPORT_CHARS, answer.question),
+            inline=False,
+        )
+    if not answer.passages:
+        embed.description = "I found nothing in the articles about this question."
+    embed.set_footer(text=_footer(answer))
+    return embed
+
+
+def _passage_value(p: Passage, chars: int, question: str = "") -> str:
+    cite = _cite(p)
+    budget = min(chars, MAX_FIELD_VALUE - len(cite) - 6)
+    text = fit(p.text, budget, lambda s: block_quote(emphasize(s, question)))
+    return f"{text}\n— {cite}"
+
+
+def render_passages(
+    passages: Sequence[Passage], *, title: str, page: int, question: str = ""
+) -> discord.Embed:
+    """One page of ranked passages with scores (search results, 'More passages')."""
+    pages = page_count(len(passages))
+    page = max(0, min(page, pages - 1))
+    first = page * PASSAGES_PER_PAGE
+    embed = discord.Embed(title=fit(title, MAX_TITLE, transform=str), colour=INFO_COLOUR)
+    for rank, p in enumerate(passages[first : first + PASSAGES_PER_PAGE], start=first + 1):
+        embed.add_field(
+            name=fit(f"{rank}. {p.title} · score {p.score:.3f}", MAX_FIELD_NAME, transform=str),
+            value=_passage_value(p, PASSAGE_CHARS, question),
+            inline=False,
+        )
+    if not passages:
+        embed.description = "No passages found."
+    embed.set_footer(text=f"Page {page + 1} of {pages} · {len(passages)} passages")
+    return embed
+
+
+def page_count(items: int, per_page: int = PASSAGES_PER_PAGE) -> int:
+    return max(1, -(-items // per_page))
+
+
+def render_paragraph(title: str, url: str | None, text: str) -> discord.Embed:
+    """The full paragraph around a quote (shortened only if it exceeds an embed description)."""
+    return discord.Embed(
+        title=fit(title or "Paragraph", MAX_TITLE, transform=str),
+        url=safe_url(url),
+        description=fit(text, MAX_DESCRIPTION - 200, lambda s: block_quote(escape(s))),
+        colour=INFO_COLOUR,
+    )
+
+
+def render_article(info: ArticleInfo, text: str) -> discord.Embed:
+    embed = discord.Embed(
+        title=fit(info.title or info.id, MAX_TITLE, transform=str),
+        url=safe_url(info.url),
+        description=fit(text, 600, lambda s: block_quote(escape(s))),
+        colour=INFO_COLOUR,
+    )
+    for name, value in (
+        ("Date", info.date),
+        ("Author", info.author),
+        ("File", info.path),
+        ("Chunks", str(info.chunks)),
+        ("Length", f"{info.chars:,} characters"),
+    ):
+        if value:
+            embed.add_field(name=name, value=fit(value, MAX_FIELD_VALUE), inline=True)
+    return embed
+
+
+SOURCES_PER_PAGE = 15
+
+
+def render_sources(articles: Sequence[ArticleInfo], info: IndexInfo, page: int) -> discord.Embed:
+    pages = page_count(len(articles), SOURCES_PER_PAGE)
+    page = max(0, min(page, pages - 1))
+    first = page * SOURCES_PER_PAGE
+    lines = [
+        f"• {source_link(a.title or a.id, a.url, 200)} · `{fit(a.id, 80, _code)}` · {a.chunks} chunks"
+        for a in articles[first : first + SOURCES_PER_PAGE]
+    ]
+    embed = discord.Embed(
+        title=f"Sources: {info.articles} articles, {info.chunks} chunks",
+        description="\n".join(lines) or "The corpus is empty.",
+        colour=INFO_COLOUR,
+    )
+    embed.set_footer(
+        text=fit(
+            f"Page {page + 1} of {pages} · generation {info.generation} · built {info.built_at}",
+            MAX_FOOTER,
+            transform=str,
+        )
+    )
+    return embed
+
+
+def _code(text: str) -> str:
+    return text.replace("`", "'")
+
+
+def render_report(report: BuildReport, who: str = "") -> str:
+    """The final reindex message: the summary, then skipped files with their reasons."""
+    head = f"Reindex finished: {escape(report.summary())}"
+    if who:
+        head += f" (started by {escape(who)})"
+    lines = [head]
+    for skipped in report.skipped:
+        lines.append(f"• skipped `{_code(skipped.path)}`: {escape(skipped.reason)}")
+    text = "\n".join(lines)
+    if len(text) <= MAX_CONTENT:
+        return text
+    kept: list[str] = []
+    for line in lines:
+        if sum(len(k) + 1 for k in kept) + len(line) > MAX_CONTENT - 60:
+            break
+        kept.append(line)
+    return "\n".join(kept) + f"\n… and {len(lines) - len(kept)} more skipped files (see the log)"
+
+
+def render_progress(stage: str, done: int, total: int) -> str:
+    if total <= 0:
+        return f"Reindexing: {escape(stage)}…"
+    return f"Reindexing: {escape(stage)} {done}/{total} ({done / total:.0%})"
+
+
+def message_fits(content: str | None, embeds: Sequence[discord.Embed]) -> bool:
+    """Whether a message respects Discord's content and embed limits (used by tests and guards)."""
+    if content and len(content) > MAX_CONTENT:
+        return False
+    total = 0
+    for e in embeds:
+        if len(e.fields) > MAX_FIELDS or len(e.description or "") > MAX_DESCRIPTION:
+            return False
+        if len(e.title or "") > MAX_TITLE or len(e.footer.text or "") > MAX_FOOTER:
+            return False
+        if any(len(f.name or "") > MAX_FIELD_NAME for f in e.fields):
+            return False
+        if any(len(f.value or "") > MAX_FIELD_VALUE for f in e.fields):
+            return False
+        total += len(e)
+    return total <= MAX_EMBED_TOTAL

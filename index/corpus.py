@@ -1,0 +1,198 @@
+"""Read a folder of articles (.md, .txt, .html, .pdf) into `Article` values.
+
+One bad file is reported by name with a reason and skipped; it never stops the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from index.types import Article, SkippedFile
+
+log = logging.getLogger(__name__)
+
+SUPPORTED = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+class ArticleError(ValueError):
+    """This file cannot be read as an article; the message says why."""
+
+
+@dataclass(frozen=True)
+class CorpusScan:
+    articles: tuple[Article, ...]
+    skipped: tuple[SkippedFile, ...]
+
+
+def slug_for(corpus_dir: Path, path: Path) -> str:
+    return path.relative_to(corpus_dir).with_suffix("").as_posix()
+
+
+def iter_corpus_files(corpus_dir: Path) -> Iterator[Path]:
+    """Every non-hidden file below ``corpus_dir``, in a stable order."""
+    for path in sorted(corpus_dir.rglob("*")):
+        rel = path.relative_to(corpus_dir)
+        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+            continue
+        yield path
+
+
+def scan_corpus(corpus_dir: Path) -> CorpusScan:
+    """Read every article below ``corpus_dir``; files that fail are returned in ``skipped``."""
+    if not corpus_dir.is_dir():
+        raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
+    articles: list[Article] = []
+    skipped: list[SkippedFile] = []
+    seen: dict[str, str] = {}
+    for path in iter_corpus_files(corpus_dir):
+        rel = path.relative_to(corpus_dir).as_posix()
+        try:
+            article = read_article(corpus_dir, path)
+        except ArticleError as exc:
+            skipped.append(SkippedFile(rel, str(exc)))
+            continue
+        if article.id in seen:
+            skipped.append(SkippedFile(rel, f"same slug as {seen[article.id]}"))
+            continue
+        seen[article.id] = rel
+        articles.append(article)
+    for s in skipped:
+        log.warning("skipped %s: %s", s.path, s.reason)
+    return CorpusScan(tuple(articles), tuple(skipped))
+
+
+def read_article(corpus_dir: Path, path: Path) -> Article:
+    """One article from one file; raises ArticleError with a reason a person can act on."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise ArticleError(f"unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED)}")
+    size = path.stat().st_size
+    if size == 0:
+        raise ArticleError("empty file")
+    if size > MAX_FILE_BYTES:
+        raise ArticleError(f"file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit")
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    slug = slug_for(corpus_dir, path)
+    rel = path.relative_to(corpus_dir).as_posix()
+    if suffix == ".pdf":
+        from index.formats.pdf import parse_pdf
+
+        parsed = parse_pdf(data)
+    else:
+        text = decode_text(data)
+        if suffix in (".html", ".htm"):
+            from index.formats.html import parse_html
+
+            parsed = parse_html(text)
+        elif suffix == ".txt":
+            parsed = parse_plain(text)
+        else:
+            parsed = parse_markdown(text)
+    if not parsed.text.strip():
+        raise ArticleError("no text found")
+    return Article(
+        id=slug,
+        title=parsed.title or path.stem.replace("-", " ").replace("_", " "),
+        url=parsed.url,
+        text=parsed.text,
+        sha256=digest,
+        path=rel,
+        date=parsed.date,
+        author=parsed.author,
+        source_offset=parsed.offset,
+        pages=parsed.pages,
+    )
+
+
+@dataclass(frozen=True)
+class Parsed:
+    text: str
+    title: str | None = None
+    url: str | None = None
+    date: str | None = None
+    author: str | None = None
+    offset: int = 0
+    pages: tuple[tuple[int, int], ...] = ()
+
+
+def decode_text(data: bytes) -> str:
+    if b"\x00" in data[:8192]:
+        raise ArticleError("binary content (NUL bytes) in a text file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ArticleError(
+            f"not valid UTF-8 at byte {exc.start}; save the file as UTF-8"
+        ) from None
+    junk = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if junk > 16:
+        raise ArticleError("binary content (control characters) in a text file")
+    return text
+
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+
+
+def parse_markdown(text: str) -> Parsed:
+    """Markdown with optional YAML front matter (title, url, date, author); else the first `#` heading."""
+    meta: dict[str, object] = {}
+    offset = 0
+    match = _FRONT_MATTER.match(text)
+    if match:
+        try:
+            loaded = yaml.safe_load(match.group(1)) or {}
+        except yaml.YAMLError as exc:
+            raise ArticleError(f"front matter is not valid YAML: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise ArticleError("front matter must be a mapping of fields (title: ..., url: ...)")
+        meta = loaded
+        offset = match.end()
+    body = text[offset:]
+    title = _meta_str(meta, "title")
+    if title is None:
+        heading = _HEADING.search(body)
+        title = heading.group(1).strip() if heading else None
+    return Parsed(
+        text=body,
+        title=title,
+        url=_meta_str(meta, "url") or _meta_str(meta, "source_url"),
+        date=_meta_str(meta, "date"),
+        author=_meta_str(meta, "author"),
+        offset=offset,
+    )
+
+
+def parse_plain(text: str) -> Parsed:
+    """Plain text: the title is the first line, after a site breadcrumb line if there is one.
+
+    A breadcrumb is a first line that ends with the next non-empty line (e.g. "Home World <title>").
+    """
+    lines = [(m.start(), m.group()) for m in re.finditer(r"[^\r\n]+", text)]
+    lines = [(pos, line) for pos, line in lines if line.strip()]
+    if not lines:
+        return Parsed(text=text)
+    first_pos, first = lines[0]
+    offset = first_pos
+    title = first.strip()
+    if len(lines) > 1:
+        second_pos, second = lines[1]
+        if first.strip().endswith(second.strip()) and len(first.strip()) > len(second.strip()):
+            offset, title = second_pos, second.strip()
+    return Parsed(text=text[offset:], title=title, offset=offset)
+
+
+def _meta_str(meta: dict[str, object], key: str) -> str | None:
+    value = meta.get(key)
+    if value is None or value == "":
+        return None
+    return str(value).strip()

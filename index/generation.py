@@ -1,0 +1,190 @@
+"""The contents of one index generation: write them to a folder, load them back into memory."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import bm25s
+import faiss
+import numpy as np
+
+from index.store import Manifest, check_compatible
+from index.text import terms
+from index.types import Article
+
+log = logging.getLogger(__name__)
+
+BM25_K1 = 1.2
+BM25_B = 0.75
+
+
+@dataclass
+class Generation:
+    """Everything a question needs, in memory. Row i of each chunk array describes FAISS id i."""
+
+    manifest: Manifest
+    articles: list[Article]
+    chunk_article: np.ndarray  # int32, index into articles
+    chunk_start: np.ndarray
+    chunk_end: np.ndarray
+    chunk_first_sentence: np.ndarray  # global sentence row
+    chunk_last_sentence: np.ndarray  # inclusive
+    sentence_article: np.ndarray
+    sentence_start: np.ndarray
+    sentence_end: np.ndarray
+    sentence_paragraph: np.ndarray
+    sentence_vectors: np.ndarray  # float16 (n_sentences, dim), unit rows
+    dense: faiss.Index
+    bm25: bm25s.BM25
+    doc_freq: dict[str, int]  # chunk document frequency of each term
+    n_docs: int
+
+    @property
+    def name(self) -> str:
+        return self.manifest.generation
+
+    def chunk_text(self, row: int) -> str:
+        article = self.articles[int(self.chunk_article[row])]
+        return article.text[int(self.chunk_start[row]) : int(self.chunk_end[row])]
+
+    def sentence_text(self, row: int) -> str:
+        article = self.articles[int(self.sentence_article[row])]
+        return article.text[int(self.sentence_start[row]) : int(self.sentence_end[row])]
+
+    def idf(self, term: str) -> float:
+        df = self.doc_freq.get(term, 0)
+        return float(np.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5)))
+
+
+def bm25_text(title: str, chunk: str) -> list[str]:
+    return terms(f"{title}\n{chunk}")
+
+
+def write_generation(
+    folder: Path,
+    articles: list[Article],
+    chunk_rows: list[tuple[int, int, int, int, int]],
+    chunk_vectors: np.ndarray,
+    sentence_rows: list[tuple[int, int, int, int]],
+    sentence_vectors: np.ndarray,
+) -> None:
+    """chunk_rows: (article, start, end, first_sentence, last_sentence); sentence_rows: (article,
+    start, end, paragraph). Vectors are unit float32 rows in the same order."""
+    dense = faiss.IndexFlatIP(chunk_vectors.shape[1])
+    if len(chunk_vectors):
+        dense.add(np.ascontiguousarray(chunk_vectors, dtype=np.float32))
+    faiss.write_index(dense, str(folder / "dense.faiss"))
+    np.save(folder / "sentences.npy", sentence_vectors.astype(np.float16), allow_pickle=False)
+    tokens = [
+        bm25_text(articles[a].title, articles[a].text[s:e]) for a, s, e, _, _ in chunk_rows
+    ]
+    doc_freq = Counter(t for doc in tokens for t in set(doc))
+    (folder / "doc_freq.json").write_text(
+        json.dumps({"n_docs": len(tokens), "df": doc_freq}), encoding="utf-8"
+    )
+    retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+    retriever.index(tokens or [["empty"]], show_progress=False)
+    retriever.save(str(folder / "bm25"), show_progress=False)
+    _write_meta(folder / "meta.sqlite", articles, chunk_rows, sentence_rows)
+
+
+def _write_meta(
+    path: Path,
+    articles: list[Article],
+    chunk_rows: list[tuple[int, int, int, int, int]],
+    sentence_rows: list[tuple[int, int, int, int]],
+) -> None:
+    db = sqlite3.connect(path)
+    with db:
+        db.executescript(
+            """
+            CREATE TABLE articles (row INTEGER PRIMARY KEY, id TEXT UNIQUE, title TEXT, url TEXT,
+                date TEXT, author TEXT, path TEXT, sha256 TEXT, source_offset INTEGER,
+                pages TEXT, text TEXT);
+            CREATE TABLE chunks (row INTEGER PRIMARY KEY, article INTEGER, start INTEGER,
+                "end" INTEGER, first_sentence INTEGER, last_sentence INTEGER);
+            CREATE TABLE sentences (row INTEGER PRIMARY KEY, article INTEGER, start INTEGER,
+                "end" INTEGER, paragraph INTEGER);
+            """
+        )
+        db.executemany(
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                (i, a.id, a.title, a.url, a.date, a.author, a.path, a.sha256, a.source_offset,
+                 json.dumps(a.pages), a.text)
+                for i, a in enumerate(articles)
+            ),
+        )  # fmt: skip
+        db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?)", _numbered(chunk_rows))
+        db.executemany("INSERT INTO sentences VALUES (?,?,?,?,?)", _numbered(sentence_rows))
+    db.close()
+
+
+def _numbered(rows: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+    return [(i, *row) for i, row in enumerate(rows)]
+
+
+def read_articles(folder: Path) -> list[Article]:
+    db = sqlite3.connect(f"file:{folder / 'meta.sqlite'}?mode=ro", uri=True)
+    try:
+        rows = db.execute(
+            "SELECT id, title, url, date, author, path, sha256, source_offset, pages, text "
+            "FROM articles ORDER BY row"
+        ).fetchall()
+    finally:
+        db.close()
+    return [
+        Article(
+            id=r[0], title=r[1], url=r[2], text=r[9], sha256=r[6], path=r[5], date=r[3],
+            author=r[4], source_offset=r[7], pages=tuple(tuple(p) for p in json.loads(r[8])),
+        )
+        for r in rows
+    ]  # fmt: skip
+
+
+def load_generation(folder: Path, model: str, dim: int) -> Generation:
+    """Load a published generation; refuses one built for another model or dimension."""
+    manifest = Manifest.read(folder)
+    check_compatible(manifest, model, dim)
+    articles = read_articles(folder)
+    db = sqlite3.connect(f"file:{folder / 'meta.sqlite'}?mode=ro", uri=True)
+    try:
+        chunks = np.array(
+            db.execute(
+                'SELECT article, start, "end", first_sentence, last_sentence FROM chunks '
+                "ORDER BY row"
+            ).fetchall(),
+            dtype=np.int64,
+        ).reshape(-1, 5)
+        sents = np.array(
+            db.execute(
+                'SELECT article, start, "end", paragraph FROM sentences ORDER BY row'
+            ).fetchall(),
+            dtype=np.int64,
+        ).reshape(-1, 4)
+    finally:
+        db.close()
+    stats = json.loads((folder / "doc_freq.json").read_text(encoding="utf-8"))
+    return Generation(
+        manifest=manifest,
+        articles=articles,
+        chunk_article=chunks[:, 0],
+        chunk_start=chunks[:, 1],
+        chunk_end=chunks[:, 2],
+        chunk_first_sentence=chunks[:, 3],
+        chunk_last_sentence=chunks[:, 4],
+        sentence_article=sents[:, 0],
+        sentence_start=sents[:, 1],
+        sentence_end=sents[:, 2],
+        sentence_paragraph=sents[:, 3],
+        sentence_vectors=np.load(folder / "sentences.npy", allow_pickle=False),
+        dense=faiss.read_index(str(folder / "dense.faiss")),
+        bm25=bm25s.BM25.load(str(folder / "bm25"), show_progress=False),
+        doc_freq=stats["df"],
+        n_docs=int(stats["n_docs"]),
+    )

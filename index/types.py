@@ -1,0 +1,150 @@
+"""Value types shared by the engine, the CLI and the bot: plain frozen dataclasses, no behaviour."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article read from the corpus. ``text`` is what offsets refer to.
+
+    For Markdown and plain text, ``text`` is a verbatim slice of the file starting at ``source_offset``
+    (front matter and site breadcrumbs are left out), so every quote also appears in the file.
+    """
+
+    id: str  # slug: path relative to the corpus folder, without extension, '/'-separated
+    title: str
+    url: str | None
+    text: str
+    sha256: str  # of the file's bytes
+    path: str  # path relative to the corpus folder, with extension
+    date: str | None = None
+    author: str | None = None
+    source_offset: int = 0
+    # For PDFs: (character offset in text, page number) where each page starts.
+    pages: tuple[tuple[int, int], ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """The PDF page number that holds character ``offset``, or None for non-paged articles."""
+        page = None
+        for start, number in self.pages:
+            if start > offset:
+                break
+            page = number
+        return page
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable span of an article: ``article.text[start:end] == text``."""
+
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Quote:
+    article: str
+    title: str
+    url: str | None
+    text: str
+    start: int
+    end: int
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Passage:
+    article: str
+    title: str
+    url: str | None
+    text: str
+    start: int
+    end: int
+    score: float
+    chunk_id: int = -1
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answered: bool
+    confidence: float
+    quotes: tuple[Quote, ...]
+    passages: tuple[Passage, ...]
+    generation: str = ""
+    id: Any = None
+    seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON shape documented in the README (``articlebot ask --json``)."""
+        return {
+            "id": self.id,
+            "question": self.question,
+            "answered": self.answered,
+            "confidence": round(self.confidence, 4),
+            "quotes": [asdict(q) for q in self.quotes],
+            "passages": [asdict(p) | {"score": round(p.score, 6)} for p in self.passages],
+            "generation": self.generation,
+            "seconds": round(self.seconds, 4),
+        }
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What one ``index`` run did."""
+
+    generation: str
+    added: int
+    changed: int
+    removed: int
+    unchanged: int
+    chunks: int
+    embedded: int  # chunk/sentence texts that had to be embedded (cache misses)
+    seconds: float
+    skipped: tuple[SkippedFile, ...] = ()
+
+    def summary(self) -> str:
+        return (
+            f"{self.added} added, {self.changed} changed, {self.removed} removed, "
+            f"{self.unchanged} unchanged articles; {self.chunks} chunks "
+            f"({self.embedded} embedded); {self.seconds:.1f} s; generation {self.generation}"
+        )
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    id: str
+    title: str
+    url: str | None
+    date: str | None
+    author: str | None
+    path: str
+    chunks: int
+    chars: int
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    generation: str
+    built_at: str
+    model: str
+    dim: int
+    articles: int
+    chunks: int
+    sentences: int
+    index_dir: str
+    corpus_dir: str
