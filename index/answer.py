@@ -51,12 +51,20 @@ def score_candidates(
     cosines = vecs @ qvec.astype(np.float32)
     out = []
     for (s, rank), cos in zip(rows, cosines.tolist(), strict=True):
-        s_terms = set(terms(gen.sentence_text(s)))
+        text = gen.sentence_text(s)
+        if _is_heading(text, gen.articles[int(gen.sentence_article[s])].title):
+            continue
+        s_terms = set(terms(text))
         overlap = sum(v for t, v in q_idf.items() if t in s_terms) / q_mass
         score = cos + 0.8 * overlap + 0.15 / (rank + 1)
         out.append(Candidate(s, rank, float(cos), overlap, score))
     out.sort(key=lambda c: -c.score)
     return out
+
+
+def _is_heading(text: str, title: str) -> bool:
+    """Headings and the title line name a topic; they never answer a question."""
+    return text.startswith("#") or text.strip().rstrip(".") == title.strip().rstrip(".")
 
 
 def quote_for(gen: Generation, sentence: int) -> Quote:

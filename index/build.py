@@ -91,7 +91,9 @@ def build_index(
             embed_text_for_chunk(s.article.title, c.text) for s in splits for c in s.chunks
         ]
         sentence_texts = [x.text for s in splits for x in s.sentences]
-        cache = VectorCache(settings.index_dir / "cache" / "embeddings.sqlite", embedder.name, embedder.dim)
+        cache = VectorCache(
+            settings.index_dir / "cache" / "embeddings.sqlite", embedder.name, embedder.dim
+        )
         try:
             vectors, embedded = _embed_cached(
                 embedder, cache, chunk_texts + sentence_texts, full, report

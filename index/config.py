@@ -47,7 +47,9 @@ class Settings:
 
     def validate(self) -> None:
         if not 0.0 <= self.min_confidence <= 1.0:
-            raise SettingsError(f"MIN_CONFIDENCE must be between 0 and 1, got {self.min_confidence}")
+            raise SettingsError(
+                f"MIN_CONFIDENCE must be between 0 and 1, got {self.min_confidence}"
+            )
         if self.per_article_cap < 1:
             raise SettingsError(f"PER_ARTICLE_CAP must be at least 1, got {self.per_article_cap}")
         if not 32 <= self.chunk_max_tokens <= 512:

@@ -73,7 +73,9 @@ def read_article(corpus_dir: Path, path: Path) -> Article:
     """One article from one file; raises ArticleError with a reason a person can act on."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
-        raise ArticleError(f"unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED)}")
+        raise ArticleError(
+            f"unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED)}"
+        )
     size = path.stat().st_size
     if size == 0:
         raise ArticleError("empty file")
@@ -130,9 +132,7 @@ def decode_text(data: bytes) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ArticleError(
-            f"not valid UTF-8 at byte {exc.start}; save the file as UTF-8"
-        ) from None
+        raise ArticleError(f"not valid UTF-8 at byte {exc.start}; save the file as UTF-8") from None
     junk = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
     if junk > 16:
         raise ArticleError("binary content (control characters) in a text file")

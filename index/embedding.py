@@ -67,8 +67,9 @@ class SentenceTransformerEmbedder:
         except (OSError, ValueError) as exc:
             raise EmbedderError(f"cannot load EMBED_MODEL from {path}: {exc}") from None
         self.name = model if model != DEFAULT_MODEL else "all-MiniLM-L6-v2"
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension"
+        get_dim = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
         )
         dim = get_dim()
         if dim is None:

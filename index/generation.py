@@ -18,6 +18,8 @@ from index.text import terms
 from index.types import Article
 
 log = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG at import; put it back under the application's control.
+logging.getLogger("bm25s").setLevel(logging.NOTSET)
 
 BM25_K1 = 1.2
 BM25_B = 0.75
@@ -80,9 +82,7 @@ def write_generation(
         dense.add(np.ascontiguousarray(chunk_vectors, dtype=np.float32))
     faiss.write_index(dense, str(folder / "dense.faiss"))
     np.save(folder / "sentences.npy", sentence_vectors.astype(np.float16), allow_pickle=False)
-    tokens = [
-        bm25_text(articles[a].title, articles[a].text[s:e]) for a, s, e, _, _ in chunk_rows
-    ]
+    tokens = [bm25_text(articles[a].title, articles[a].text[s:e]) for a, s, e, _, _ in chunk_rows]
     doc_freq = Counter(t for doc in tokens for t in set(doc))
     (folder / "doc_freq.json").write_text(
         json.dumps({"n_docs": len(tokens), "df": doc_freq}), encoding="utf-8"

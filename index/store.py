@@ -61,7 +61,10 @@ class Manifest:
 
 
 def new_generation_name() -> str:
-    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{os.getpid()}-{time.time_ns() % 10**6:06d}"
+    return (
+        time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        + f"-{os.getpid()}-{time.time_ns() % 10**6:06d}"
+    )
 
 
 def current_generation(index_dir: Path) -> Path:
@@ -70,9 +73,7 @@ def current_generation(index_dir: Path) -> Path:
     try:
         name = pointer.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
-        raise NoIndexError(
-            f"no index in {index_dir}; build one with `articlebot index`"
-        ) from None
+        raise NoIndexError(f"no index in {index_dir}; build one with `articlebot index`") from None
     folder = index_dir / "generations" / name
     if not (folder / MANIFEST).is_file():
         raise IndexError_(f"{pointer} names generation {name!r}, which is missing or incomplete")

@@ -17,7 +17,9 @@ _BLOCKS = {
 
 def parse_html(html: str) -> Parsed:
     tree = HTMLParser(html)
-    title = _first_attr(tree, 'meta[property="og:title"]', "content") or _text(tree.css_first("title"))
+    title = _first_attr(tree, 'meta[property="og:title"]', "content") or _text(
+        tree.css_first("title")
+    )
     url = _first_attr(tree, 'link[rel="canonical"]', "href") or _first_attr(
         tree, 'meta[property="og:url"]', "content"
     )
@@ -37,7 +39,9 @@ def _blocks(root: Node) -> list[Node]:
     """Innermost block elements in document order (a <li> holding a <p> yields the <p>)."""
     found = []
     for node in root.traverse(include_text=False):
-        if node.tag in _BLOCKS and not any(c.tag in _BLOCKS for c in node.traverse() if c is not node):
+        if node.tag in _BLOCKS and not any(
+            c.tag in _BLOCKS for c in node.traverse() if c is not node
+        ):
             found.append(node)
     return found
 

@@ -1,0 +1,347 @@
+"""`articlebot`: the command line over the engine (index, ask, search, chat, info, eval, bench, run)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from index.config import Settings, SettingsError
+from index.corpus import ArticleError
+from index.embedding import EmbedderError
+from index.store import IndexError_
+from index.types import Answer, BuildReport, Passage
+
+if TYPE_CHECKING:
+    from index.embedding import Embedder
+    from index.engine import Engine
+
+log = logging.getLogger("articlebot")
+
+
+class UsageError(ValueError):
+    """A command-line argument or input file is wrong; the message says which."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--corpus", type=Path, help="folder of articles (env CORPUS_DIR)")
+    common.add_argument("--index-dir", type=Path, help="where the index lives (env INDEX_DIR)")
+    common.add_argument("--model", help="local sentence-transformers model (env EMBED_MODEL)")
+    common.add_argument("-v", "--verbose", action="store_true", help="log more")
+    parser = argparse.ArgumentParser(
+        prog="articlebot", description="Answers questions about articles by quoting them."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("index", parents=[common], help="build or update the index")
+    p.add_argument("--full", action="store_true", help="re-embed everything (ignore the cache)")
+
+    p = sub.add_parser("ask", parents=[common], help="answer a question with quotes")
+    p.add_argument("question", nargs="?", help="the question (or use --batch)")
+    p.add_argument("-k", type=int, default=5, help="passages to return (default 5)")
+    p.add_argument("--json", action="store_true", help="one JSON object per question")
+    p.add_argument(
+        "--batch", metavar="FILE", help="JSON lines (id, question) or plain lines; - = stdin"
+    )
+
+    p = sub.add_parser("search", parents=[common], help="ranked passages for a query, with scores")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=10, help="passages to return (default 10)")
+    p.add_argument("--json", action="store_true")
+
+    sub.add_parser("chat", parents=[common], help="interactive chat in the terminal")
+    p = sub.add_parser("info", parents=[common], help="what is indexed")
+    p.add_argument("--json", action="store_true")
+
+    from index.evaluate import add_eval_arguments
+
+    add_eval_arguments(sub.add_parser("eval", parents=[common], help="measure answer quality"))
+    from index.bench import add_bench_arguments
+
+    add_bench_arguments(sub.add_parser("bench", parents=[common], help="measure speed and memory"))
+    sub.add_parser(
+        "run",
+        parents=[common],
+        help="index, then start the Discord bot (or the chat without a token)",
+    )
+    sub.add_parser("sync-commands", parents=[common], help="publish slash commands globally")
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        corpus_dir=args.corpus, index_dir=args.index_dir, embed_model=args.model
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from dotenv import load_dotenv
+
+    load_dotenv(Path.cwd() / ".env")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return COMMANDS[args.command](args)
+    except (SettingsError, IndexError_, EmbedderError, ArticleError, UsageError) as exc:
+        print(f"articlebot: error: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"articlebot: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from index.build import build_index
+    from index.embedding import load_embedder
+
+    settings = settings_from(args)
+    with ProgressBar() as bar:
+        report = build_index(
+            settings, load_embedder(settings.embed_model), full=args.full, progress=bar
+        )
+    print_report(report)
+    return 0
+
+
+def print_report(report: BuildReport, out: TextIO = sys.stdout) -> None:
+    print(report.summary(), file=out)
+    for skipped in report.skipped:
+        print(f"skipped {skipped.path}: {skipped.reason}", file=out)
+
+
+class ProgressBar:
+    """A tqdm bar per stage on a terminal; silent when stderr is not a terminal."""
+
+    def __init__(self) -> None:
+        self._bar = None
+        self._stage = ""
+        self._enabled = sys.stderr.isatty()
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self._enabled:
+            return
+        from tqdm import tqdm
+
+        if stage != self._stage:
+            if self._bar is not None:
+                self._bar.close()
+            self._bar, self._stage = tqdm(total=total, desc=stage, unit="item", leave=False), stage
+        assert self._bar is not None
+        self._bar.n = done
+        self._bar.refresh()
+
+
+def open_engine(settings: Settings, *, build: bool = True) -> Engine:
+    """The engine over the current index, updating the index first when asked (incremental)."""
+    from index.embedding import load_embedder
+    from index.engine import Engine
+
+    embedder = load_embedder(settings.embed_model)
+    if build:
+        update_index(settings, embedder)
+    return Engine.open(settings, embedder)
+
+
+def update_index(settings: Settings, embedder: Embedder) -> None:
+    from index.build import build_index
+
+    with ProgressBar() as bar:
+        report = build_index(settings, embedder, progress=bar)
+    print_report(report, sys.stderr)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    if args.k < 1:
+        raise UsageError("-k must be at least 1")
+    if (args.question is None) == (args.batch is None):
+        raise UsageError("give a QUESTION or --batch FILE (one of the two)")
+    engine = open_engine(settings_from(args), build=False)
+    if args.batch is None:
+        answer = engine.ask(args.question, k=args.k)
+        print(
+            json.dumps(answer.to_json(), ensure_ascii=False) if args.json else format_answer(answer)
+        )
+        return 0
+    for qid, question in read_batch(args.batch):
+        answer = engine.ask(question, k=args.k)
+        answer = Answer(**{**answer.__dict__, "id": qid})
+        if args.json:
+            print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+        else:
+            print(format_answer(answer) + "\n", flush=True)
+    return 0
+
+
+def read_batch(source: str) -> Iterator[tuple[object, str]]:
+    """(id, question) pairs from JSON lines ({"id", "question"}) or plain lines; '-' is stdin."""
+    handle = sys.stdin if source == "-" else open_text(source)
+    for number, raw in enumerate(handle, start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                item = json.loads(line)
+                yield item.get("id", number), str(item["question"])
+            except (json.JSONDecodeError, KeyError) as exc:
+                raise UsageError(
+                    f"{source}, line {number}: not a JSON object with 'question': {exc}"
+                )
+        else:
+            yield number, line
+
+
+def open_text(path: str) -> TextIO:
+    try:
+        return open(path, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def format_answer(answer: Answer) -> str:
+    lines = []
+    if answer.answered:
+        for i, quote in enumerate(answer.quotes):
+            where = quote.url or quote.article
+            page = f", page {quote.page}" if quote.page else ""
+            label = "" if i == 0 else "Also: "
+            lines.append(f'{label}"{quote.text}"')
+            lines.append(f"  — {quote.title} ({where}{page}) [chars {quote.start}-{quote.end}]")
+        lines.append(f"confidence {answer.confidence:.2f} · index {answer.generation}")
+    else:
+        lines.append("The articles don't answer that. Closest I found:")
+        lines.extend(format_passage(p, short=True) for p in answer.passages[:3])
+    return "\n".join(lines)
+
+
+def format_passage(p: Passage, *, short: bool = False) -> str:
+    text = " ".join(p.text.split())
+    if short and len(text) > 240:
+        text = text[:240].rsplit(" ", 1)[0] + " …"
+    return f"  [{p.score:.4f}] {p.title} ({p.url or p.article}) chars {p.start}-{p.end}\n    {text}"
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    engine = open_engine(settings_from(args), build=False)
+    passages = engine.search(args.query, k=args.k)
+    if args.json:
+        print(json.dumps([p.__dict__ for p in passages], ensure_ascii=False))
+    else:
+        print("\n".join(format_passage(p) for p in passages) or "no passages")
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    return chat(open_engine(settings_from(args)))
+
+
+def chat(engine: Engine, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+    info = engine.info()
+    print(
+        f"Articlebot chat: {info.articles} articles, {info.chunks} chunks. Ctrl-D to quit.",
+        file=out,
+    )
+    while True:
+        if stdin.isatty():
+            print("? ", end="", file=out, flush=True)
+        line = stdin.readline()
+        if not line:
+            return 0
+        question = line.strip()
+        if question in {"quit", "exit", ":q"}:
+            return 0
+        if question:
+            print(format_answer(engine.ask(question)) + "\n", file=out, flush=True)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from index.generation import read_articles
+    from index.store import Manifest, current_generation
+
+    settings = settings_from(args)
+    folder = current_generation(settings.index_dir)  # the manifest only: no model load
+    manifest = Manifest.read(folder)
+    data = {k: v for k, v in manifest.__dict__.items() if k != "checksums"}
+    data["index_dir"] = str(settings.index_dir)
+    data["article_ids"] = [a.id for a in read_articles(folder)]
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        print(
+            f"generation {manifest.generation} built {manifest.created_at}\n"
+            f"model {manifest.model} (dim {manifest.dim})\n"
+            f"{manifest.articles} articles, {manifest.chunks} chunks, "
+            f"{manifest.sentences} sentences\nindex {settings.index_dir}, corpus {manifest.corpus_dir}"
+        )
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from index.evaluate import run_eval_command
+
+    return run_eval_command(args, settings_from(args))
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from index.bench import run_bench_command
+
+    return run_bench_command(args, settings_from(args))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    if not os.environ.get("DISCORD_TOKEN"):
+        print(
+            "No DISCORD_TOKEN set: starting the terminal chat. To connect Discord, put "
+            "DISCORD_TOKEN=... in .env (see README) and run `make run` again.",
+            file=sys.stderr,
+        )
+        return chat(open_engine(settings))
+    from bot.main import run
+
+    from index.embedding import load_embedder
+
+    update_index(settings, load_embedder(settings.embed_model))  # the bot loads what this built
+    return run(settings)
+
+
+def cmd_sync_commands(args: argparse.Namespace) -> int:
+    from bot.main import sync_commands
+
+    return sync_commands(settings_from(args))
+
+
+COMMANDS = {
+    "index": cmd_index,
+    "ask": cmd_ask,
+    "search": cmd_search,
+    "chat": cmd_chat,
+    "info": cmd_info,
+    "eval": cmd_eval,
+    "bench": cmd_bench,
+    "run": cmd_run,
+    "sync-commands": cmd_sync_commands,
+}
+
+if __name__ == "__main__":
+    raise SystemExit(main())
