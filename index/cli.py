@@ -206,7 +206,7 @@ def read_batch(source: str) -> Iterator[tuple[object, str]]:
             except (json.JSONDecodeError, KeyError) as exc:
                 raise UsageError(
                     f"{source}, line {number}: not a JSON object with 'question': {exc}"
-                )
+                ) from None
         else:
             yield number, line
 

@@ -55,7 +55,7 @@ def retrieve(
     gen: Generation, qvec: np.ndarray, query: str, *, k: int, per_article_cap: int
 ) -> list[Hit]:
     """The best ``k`` chunks for a question, at most ``per_article_cap`` from one article."""
-    dense_ids, dense_sc = dense_search(gen, qvec, DEPTH)
+    dense_ids, _ = dense_search(gen, qvec, DEPTH)
     lexical = bm25_scores(gen, query)
     bm25_ids = top_rows(lexical, DEPTH)
     dense_rank = {int(r): i for i, r in enumerate(dense_ids)}
