@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import quote as urlquote
 from urllib.parse import urlsplit
 
 import discord
 
 from index.types import Answer, ArticleInfo, BuildReport, IndexInfo, Passage, Quote
+
+if TYPE_CHECKING:
+    from bot.stats import Period, Stats
 
 MAX_CONTENT = 2000
 MAX_TITLE = 256
@@ -36,12 +40,13 @@ SUPPORT_CHARS = 400
 PASSAGE_CHARS = 700
 PASSAGES_PER_PAGE = 5
 
-_STOPWORDS = frozenset(
+_STOPWORD_TEXT = (
     "the a an and or of to in on at for by with from as is are was were be been being it its this "
     "that these those what which who whom whose when where why how did does do done has have had "
     "not no can could would should will shall may might must about into than then there their they "
-    "them he she his her you your we our i me my".split()
+    "them he she his her you your we our i me my"
 )
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split(" "))
 _ESCAPE_ANYWHERE = re.compile(r"([\\*_~`|\[\]()<>])")
 _LINE_START_MARKUP = re.compile(r"^(\s*)([#>\-+]|\d+\.)", re.MULTILINE)
 _MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
@@ -186,7 +191,9 @@ def render_answer(answer: Answer) -> discord.Embed:
     if not answer.answered or not answer.quotes:
         return render_abstention(answer)
     quote = answer.quotes[0]
-    body = fit(quote.text, PRIMARY_QUOTE_CHARS, lambda s: block_quote(emphasize(s, answer.question)))
+    body = fit(
+        quote.text, PRIMARY_QUOTE_CHARS, lambda s: block_quote(emphasize(s, answer.question))
+    )
     embed = discord.Embed(
         title=fit(quote.title or "Answer", MAX_TITLE, transform=str),
         url=safe_url(quote.url),
@@ -352,3 +359,51 @@ def message_fits(content: str | None, embeds: Sequence[discord.Embed]) -> bool:
             return False
         total += len(e)
     return total <= MAX_EMBED_TOTAL
+
+
+def paragraph_around(text: str, quote: str, start: int, end: int, limit: int = 3800) -> str | None:
+    """The paragraph of ``text`` holding the quote (found again if the article has changed)."""
+    if text[start:end] != quote:
+        start = text.find(quote)
+        if start < 0:
+            return None
+        end = start + len(quote)
+    left = text.rfind("\n\n", 0, start)
+    right = text.find("\n\n", end)
+    left = 0 if left < 0 else left + 2
+    right = len(text) if right < 0 else right
+    if right - left > limit:  # an enormous 'paragraph': keep a window centred on the quote
+        pad = max(0, (limit - (end - start)) // 2)
+        left, right = max(left, start - pad), min(right, end + pad)
+    return text[left:right].strip()
+
+
+def _period(p: Period) -> str:
+    total = p.answered + p.abstained
+    latency = f"{p.median_latency_ms:.0f} ms" if p.median_latency_ms is not None else "n/a"
+    return f"{total} questions: {p.answered} answered, {p.abstained} abstained · median {latency}"
+
+
+def render_stats(stats: Stats, info: IndexInfo) -> discord.Embed:
+    embed = discord.Embed(title="Articlebot statistics", colour=INFO_COLOUR)
+    embed.add_field(
+        name="Index",
+        value=fit(
+            f"{info.articles} articles, {info.chunks} chunks · generation {info.generation} · "
+            f"built {info.built_at} · model {info.model}",
+            MAX_FIELD_VALUE,
+        ),
+        inline=False,
+    )
+    embed.add_field(name="Last 24 hours", value=_period(stats.day), inline=False)
+    embed.add_field(name="Last 7 days", value=_period(stats.week), inline=False)
+    embed.add_field(
+        name="Feedback", value=f"👍 {stats.thumbs_up} · 👎 {stats.thumbs_down}", inline=False
+    )
+    gaps = "\n".join(f"• {fit(q, 150)} (×{n})" for q, n in stats.gaps)
+    embed.add_field(
+        name="Most frequent unanswered questions (7 days)",
+        value=gaps or "None: every question found an answer.",
+        inline=False,
+    )
+    return embed

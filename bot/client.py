@@ -1,0 +1,131 @@
+"""The Bot subclass: loads the engine in a thread at start-up, wires cogs, errors and command sync."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot.asking import AskService, Cooldown, Memory
+from bot.config import BotSettings
+from bot.errors import handle_error
+from bot.protocols import EngineLike
+from bot.stats import StatsStore
+from bot.views import Feedback, FullParagraph, MorePassages
+from bot.workers import Workers
+from index.config import Settings
+
+log = logging.getLogger(__name__)
+
+COGS = ("bot.cogs.ask", "bot.cogs.lookup", "bot.cogs.admin")
+EngineFactory = Callable[[Settings], EngineLike]
+
+
+def default_engine_factory(settings: Settings) -> EngineLike:
+    from index.engine import Engine  # imported lazily: the model stack is heavy
+
+    return Engine.open(settings)
+
+
+def make_intents(message_content: bool) -> discord.Intents:
+    """Only what the bot needs: guilds and guild messages; message content only for Q&A channels."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.message_content = message_content
+    return intents
+
+
+class ArticleBot(commands.Bot):
+    def __init__(
+        self,
+        settings: Settings,
+        bot_settings: BotSettings,
+        *,
+        engine_factory: EngineFactory = default_engine_factory,
+        message_content: bool | None = None,
+        load_engine: bool = True,
+        **options: Any,
+    ) -> None:
+        if message_content is None:
+            message_content = bot_settings.wants_message_content
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=make_intents(message_content),
+            allowed_mentions=discord.AllowedMentions.none(),
+            owner_ids=set(bot_settings.owner_ids) or None,
+            **options,
+        )
+        self.settings, self.bot_settings = settings, bot_settings
+        self._engine_factory, self._load_engine = engine_factory, load_engine
+        self._engine: EngineLike | None = None
+        self.workers = Workers()
+        self.store = StatsStore(bot_settings.db_path)
+        self.memory = Memory()
+        self.asker = AskService(
+            lambda: self.engine,
+            self.workers,
+            self.store,
+            max_chars=bot_settings.max_question_chars,
+            cooldown=Cooldown(bot_settings.cooldown_questions, bot_settings.cooldown_seconds),
+        )
+        self.reindex_lock = asyncio.Lock()
+
+    @property
+    def engine(self) -> EngineLike:
+        if self._engine is None:
+            raise RuntimeError("the engine is not loaded yet")
+        return self._engine
+
+    @property
+    def reads_message_content(self) -> bool:
+        return self.intents.message_content
+
+    async def setup_hook(self) -> None:
+        if self._load_engine:
+            log.info("loading the index from %s", self.settings.index_dir)
+            self._engine = await self.workers.build(self._engine_factory, self.settings)
+            log.info("serving index generation %s", self._engine.generation)
+        self.tree.on_error = handle_error  # type: ignore[method-assign]
+        self.add_dynamic_items(MorePassages, FullParagraph, Feedback)
+        for name in COGS:
+            await self.load_extension(name)
+        if self._load_engine and self.bot_settings.dev_guild_id is not None:
+            await self.sync_to_guild(self.bot_settings.dev_guild_id)
+
+    async def sync_to_guild(self, guild_id: int) -> int:
+        """Copy the commands to one guild and sync there (instant, unlike global sync)."""
+        guild = discord.Object(id=guild_id)
+        self.tree.copy_global_to(guild=guild)
+        synced = await self.tree.sync(guild=guild)
+        log.info("synced %d commands to guild %d", len(synced), guild_id)
+        return len(synced)
+
+    async def sync_globally(self) -> int:
+        synced = await self.tree.sync()
+        log.info("synced %d commands globally", len(synced))
+        return len(synced)
+
+    async def on_ready(self) -> None:
+        user = self.user
+        log.info("connected as %s (id %s)", user, user.id if user else "?")
+        if self.bot_settings.qa_channel_ids and not self.reads_message_content:
+            log.warning(
+                "Q&A channels are set but the message-content intent is off: answering only "
+                "mentions, replies and slash commands"
+            )
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            self.workers.shutdown()
+            self.store.close()
+
+    async def on_message(self, message: discord.Message) -> None:
+        """No prefix commands: questions are handled by the ask cog's listener."""

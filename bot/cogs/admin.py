@@ -1,0 +1,197 @@
+"""Administration: `/reindex`, `/add-article`, `/remove-article`, `/stats`, owner-only sync.
+
+Every command checks admin rights on the server side, whatever the client-side default permissions
+say. Reindexing runs on its own worker thread, so questions keep being answered meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import admin_logic, render
+from bot.errors import NotAdmin, NotOwner, UserFacingError
+from index.build import BuildInProgress
+from index.engine import ReindexInProgress
+from index.types import BuildReport
+
+if TYPE_CHECKING:
+    from bot.client import ArticleBot
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 2.0  # seconds between progress edits (Discord rate-limits message edits)
+
+
+def require_admin(interaction: discord.Interaction) -> None:
+    bot: ArticleBot = interaction.client  # type: ignore[assignment]
+    user = interaction.user
+    roles = [r.id for r in getattr(user, "roles", [])]
+    allowed = admin_logic.is_admin(
+        user_id=user.id,
+        role_ids=roles,
+        manage_guild=interaction.permissions.manage_guild,
+        admin_user_ids=bot.bot_settings.admin_user_ids,
+        admin_role_ids=bot.bot_settings.admin_role_ids,
+    )
+    if not allowed:
+        log.warning("refused admin command from user %s", user.id)
+        raise NotAdmin()
+
+
+def _who(interaction: discord.Interaction) -> str:
+    return f"{interaction.user} ({interaction.user.id})"
+
+
+class AdminCog(commands.Cog):
+    def __init__(self, bot: ArticleBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="reindex", description="Update the index from the corpus folder")
+    @app_commands.describe(full="Re-embed every article instead of only the changed ones")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def reindex(self, interaction: discord.Interaction, full: bool = False) -> None:
+        require_admin(interaction)
+        if self.bot.reindex_lock.locked():
+            raise UserFacingError("A reindex is already running; its reply shows the progress.")
+        async with self.bot.reindex_lock:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            log.info("reindex (full=%s) started by %s", full, _who(interaction))
+            report = await self._reindex(interaction, full=full)
+            await interaction.edit_original_response(
+                content=render.render_report(report, str(interaction.user))
+            )
+
+    async def _reindex(
+        self, interaction: discord.Interaction, *, full: bool, header: str = ""
+    ) -> BuildReport:
+        """Run the engine's reindex in the build thread, editing the reply with its progress."""
+        loop = asyncio.get_running_loop()
+        latest = [render.render_progress("starting", 0, 0)]
+        changed = asyncio.Event()
+
+        def publish(text: str) -> None:
+            latest[0] = text
+            changed.set()
+
+        def progress(stage: str, done: int, total: int) -> None:  # called in the build thread
+            loop.call_soon_threadsafe(publish, render.render_progress(stage, done, total))
+
+        async def pump() -> None:
+            while True:
+                await changed.wait()
+                changed.clear()
+                await interaction.edit_original_response(content=header + latest[0])
+                await asyncio.sleep(PROGRESS_EVERY)
+
+        pump_task = asyncio.create_task(pump())
+        try:
+            return await self.bot.workers.build(
+                self.bot.engine.reindex, full=full, progress=progress
+            )
+        except (ReindexInProgress, BuildInProgress):
+            raise UserFacingError("A reindex is already running; try again when it ends.") from None
+        finally:
+            pump_task.cancel()
+
+    @app_commands.command(name="add-article", description="Add an article file and index it")
+    @app_commands.describe(
+        file="A .md, .txt, .html or .pdf file", replace="Overwrite a file of the same name"
+    )
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def add_article(
+        self, interaction: discord.Interaction, file: discord.Attachment, replace: bool = False
+    ) -> None:
+        require_admin(interaction)
+        name = admin_logic.safe_article_name(file.filename)
+        limit = self.bot.bot_settings.max_attachment_bytes
+        if file.size > limit:
+            raise UserFacingError(
+                f"Refused: {name} is {file.size:,} bytes; the limit is {limit:,}."
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        data = await file.read()
+        if len(data) > limit:
+            raise UserFacingError(f"Refused: {name} is larger than {limit:,} bytes.")
+        corpus = self.bot.engine.corpus_dir
+        path = await self.bot.workers.io(
+            admin_logic.save_article, corpus, name, data, replace=replace
+        )
+        log.info("article %s saved (%d bytes) by %s", path.name, len(data), _who(interaction))
+        await self._reindex_after_change(interaction, f"Saved `{name}`. ")
+
+    @app_commands.command(name="remove-article", description="Remove an article and reindex")
+    @app_commands.describe(article="The article to remove")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def remove_article(self, interaction: discord.Interaction, article: str) -> None:
+        require_admin(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        found = await self.bot.workers.query(self.bot.engine.article, article)
+        if found is None:
+            raise UserFacingError("No article with that name is indexed.")
+        info, _ = found
+        corpus = self.bot.engine.corpus_dir
+        await self.bot.workers.io(admin_logic.remove_article, corpus, info.path)
+        log.info("article %s removed by %s", info.path, _who(interaction))
+        await self._reindex_after_change(interaction, f"Removed `{info.path}`. ")
+
+    @remove_article.autocomplete("article")
+    async def _remove_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        from bot.cogs.lookup import LookupCog, matching_articles
+
+        lookup = self.bot.get_cog("LookupCog")
+        if not isinstance(lookup, LookupCog):
+            return []
+        return matching_articles(await lookup.articles(), current)
+
+    async def _reindex_after_change(self, interaction: discord.Interaction, header: str) -> None:
+        if self.bot.reindex_lock.locked():
+            await interaction.edit_original_response(
+                content=header + "A reindex is running; run /reindex after it to include this."
+            )
+            return
+        async with self.bot.reindex_lock:
+            report = await self._reindex(interaction, full=False, header=header)
+        await interaction.edit_original_response(
+            content=render.fit(header + render.render_report(report), render.MAX_CONTENT, str)
+        )
+
+    @app_commands.command(name="stats", description="Questions, feedback and knowledge gaps")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def stats(self, interaction: discord.Interaction) -> None:
+        require_admin(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        figures = await self.bot.workers.io(self.bot.store.stats)
+        info = await self.bot.workers.io(self.bot.engine.info)
+        await interaction.followup.send(embed=render.render_stats(figures, info), ephemeral=True)
+
+    @app_commands.command(name="sync-commands", description="Owner only: publish slash commands")
+    @app_commands.describe(scope="'global' (up to an hour to appear) or 'here' (this server)")
+    @app_commands.default_permissions(administrator=True)
+    async def sync_commands(
+        self, interaction: discord.Interaction, scope: Literal["global", "here"] = "here"
+    ) -> None:
+        if not await self.bot.is_owner(interaction.user):
+            raise NotOwner()
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if scope == "here" and interaction.guild_id is not None:
+            count = await self.bot.sync_to_guild(interaction.guild_id)
+        else:
+            count = await self.bot.sync_globally()
+        log.info("commands synced (%s) by %s", scope, _who(interaction))
+        await interaction.followup.send(f"Synced {count} commands ({scope}).", ephemeral=True)
+
+
+async def setup(bot: ArticleBot) -> None:
+    await bot.add_cog(AdminCog(bot))

@@ -1,0 +1,134 @@
+"""Questions: mentions, Q&A channels, replies and threads; `/ask`; the "Ask the articles" menu."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import render
+from bot.asking import Asked, Refusal, clean_question, join_context
+from bot.views import answer_view
+
+if TYPE_CHECKING:
+    from bot.client import ArticleBot
+
+log = logging.getLogger(__name__)
+
+
+def addressed_to_bot(bot: ArticleBot, message: discord.Message) -> tuple[bool, str | None]:
+    """Whether ``message`` asks the bot something, and the earlier question it follows up on."""
+    me = bot.user
+    if me is None or message.author.bot or message.guild is None:
+        return False, None
+    ref = message.reference.message_id if message.reference else None
+    context = bot.memory.recall(ref)
+    replied_to_bot = context is not None or _is_reply_to(message, me.id)
+    thread_context = (
+        bot.memory.recall(message.channel.id)
+        if isinstance(message.channel, discord.Thread)
+        else None
+    )
+    mentioned = me in message.mentions or f"<@{me.id}>" in message.content
+    in_qa_channel = bot.reads_message_content and _channel_ids(message) & set(
+        bot.bot_settings.qa_channel_ids
+    )
+    follow_up = replied_to_bot or (thread_context is not None and bot.reads_message_content)
+    if not (mentioned or in_qa_channel or follow_up):
+        return False, None
+    return True, context or thread_context
+
+
+def _is_reply_to(message: discord.Message, user_id: int) -> bool:
+    resolved = message.reference.resolved if message.reference else None
+    return isinstance(resolved, discord.Message) and resolved.author.id == user_id
+
+
+def _channel_ids(message: discord.Message) -> set[int]:
+    ids = {message.channel.id}
+    parent = getattr(message.channel, "parent_id", None)
+    if parent is not None:
+        ids.add(parent)
+    return ids
+
+
+class AskCog(commands.Cog):
+    def __init__(self, bot: ArticleBot) -> None:
+        self.bot = bot
+        self.menu = app_commands.ContextMenu(name="Ask the articles", callback=self.ask_menu)
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        addressed, context = addressed_to_bot(self.bot, message)
+        if not addressed:
+            return
+        me = self.bot.user
+        question = clean_question(message.content, me.id if me else None)
+        try:
+            await self._answer_message(message, question, context)
+        except Exception:
+            log.exception("failed to answer message %s", message.id)
+            try:
+                await message.reply("Sorry, something went wrong while answering that.")
+            except discord.HTTPException:
+                log.warning("could not send the error reply", exc_info=True)
+
+    async def _answer_message(
+        self, message: discord.Message, question: str, context: str | None
+    ) -> None:
+        guild_id = message.guild.id if message.guild else None
+        refusal = self.bot.asker.check(message.author.id, question)
+        if refusal is not None:
+            await message.reply(refusal.text, mention_author=False)
+            return
+        async with message.channel.typing():
+            asked = await self.bot.asker.answer(
+                question, user_id=message.author.id, guild_id=guild_id, context=context
+            )
+        reply = await message.reply(
+            embed=render.render_answer(asked.answer),
+            view=answer_view(asked.question_id),
+            mention_author=False,
+        )
+        self._remember(reply.id, message.channel, question, context)
+
+    def _remember(self, reply_id: int, channel: object, question: str, context: str | None) -> None:
+        conversation = join_context(context, question) or question
+        self.bot.memory.remember(reply_id, conversation)
+        if isinstance(channel, discord.Thread):
+            self.bot.memory.remember(channel.id, conversation)
+
+    @app_commands.command(name="ask", description="Ask a question; the answer quotes the articles")
+    @app_commands.describe(question="Your question about the articles")
+    async def ask(self, interaction: discord.Interaction, question: str) -> None:
+        await self._ask_interaction(interaction, " ".join(question.split()))
+
+    async def ask_menu(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        await self._ask_interaction(interaction, " ".join(message.content.split()))
+
+    async def _ask_interaction(self, interaction: discord.Interaction, question: str) -> None:
+        outcome: Asked | Refusal | None = self.bot.asker.check(interaction.user.id, question)
+        if isinstance(outcome, Refusal):
+            await interaction.response.send_message(outcome.text, ephemeral=True)
+            return
+        await interaction.response.defer(thinking=True)
+        asked = await self.bot.asker.answer(
+            question, user_id=interaction.user.id, guild_id=interaction.guild_id
+        )
+        sent = await interaction.followup.send(
+            embed=render.render_answer(asked.answer), view=answer_view(asked.question_id), wait=True
+        )
+        self._remember(sent.id, interaction.channel, question, None)
+
+
+async def setup(bot: ArticleBot) -> None:
+    await bot.add_cog(AskCog(bot))

@@ -1,0 +1,107 @@
+"""Lookups: `/search`, `/article` (with autocomplete), `/sources`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import render
+from bot.errors import UserFacingError
+from bot.views import Pager
+from index.types import ArticleInfo
+
+if TYPE_CHECKING:
+    from bot.client import ArticleBot
+
+MAX_CHOICES = 25
+
+
+def matching_articles(articles: list[ArticleInfo], typed: str) -> list[app_commands.Choice[str]]:
+    """Autocomplete choices: titles (or slugs) containing what was typed, best matches first."""
+    needle = typed.casefold().strip()
+    scored = []
+    for a in articles:
+        title = (a.title or a.id).casefold()
+        if needle and needle not in title and needle not in a.id.casefold():
+            continue
+        scored.append((not title.startswith(needle), title, a))
+    scored.sort(key=lambda t: (t[0], t[1]))
+    return [
+        app_commands.Choice(name=render.fit(a.title or a.id, 100, transform=str), value=a.id)
+        for _, _, a in scored[:MAX_CHOICES]
+        if len(a.id) <= 100
+    ]
+
+
+class LookupCog(commands.Cog):
+    def __init__(self, bot: ArticleBot) -> None:
+        self.bot = bot
+        self._articles: tuple[str, list[ArticleInfo]] | None = None
+
+    async def articles(self) -> list[ArticleInfo]:
+        """The article list, cached per index generation (autocomplete must answer fast)."""
+        engine = self.bot.engine
+        if self._articles is None or self._articles[0] != engine.generation:
+            self._articles = (engine.generation, await self.bot.workers.io(engine.articles))
+        return self._articles[1]
+
+    @app_commands.command(name="search", description="The passages that best match a query")
+    @app_commands.describe(query="What to look for", k="How many passages (1-25)")
+    async def search(
+        self,
+        interaction: discord.Interaction,
+        query: app_commands.Range[str, 1, 300],
+        k: app_commands.Range[int, 1, 25] = 10,
+    ) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        passages = await self.bot.workers.query(self.bot.engine.search, query, k=k)
+
+        def page(n: int) -> discord.Embed:
+            return render.render_passages(
+                passages, title=f"Search: {query}", page=n, question=query
+            )
+
+        pager = Pager(
+            page, render.page_count(len(passages)), owner_id=interaction.user.id, shareable=True
+        )
+        await interaction.followup.send(embed=page(0), view=pager, ephemeral=True)
+
+    @app_commands.command(name="article", description="One article: its details and link")
+    @app_commands.describe(title="Start typing a title")
+    async def article(self, interaction: discord.Interaction, title: str) -> None:
+        found = await self.bot.workers.query(self.bot.engine.article, title)
+        if found is None:
+            matches = matching_articles(await self.articles(), title)
+            if not matches:
+                raise UserFacingError("No article has that title; pick one from the list.")
+            found = await self.bot.workers.query(self.bot.engine.article, matches[0].value)
+            if found is None:
+                raise UserFacingError("That article is no longer in the index.")
+        info, text = found
+        await interaction.response.send_message(embed=render.render_article(info, text))
+
+    @article.autocomplete("title")
+    async def _article_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return matching_articles(await self.articles(), current)
+
+    @app_commands.command(name="sources", description="The articles the bot answers from")
+    async def sources(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        articles = await self.articles()
+        info = await self.bot.workers.io(self.bot.engine.info)
+
+        def page(n: int) -> discord.Embed:
+            return render.render_sources(articles, info, n)
+
+        pages = render.page_count(len(articles), render.SOURCES_PER_PAGE)
+        pager = Pager(page, pages, owner_id=interaction.user.id)
+        await interaction.followup.send(embed=page(0), view=pager, ephemeral=True)
+
+
+async def setup(bot: ArticleBot) -> None:
+    await bot.add_cog(LookupCog(bot))

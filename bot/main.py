@@ -1,0 +1,124 @@
+"""Entry points the CLI calls: `run` (start the bot) and `sync_commands`. Both return an exit code.
+
+Expected failures (missing or rejected token, no index) are one line on stderr and a non-zero exit,
+never a traceback. The token is never printed or logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Mapping
+
+import discord
+
+from bot.client import ArticleBot, EngineFactory, default_engine_factory
+from bot.config import BotConfigError, BotSettings
+from bot.protocols import EngineLike
+from index.config import Settings
+from index.embedding import EmbedderError
+from index.store import IndexError_
+
+log = logging.getLogger(__name__)
+
+REJECTED_TOKEN = (
+    "Discord rejected DISCORD_TOKEN (401 Unauthorized): copy a fresh token from the Developer "
+    "Portal (your application > Bot > Reset Token) into .env"
+)
+NO_CONTENT_INTENT = (
+    "the Message Content intent is not enabled for this bot, so Q&A channels are off: answering "
+    "mentions, replies and slash commands only (enable it under Bot > Privileged Gateway Intents)"
+)
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"articlebot: error: {message}", file=sys.stderr)
+    return code
+
+
+def _configure_logging() -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+
+
+def run(
+    settings: Settings,
+    env: Mapping[str, str] | None = None,
+    *,
+    engine_factory: EngineFactory = default_engine_factory,
+) -> int:
+    """Start the bot and serve until stopped; the exit code for the CLI."""
+    try:
+        bot_settings = BotSettings.from_env(env)
+    except BotConfigError as exc:
+        return _fail(str(exc), 2)
+    _configure_logging()
+    try:
+        return asyncio.run(serve(settings, bot_settings, engine_factory=engine_factory))
+    except KeyboardInterrupt:
+        return 0
+
+
+async def serve(
+    settings: Settings,
+    bot_settings: BotSettings,
+    *,
+    engine_factory: EngineFactory = default_engine_factory,
+) -> int:
+    """Run the bot; without the privileged intent, fall back to mentions and slash commands."""
+    engines: list[EngineLike] = []
+
+    def load_once(s: Settings) -> EngineLike:  # a restart without the intent reuses the engine
+        if not engines:
+            engines.append(engine_factory(s))
+        return engines[0]
+
+    message_content = bot_settings.wants_message_content
+    while True:
+        bot = ArticleBot(
+            settings, bot_settings, engine_factory=load_once, message_content=message_content
+        )
+        try:
+            async with bot:
+                await bot.start(bot_settings.token)
+            return 0
+        except discord.LoginFailure:
+            return _fail(REJECTED_TOKEN)
+        except discord.PrivilegedIntentsRequired:
+            if not message_content:
+                return _fail("Discord refused the bot's intents; see docs/DISCORD.md")
+            log.warning(NO_CONTENT_INTENT)
+            message_content = False
+        except (IndexError_, EmbedderError) as exc:
+            return _fail(str(exc))
+
+
+def sync_commands(settings: Settings, env: Mapping[str, str] | None = None) -> int:
+    """Publish the slash commands globally (and to the dev guild if set), then exit."""
+    try:
+        bot_settings = BotSettings.from_env(env)
+    except BotConfigError as exc:
+        return _fail(str(exc), 2)
+    _configure_logging()
+    return asyncio.run(sync_only(settings, bot_settings))
+
+
+async def sync_only(settings: Settings, bot_settings: BotSettings) -> int:
+    bot = ArticleBot(settings, bot_settings, load_engine=False)
+    try:
+        async with bot:
+            await bot.login(bot_settings.token)
+            count = await bot.sync_globally()
+            where = "globally (may take up to an hour to appear)"
+            if bot_settings.dev_guild_id is not None:
+                await bot.sync_to_guild(bot_settings.dev_guild_id)
+                where += f" and to guild {bot_settings.dev_guild_id}"
+    except discord.LoginFailure:
+        return _fail(REJECTED_TOKEN)
+    except discord.HTTPException as exc:
+        return _fail(f"Discord refused the command sync: {exc.status} {exc.text}")
+    print(f"Synced {count} commands {where}.")
+    return 0

@@ -1,0 +1,189 @@
+"""SQLite record of questions asked and feedback given, and the figures `/stats` shows.
+
+Blocking: call every method through `Workers.io`. One connection guarded by a lock, so the store
+can be used from any worker thread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import statistics
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.types import Answer
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS questions (
+    id INTEGER PRIMARY KEY,
+    ts REAL NOT NULL,
+    user_id INTEGER NOT NULL,
+    guild_id INTEGER,
+    question TEXT NOT NULL,
+    context TEXT,
+    answered INTEGER NOT NULL,
+    confidence REAL NOT NULL,
+    latency_ms REAL NOT NULL,
+    generation TEXT NOT NULL,
+    article TEXT,
+    quote TEXT,
+    quote_start INTEGER,
+    quote_end INTEGER,
+    passage TEXT
+);
+CREATE INDEX IF NOT EXISTS questions_ts ON questions (ts);
+CREATE TABLE IF NOT EXISTS feedback (
+    question_id INTEGER NOT NULL REFERENCES questions (id),
+    user_id INTEGER NOT NULL,
+    vote INTEGER NOT NULL CHECK (vote IN (-1, 1)),
+    ts REAL NOT NULL,
+    PRIMARY KEY (question_id, user_id)
+);
+"""
+
+DAY = 86_400.0
+
+
+@dataclass(frozen=True)
+class AskedQuestion:
+    """What a button under an answer needs to act on it later."""
+
+    id: int
+    question: str
+    context: str | None
+    answered: bool
+    article: str | None
+    quote: str | None
+    quote_start: int | None
+    quote_end: int | None
+    passage: str | None
+
+
+@dataclass(frozen=True)
+class Period:
+    answered: int
+    abstained: int
+    median_latency_ms: float | None
+
+
+@dataclass(frozen=True)
+class Stats:
+    day: Period
+    week: Period
+    thumbs_up: int
+    thumbs_down: int
+    gaps: tuple[tuple[str, int], ...]  # most frequent unanswered questions (last 7 days)
+
+
+class StatsStore:
+    def __init__(self, path: Path) -> None:
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self._db.executescript(_SCHEMA)
+        self._db.commit()
+
+    def record_question(
+        self,
+        answer: Answer,
+        *,
+        user_id: int,
+        guild_id: int | None,
+        latency_ms: float,
+        context: str | None = None,
+        now: float | None = None,
+    ) -> int:
+        quote = answer.quotes[0] if answer.answered and answer.quotes else None
+        passage = _passage_around(answer)
+        with self._lock, self._db:
+            cur = self._db.execute(
+                "INSERT INTO questions (ts, user_id, guild_id, question, context, answered,"
+                " confidence, latency_ms, generation, article, quote, quote_start, quote_end,"
+                " passage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    time.time() if now is None else now,
+                    user_id,
+                    guild_id,
+                    answer.question,
+                    context,
+                    int(answer.answered),
+                    answer.confidence,
+                    latency_ms,
+                    answer.generation,
+                    quote.article if quote else None,
+                    quote.text if quote else None,
+                    quote.start if quote else None,
+                    quote.end if quote else None,
+                    passage,
+                ),
+            )
+            return int(cur.lastrowid or 0)
+
+    def question(self, question_id: int) -> AskedQuestion | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, question, context, answered, article, quote, quote_start, quote_end,"
+                " passage FROM questions WHERE id = ?",
+                (question_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        return AskedQuestion(row[0], row[1], row[2], bool(row[3]), *row[4:])
+
+    def record_feedback(
+        self, question_id: int, user_id: int, vote: int, now: float | None = None
+    ) -> bool:
+        """Store (or change) one user's vote on one answer; False if the question is unknown."""
+        with self._lock, self._db:
+            known = self._db.execute("SELECT 1 FROM questions WHERE id = ?", (question_id,))
+            if known.fetchone() is None:
+                return False
+            self._db.execute(
+                "INSERT INTO feedback (question_id, user_id, vote, ts) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (question_id, user_id) DO UPDATE SET vote = excluded.vote,"
+                " ts = excluded.ts",
+                (question_id, user_id, 1 if vote > 0 else -1, time.time() if now is None else now),
+            )
+            return True
+
+    def stats(self, now: float | None = None, gaps: int = 5) -> Stats:
+        now = time.time() if now is None else now
+        with self._lock:
+            day = self._period(now - DAY)
+            week = self._period(now - 7 * DAY)
+            up, down = self._db.execute(
+                "SELECT COALESCE(SUM(vote = 1), 0), COALESCE(SUM(vote = -1), 0) FROM feedback"
+            ).fetchone()
+            rows = self._db.execute(
+                "SELECT MIN(question), COUNT(*) AS n FROM questions"
+                " WHERE answered = 0 AND ts >= ? GROUP BY LOWER(TRIM(question))"
+                " ORDER BY n DESC, MAX(ts) DESC LIMIT ?",
+                (now - 7 * DAY, gaps),
+            ).fetchall()
+        return Stats(day, week, int(up), int(down), tuple((q, int(n)) for q, n in rows))
+
+    def _period(self, since: float) -> Period:
+        rows = self._db.execute(
+            "SELECT answered, latency_ms FROM questions WHERE ts >= ?", (since,)
+        ).fetchall()
+        answered = sum(1 for a, _ in rows if a)
+        latency = statistics.median(ms for _, ms in rows) if rows else None
+        return Period(answered, len(rows) - answered, latency)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _passage_around(answer: Answer) -> str | None:
+    """The retrieved passage that holds the primary quote (the 'full paragraph' fallback)."""
+    if not answer.quotes:
+        return None
+    q = answer.quotes[0]
+    for p in answer.passages:
+        if p.article == q.article and p.start <= q.start and q.end <= p.end:
+            return p.text
+    return q.text

@@ -1,0 +1,769 @@
+"""A loopback Discord: an aiohttp server on 127.0.0.1 speaking enough REST and gateway for discord.py.
+
+It plays Discord for one guild: logs the bot in, sends READY and GUILD_CREATE, delivers messages and
+interactions, acknowledges heartbeats, and records every request the bot makes. It also acts as a
+referee: requests to routes it does not implement, messages over Discord's limits and messages whose
+``allowed_mentions`` would ping anyone are collected in ``problems``, which the fixture asserts empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+JSON = "application/json"  # exactly this: discord.py ignores bodies with a charset
+EPHEMERAL = 1 << 6
+LOADING = 1 << 7
+MESSAGE_CONTENT_INTENT = 1 << 15
+MANAGE_GUILD = 1 << 5
+BASIC_PERMISSIONS = (
+    (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 38)
+)  # view, send, embed...
+
+Json = dict[str, Any]
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    at: float
+
+
+@dataclass
+class InteractionLog:
+    """What the bot did with one interaction: callback(s), followups, the original response."""
+
+    payload: Json
+    callbacks: list[Json] = field(default_factory=list)
+    followups: list[Json] = field(default_factory=list)
+    edits: list[Json] = field(default_factory=list)
+    original: Json | None = None
+
+    @property
+    def token(self) -> str:
+        return str(self.payload["token"])
+
+
+class LoopbackDiscord:
+    def __init__(self, *, token: str, heartbeat_ms: int = 250) -> None:
+        self.token = token
+        self.heartbeat_ms = heartbeat_ms
+        self._ids = itertools.count(1_100_000_000_000_000_000)
+        self.app_id = self.new_id()
+        self.guild_id = self.new_id()
+        self.channel_id = self.new_id()
+        self.qa_channel_id = self.new_id()
+        self.thread_id = self.new_id()
+        self.admin_role_id = self.new_id()
+        self.bot_user = self.user("Articlebot", bot=True)
+        self.alice = self.user("alice")
+        self.admin = self.user("admin")
+        self.grant_message_content = True
+        self.identify_intents: list[int] = []
+        self.requests: list[Recorded] = []
+        self.problems: list[str] = []
+        self.messages: dict[str, Json] = {}
+        self.interactions: dict[str, InteractionLog] = {}
+        self.attachments: dict[str, bytes] = {}
+        self.heartbeats: list[float] = []
+        self.commands: dict[str, list[Json]] = {}
+        self.ready = asyncio.Event()
+        self._ws: web.WebSocketResponse | None = None
+        self._seq = 0
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # ---- identities ------------------------------------------------------------------------
+
+    def new_id(self) -> str:
+        return str(next(self._ids))
+
+    def user(self, name: str, *, bot: bool = False) -> Json:
+        return {
+            "id": self.new_id(),
+            "username": name,
+            "discriminator": "0",
+            "global_name": None,
+            "avatar": None,
+            "bot": bot,
+        }
+
+    def member(self, user: Json, *, admin: bool = False) -> Json:
+        perms = BASIC_PERMISSIONS | (MANAGE_GUILD if admin else 0)
+        return {
+            "user": user,
+            "roles": [self.admin_role_id] if admin else [],
+            "joined_at": _now(),
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            "permissions": str(perms),
+        }
+
+    # ---- lifecycle --------------------------------------------------------------------------
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_base(self) -> str:
+        return f"{self.base}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def close(self) -> None:
+        if self._ws is not None and not self._ws.closed:
+            await self._ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # ---- HTTP dispatch ----------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if request.path == "/gateway":
+            return await self._gateway(request)
+        body = await _read_body(request)
+        self.requests.append(
+            Recorded(request.method, request.path, dict(request.query), body, time.monotonic())
+        )
+        for method, pattern, handler in self._routes():
+            match = re.fullmatch(pattern, request.path)
+            if method == request.method and match:
+                if pattern.startswith("/api/") and not self._authorized(request, pattern):
+                    return _json({"message": "401: Unauthorized", "code": 0}, status=401)
+                return await handler(request, body, **match.groupdict())
+        self.problems.append(f"unimplemented route: {request.method} {request.path}")
+        return _json({"message": "Unknown route (loopback Discord)", "code": 0}, status=404)
+
+    def _authorized(self, request: web.Request, pattern: str) -> bool:
+        if "/interactions/" in pattern or "/webhooks/" in pattern:
+            return True  # authorized by the interaction token in the path, as on Discord
+        return request.headers.get("Authorization") == f"Bot {self.token}"
+
+    def _routes(self) -> list[tuple[str, str, Callable[..., Awaitable[web.Response]]]]:
+        api = "/api/v10"
+        return [
+            ("GET", f"{api}/users/@me", self._me),
+            ("GET", f"{api}/oauth2/applications/@me", self._application),
+            ("PUT", f"{api}/applications/(?P<app>\\d+)/commands", self._put_commands),
+            (
+                "PUT",
+                f"{api}/applications/(?P<app>\\d+)/guilds/(?P<guild>\\d+)/commands",
+                self._put_commands,
+            ),
+            ("POST", f"{api}/channels/(?P<channel>\\d+)/messages", self._create_message),
+            (
+                "PATCH",
+                f"{api}/channels/(?P<channel>\\d+)/messages/(?P<message>\\d+)",
+                self._edit_channel_message,
+            ),
+            ("POST", f"{api}/channels/(?P<channel>\\d+)/typing", self._typing),
+            ("POST", f"{api}/interactions/(?P<iid>\\d+)/(?P<token>[^/]+)/callback", self._callback),
+            ("POST", f"{api}/webhooks/(?P<app>\\d+)/(?P<token>[^/]+)", self._followup),
+            (
+                "PATCH",
+                f"{api}/webhooks/(?P<app>\\d+)/(?P<token>[^/]+)/messages/(?P<message>[^/]+)",
+                self._edit_webhook_message,
+            ),
+            (
+                "GET",
+                f"{api}/webhooks/(?P<app>\\d+)/(?P<token>[^/]+)/messages/@original",
+                self._get_original,
+            ),
+            ("GET", "/attachments/(?P<name>[^/]+)", self._attachment),
+        ]
+
+    async def _me(self, request: web.Request, body: Any) -> web.Response:
+        return _json(self.bot_user)
+
+    async def _application(self, request: web.Request, body: Any) -> web.Response:
+        return _json(
+            {
+                "id": self.app_id,
+                "name": "Articlebot",
+                "description": "",
+                "icon": None,
+                "bot_public": False,
+                "bot_require_code_grant": False,
+                "owner": self.admin,
+                "verify_key": "0" * 64,
+                "flags": 0,
+                "summary": "",
+                "team": None,
+            }
+        )
+
+    async def _put_commands(
+        self, request: web.Request, body: Any, app: str, guild: str | None = None
+    ) -> web.Response:
+        if app != self.app_id:
+            self.problems.append(f"commands synced for unknown application {app}")
+        out = []
+        for cmd in body:
+            stored = dict(cmd)
+            stored.setdefault("type", 1)
+            stored.setdefault("description", "")
+            stored |= {"id": self.new_id(), "application_id": self.app_id, "version": "1"}
+            if guild is not None:
+                stored["guild_id"] = guild
+            out.append(stored)
+        self.commands[guild or "global"] = out
+        return _json(out)
+
+    async def _typing(self, request: web.Request, body: Any, channel: str) -> web.Response:
+        return web.Response(status=204)
+
+    async def _create_message(self, request: web.Request, body: Any, channel: str) -> web.Response:
+        message = self._store_message(channel, body)
+        # Discord echoes the bot's own messages through the gateway; the bot must ignore them.
+        await self.dispatch("MESSAGE_CREATE", message)
+        return _json(message)
+
+    async def _edit_channel_message(
+        self, request: web.Request, body: Any, channel: str, message: str
+    ) -> web.Response:
+        stored = self.messages.get(message)
+        if stored is None:
+            return _json({"message": "Unknown Message", "code": 10008}, status=404)
+        return _json(self._edit(stored, body))
+
+    async def _callback(
+        self, request: web.Request, body: Any, iid: str, token: str
+    ) -> web.Response:
+        log = self.interactions.get(token)
+        if log is None or log.payload["id"] != iid:
+            return _json({"message": "Unknown interaction", "code": 10062}, status=404)
+        if log.callbacks:
+            return _json(
+                {"message": "Interaction has already been acknowledged.", "code": 40060}, 400
+            )
+        log.callbacks.append(body)
+        kind, data = body["type"], body.get("data") or {}
+        channel = log.payload["channel_id"]
+        interaction: Json = {"id": iid, "type": log.payload["type"]}
+        resource: Json | None = None
+        if kind in (4, 5):
+            flags = int(data.get("flags", 0)) | (LOADING if kind == 5 else 0)
+            content = data if kind == 4 else {}
+            log.original = self._store_message(channel, content, flags=flags, check=kind == 4)
+            resource = {"type": kind, "message": log.original}
+        elif kind == 7:
+            target = self.messages[log.payload["message"]["id"]]
+            log.original = self._edit(target, data)
+            resource = {"type": kind, "message": log.original}
+        elif kind == 8:
+            pass  # autocomplete choices: recorded in callbacks
+        elif kind != 6:
+            self.problems.append(f"unexpected interaction callback type {kind}")
+        if log.original is not None:
+            interaction |= {
+                "response_message_id": log.original["id"],
+                "response_message_loading": bool(log.original["flags"] & LOADING),
+                "response_message_ephemeral": bool(log.original["flags"] & EPHEMERAL),
+            }
+        reply: Json = {"interaction": interaction}
+        if resource is not None:
+            reply["resource"] = resource
+        return _json(reply)
+
+    async def _followup(
+        self, request: web.Request, body: Any, app: str, token: str
+    ) -> web.Response:
+        log = self.interactions.get(token)
+        if log is None or app != self.app_id:
+            return _json({"message": "Unknown Webhook", "code": 10015}, status=404)
+        if not log.callbacks:
+            self.problems.append("followup sent before the interaction was acknowledged")
+        original = log.original
+        if original is not None and original["flags"] & LOADING and not log.followups:
+            # On Discord the first followup after a deferral fills in the "thinking" message.
+            message = self._edit(original, body)
+            message["flags"] = (original["flags"] & ~LOADING) | int(body.get("flags", 0))
+        else:
+            message = self._store_message(
+                log.payload["channel_id"], body, flags=int(body.get("flags", 0))
+            )
+        log.followups.append(message)
+        return _json(message)
+
+    async def _edit_webhook_message(
+        self, request: web.Request, body: Any, app: str, token: str, message: str
+    ) -> web.Response:
+        log = self.interactions.get(token)
+        if log is None:
+            return _json({"message": "Unknown Webhook", "code": 10015}, status=404)
+        target = log.original if message == "@original" else self.messages.get(message)
+        if target is None:
+            return _json({"message": "Unknown Message", "code": 10008}, status=404)
+        edited = self._edit(target, body)
+        edited["flags"] &= ~LOADING
+        log.edits.append(dict(body))
+        return _json(edited)
+
+    async def _get_original(
+        self, request: web.Request, body: Any, app: str, token: str
+    ) -> web.Response:
+        log = self.interactions.get(token)
+        if log is None or log.original is None:
+            return _json({"message": "Unknown Message", "code": 10008}, status=404)
+        return _json(log.original)
+
+    async def _attachment(self, request: web.Request, body: Any, name: str) -> web.Response:
+        data = self.attachments.get(name)
+        if data is None:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="application/octet-stream")
+
+    # ---- messages ----------------------------------------------------------------------------
+
+    def _store_message(
+        self, channel: str, body: Json, *, flags: int = 0, check: bool = True
+    ) -> Json:
+        if check:
+            self.problems.extend(message_problems(body))
+        message = self.message_payload(
+            channel,
+            self.bot_user,
+            body.get("content") or "",
+            embeds=body.get("embeds") or [],
+            components=body.get("components") or [],
+            flags=flags | int(body.get("flags") or 0),
+            reference=body.get("message_reference"),
+        )
+        return message
+
+    def _edit(self, stored: Json, body: Json) -> Json:
+        self.problems.extend(message_problems(body))
+        for key in ("content", "embeds", "components"):
+            if key in body:
+                stored[key] = (
+                    body[key] if body[key] is not None else ([] if key != "content" else "")
+                )
+        stored["edited_timestamp"] = _now()
+        return stored
+
+    def message_payload(
+        self,
+        channel: str,
+        author: Json,
+        content: str,
+        *,
+        embeds: list[Json] | None = None,
+        components: list[Json] | None = None,
+        flags: int = 0,
+        reference: Json | None = None,
+        mentions: list[Json] | None = None,
+    ) -> Json:
+        message: Json = {
+            "id": self.new_id(),
+            "channel_id": channel,
+            "guild_id": self.guild_id,
+            "author": author,
+            "content": content,
+            "timestamp": _now(),
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": mentions or [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": embeds or [],
+            "components": components or [],
+            "pinned": False,
+            "type": 0,
+            "flags": flags,
+        }
+        if not author.get("bot"):
+            message["member"] = {k: v for k, v in self.member(author).items() if k != "user"}
+        if reference:
+            ref_id = str(reference.get("message_id"))
+            message["type"] = 19
+            message["message_reference"] = {
+                "message_id": ref_id,
+                "channel_id": channel,
+                "guild_id": self.guild_id,
+            }
+            if ref_id in self.messages:
+                message["referenced_message"] = self.messages[ref_id]
+        self.messages[message["id"]] = message
+        return message
+
+    async def say(
+        self,
+        content: str,
+        *,
+        author: Json | None = None,
+        channel: str | None = None,
+        mention_bot: bool = False,
+        reply_to: Json | None = None,
+    ) -> Json:
+        """A user posts a message; it reaches the bot as MESSAGE_CREATE."""
+        author = author or self.alice
+        mentions = [self.bot_user] if mention_bot or reply_to else []
+        if mention_bot:
+            content = f"<@{self.bot_user['id']}> {content}"
+        reference = {"message_id": reply_to["id"]} if reply_to else None
+        message = self.message_payload(
+            channel or self.channel_id, author, content, reference=reference, mentions=mentions
+        )
+        await self.dispatch("MESSAGE_CREATE", message)
+        return message
+
+    def replies_to(self, message: Json) -> list[Json]:
+        return [
+            m
+            for m in self.messages.values()
+            if m.get("message_reference", {}).get("message_id") == message["id"]
+            and m["author"]["id"] == self.bot_user["id"]
+        ]
+
+    # ---- interactions ------------------------------------------------------------------------
+
+    def _interaction(self, kind: int, data: Json, user: Json, *, admin: bool) -> InteractionLog:
+        payload: Json = {
+            "id": self.new_id(),
+            "application_id": self.app_id,
+            "type": kind,
+            "data": data,
+            "guild_id": self.guild_id,
+            "channel_id": self.channel_id,
+            "channel": {"id": self.channel_id, "type": 0, "guild_id": self.guild_id},
+            "member": self.member(user, admin=admin),
+            "token": secrets.token_urlsafe(24),
+            "version": 1,
+            "app_permissions": str(BASIC_PERMISSIONS),
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": self.guild_id},
+            "context": 0,
+            "attachment_size_limit": 10 * 1024 * 1024,
+        }
+        log = InteractionLog(payload)
+        self.interactions[log.token] = log
+        return log
+
+    async def slash(
+        self,
+        name: str,
+        options: dict[str, Any] | None = None,
+        *,
+        user: Json | None = None,
+        admin: bool = False,
+        resolved: Json | None = None,
+        option_types: dict[str, int] | None = None,
+    ) -> InteractionLog:
+        """A user runs a slash command (option types default to string/integer/boolean)."""
+        opts = [
+            {"name": k, "type": (option_types or {}).get(k, _option_type(v)), "value": v}
+            for k, v in (options or {}).items()
+        ]
+        data: Json = {"id": self.new_id(), "name": name, "type": 1, "options": opts}
+        if resolved:
+            data["resolved"] = resolved
+        log = self._interaction(2, data, user or self.alice, admin=admin)
+        await self.dispatch("INTERACTION_CREATE", log.payload)
+        return log
+
+    async def attach_and_run(
+        self,
+        name: str,
+        filename: str,
+        content: bytes,
+        *,
+        admin: bool = True,
+        extra: dict[str, Any] | None = None,
+    ) -> InteractionLog:
+        """A slash command with a ``file`` attachment option (served from /attachments/)."""
+        att_id = self.new_id()
+        key = secrets.token_hex(8)
+        self.attachments[key] = content
+        attachment = {
+            "id": att_id,
+            "filename": filename,
+            "size": len(content),
+            "url": f"{self.base}/attachments/{key}",
+            "proxy_url": f"{self.base}/attachments/{key}",
+            "content_type": "text/markdown",
+        }
+        options = {"file": att_id, **(extra or {})}
+        return await self.slash(
+            name,
+            options,
+            admin=admin,
+            user=self.admin if admin else self.alice,
+            resolved={"attachments": {att_id: attachment}},
+            option_types={"file": 11},
+        )
+
+    async def context_menu(
+        self, name: str, target: Json, *, user: Json | None = None
+    ) -> InteractionLog:
+        data = {
+            "id": self.new_id(),
+            "name": name,
+            "type": 3,
+            "target_id": target["id"],
+            "resolved": {"messages": {target["id"]: target}},
+        }
+        log = self._interaction(2, data, user or self.alice, admin=False)
+        await self.dispatch("INTERACTION_CREATE", log.payload)
+        return log
+
+    async def autocomplete(self, name: str, option: str, typed: str) -> InteractionLog:
+        opts = [{"name": option, "type": 3, "value": typed, "focused": True}]
+        data = {"id": self.new_id(), "name": name, "type": 1, "options": opts}
+        log = self._interaction(4, data, self.admin, admin=True)
+        await self.dispatch("INTERACTION_CREATE", log.payload)
+        return log
+
+    async def click(
+        self, message: Json, custom_id: str, *, user: Json | None = None
+    ) -> InteractionLog:
+        """A user clicks the button ``custom_id`` under ``message``."""
+        data = {"custom_id": custom_id, "component_type": 2}
+        log = self._interaction(3, data, user or self.alice, admin=False)
+        log.payload["message"] = self.messages[message["id"]]
+        log.payload["channel_id"] = message["channel_id"]
+        await self.dispatch("INTERACTION_CREATE", log.payload)
+        return log
+
+    # ---- gateway ----------------------------------------------------------------------------
+
+    async def dispatch(self, event: str, data: Json) -> None:
+        if self._ws is None or self._ws.closed:
+            self.problems.append(f"cannot dispatch {event}: the bot is not connected")
+            return
+        self._seq += 1
+        await self._ws.send_str(json.dumps({"op": 0, "t": event, "s": self._seq, "d": data}))
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._ws = ws
+        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": self.heartbeat_ms}}))
+        async for msg in ws:
+            if msg.type is not WSMsgType.TEXT:
+                continue
+            frame = json.loads(msg.data)
+            op = frame.get("op")
+            if op == 1:
+                self.heartbeats.append(time.monotonic())
+                await ws.send_str(json.dumps({"op": 11}))
+            elif op == 2:
+                await self._identify(ws, frame["d"])
+            elif op not in (3,):
+                self.problems.append(f"unexpected gateway op {op}")
+        return ws
+
+    async def _identify(self, ws: web.WebSocketResponse, data: Json) -> None:
+        if data.get("token") != self.token:
+            await ws.close(code=4004, message=b"Authentication failed.")
+            return
+        intents = int(data.get("intents", 0))
+        self.identify_intents.append(intents)
+        if intents & MESSAGE_CONTENT_INTENT and not self.grant_message_content:
+            await ws.close(code=4014, message=b"Disallowed intent(s).")
+            return
+        ready = {
+            "v": 10,
+            "user": self.bot_user,
+            "guilds": [{"id": self.guild_id, "unavailable": True}],
+            "session_id": secrets.token_hex(16),
+            "resume_gateway_url": self.gateway_url,
+            "application": {"id": self.app_id, "flags": 0},
+        }
+        await self.dispatch("READY", ready)
+        await self.dispatch("GUILD_CREATE", self.guild_payload())
+        self.ready.set()
+
+    def guild_payload(self) -> Json:
+        everyone = {"id": self.guild_id, "name": "@everyone", "permissions": str(BASIC_PERMISSIONS)}
+        admin = {"id": self.admin_role_id, "name": "admins", "permissions": str(MANAGE_GUILD)}
+        roles = [
+            r | {"position": i, "color": 0, "hoist": False, "managed": False, "mentionable": False}
+            for i, r in enumerate((everyone, admin))
+        ]
+        text = {"type": 0, "position": 0, "permission_overwrites": [], "guild_id": self.guild_id}
+        return {
+            "id": self.guild_id,
+            "name": "Loopback guild",
+            "icon": None,
+            "owner_id": self.admin["id"],
+            "roles": roles,
+            "channels": [
+                text | {"id": self.channel_id, "name": "general"},
+                text | {"id": self.qa_channel_id, "name": "questions"},
+            ],
+            "threads": [
+                {
+                    "id": self.thread_id,
+                    "guild_id": self.guild_id,
+                    "parent_id": self.channel_id,
+                    "owner_id": self.alice["id"],
+                    "name": "a thread",
+                    "type": 11,
+                    "message_count": 0,
+                    "member_count": 1,
+                    "thread_metadata": {
+                        "archived": False,
+                        "auto_archive_duration": 1440,
+                        "archive_timestamp": _now(),
+                        "locked": False,
+                    },
+                }
+            ],
+            "members": [self.member(self.bot_user) | {"roles": []}],
+            "member_count": 3,
+            "emojis": [],
+            "stickers": [],
+            "features": [],
+            "voice_states": [],
+            "presences": [],
+            "large": False,
+            "unavailable": False,
+            "mfa_level": 0,
+            "verification_level": 0,
+            "explicit_content_filter": 0,
+            "default_message_notifications": 0,
+            "system_channel_flags": 0,
+            "premium_tier": 0,
+            "preferred_locale": "en-US",
+            "nsfw_level": 0,
+            "afk_timeout": 300,
+        }
+
+    # ---- waiting -----------------------------------------------------------------------------
+
+    async def until(
+        self, condition: Callable[[], Any], timeout: float = 10.0, what: str = ""
+    ) -> Any:
+        """Poll ``condition`` until it returns something truthy; fail with ``what`` on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = condition()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what or condition}")
+            await asyncio.sleep(0.01)
+
+
+def message_problems(body: Json) -> list[str]:
+    """Why Discord would reject (or we would regret) this message body: limits and mentions."""
+    problems: list[str] = []
+    content = body.get("content") or ""
+    if len(content) > 2000:
+        problems.append(f"content has {len(content)} characters (limit 2000)")
+    total = 0
+    embeds = body.get("embeds") or []
+    if len(embeds) > 10:
+        problems.append(f"{len(embeds)} embeds (limit 10)")
+    for embed in embeds:
+        total += _embed_problems(embed, problems)
+    if total > 6000:
+        problems.append(f"embeds have {total} characters in all (limit 6000)")
+    for row in body.get("components") or []:
+        buttons = row.get("components", [])
+        if len(buttons) > 5:
+            problems.append(f"{len(buttons)} components in one row (limit 5)")
+        for button in buttons:
+            if len(button.get("label") or "") > 80:
+                problems.append(f"button label {button['label']!r} over 80 characters")
+            if len(button.get("custom_id") or "") > 100:
+                problems.append("custom_id over 100 characters")
+    if len(body.get("components") or []) > 5:
+        problems.append("more than 5 action rows")
+    if ("content" in body or "embeds" in body) and not _mentions_none(body):
+        problems.append(f"allowed_mentions would ping: {body.get('allowed_mentions')!r}")
+    return problems
+
+
+def _mentions_none(body: Json) -> bool:
+    allowed = body.get("allowed_mentions")
+    if not isinstance(allowed, dict) or allowed.get("parse") != []:
+        return False
+    return not (allowed.get("users") or allowed.get("roles") or allowed.get("replied_user"))
+
+
+def _embed_problems(embed: Json, problems: list[str]) -> int:
+    limits = {"title": 256, "description": 4096}
+    total = 0
+    for key, limit in limits.items():
+        text = embed.get(key) or ""
+        total += len(text)
+        if len(text) > limit:
+            problems.append(f"embed {key} has {len(text)} characters (limit {limit})")
+    fields = embed.get("fields") or []
+    if len(fields) > 25:
+        problems.append(f"{len(fields)} embed fields (limit 25)")
+    for f in fields:
+        name, value = f.get("name") or "", f.get("value") or ""
+        total += len(name) + len(value)
+        if not name or not value:
+            problems.append("embed field with an empty name or value")
+        if len(name) > 256 or len(value) > 1024:
+            problems.append(f"embed field over its limit ({len(name)}/256, {len(value)}/1024)")
+    footer = (embed.get("footer") or {}).get("text") or ""
+    total += len(footer)
+    if len(footer) > 2048:
+        problems.append(f"embed footer has {len(footer)} characters (limit 2048)")
+    return total
+
+
+def _option_type(value: Any) -> int:
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, int):
+        return 4
+    return 3
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(
+        body=json.dumps(data).encode(), status=status, headers={"Content-Type": JSON}
+    )
+
+
+async def _read_body(request: web.Request) -> Any:
+    if not request.can_read_body:
+        return None
+    if request.content_type == "multipart/form-data":
+        form: Json = {}
+        async for part in await request.multipart():
+            if part.name == "payload_json":  # type: ignore[union-attr]
+                form.update(json.loads(await part.text()))  # type: ignore[union-attr]
+            else:
+                form.setdefault("_files", {})[part.name] = await part.read()  # type: ignore[union-attr]
+        return form
+    text = await request.text()
+    return json.loads(text) if text else None
