@@ -216,8 +216,29 @@ def _split_long(text: str, sent: Sentence, max_tokens: int, count: TokenCounter)
             else:
                 hi = mid - 1
         a, b = sent.start + words[i][0], sent.start + words[lo - 1][1]
-        pieces.append(Sentence(a, b, text[a:b], sent.paragraph))
+        if lo == i + 1 and count([text[a:b]])[0] > max_tokens:
+            pieces.extend(_split_chars(text, a, b, max_tokens, count, sent.paragraph))
+        else:
+            pieces.append(Sentence(a, b, text[a:b], sent.paragraph))
         i = lo
+    return pieces
+
+
+def _split_chars(
+    text: str, start: int, end: int, max_tokens: int, count: TokenCounter, paragraph: int
+) -> list[Sentence]:
+    """A single 'word' too long for the window (a URL, a formula) cut into pieces that fit."""
+    pieces: list[Sentence] = []
+    while start < end:
+        lo, hi = start + 1, end
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if count([text[start:mid]])[0] <= max_tokens:
+                lo = mid
+            else:
+                hi = mid - 1
+        pieces.append(Sentence(start, lo, text[start:lo], paragraph))
+        start = lo
     return pieces
 
 

@@ -116,7 +116,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_report(report: BuildReport, out: TextIO = sys.stdout) -> None:
+def print_report(report: BuildReport, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
     print(report.summary(), file=out)
     for skipped in report.skipped:
         print(f"skipped {skipped.path}: {skipped.reason}", file=out)
@@ -255,7 +256,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return chat(open_engine(settings_from(args)))
 
 
-def chat(engine: Engine, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+def chat(engine: Engine, stdin: TextIO | None = None, out: TextIO | None = None) -> int:
+    """Question in, quoted answer out, until end of input (the same answer the bot gives)."""
+    stdin = stdin or sys.stdin
+    out = out or sys.stdout
     info = engine.info()
     print(
         f"Articlebot chat: {info.articles} articles, {info.chunks} chunks. Ctrl-D to quit.",
@@ -318,7 +322,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         return chat(open_engine(settings))
     from bot.main import run
-
     from index.embedding import load_embedder
 
     update_index(settings, load_embedder(settings.embed_model))  # the bot loads what this built

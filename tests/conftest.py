@@ -59,7 +59,7 @@ def fake_embedder() -> HashEmbedder:
 
 
 @pytest.fixture(scope="session")
-def real_embedder():  # noqa: ANN201
+def real_embedder():
     """The shipped all-MiniLM-L6-v2, loaded offline once per test session."""
     from index.embedding import SentenceTransformerEmbedder
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from selectolax.parser import HTMLParser, Node
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from selectolax.lexbor import LexborNode as Node
 
 from index.corpus import ArticleError, Parsed
 

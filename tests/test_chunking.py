@@ -1,0 +1,128 @@
+"""Chunking: exact offsets, order, every chunk within the token window, determinism."""
+
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from index.chunking import (
+    chunk_sentences,
+    fit_sentences,
+    paragraphs,
+    sentences,
+    split_sentences,
+    word_count_tokens,
+)
+
+WORDS = st.sampled_from(
+    [
+        "the",
+        "river",
+        "Dr.",
+        "Smith",
+        "U.S.",
+        "flows",
+        "1856",
+        "north,",
+        "(see",
+        "[O.S.",
+        "28",
+        "June])",
+        "into",
+        "sea!",
+        "why?",
+        "-",
+        "item",
+        "2.",
+        "#",
+        "Heading",
+        "e.g.",
+        "café",
+        "—",
+        "ünïcode",
+    ]
+)
+SEPARATORS = st.sampled_from([" ", " ", " ", ". ", ".\n\n", "\n", "? ", "\n\n\n", ".  "])
+TEXTS = st.lists(st.tuples(WORDS, SEPARATORS), min_size=0, max_size=300).map(
+    lambda parts: "".join(w + s for w, s in parts)
+)
+
+
+def chunk(text: str, max_tokens: int) -> list:
+    sents = fit_sentences(text, sentences(text), max_tokens, word_count_tokens)
+    return chunk_sentences(text, sents, max_tokens, word_count_tokens)
+
+
+@settings(max_examples=200, deadline=None)
+@given(TEXTS, st.integers(min_value=4, max_value=120))
+def test_chunks_have_exact_offsets_keep_order_and_fit(text: str, max_tokens: int) -> None:
+    chunks = chunk(text, max_tokens)
+    for c in chunks:
+        assert text[c.start : c.end] == c.text
+        assert word_count_tokens([c.text])[0] <= max_tokens
+    starts = [c.start for c in chunks]
+    assert starts == sorted(starts)
+    assert all(a.end <= b.end for a, b in itertools.pairwise(chunks))
+
+
+@settings(max_examples=200, deadline=None)
+@given(TEXTS, st.integers(min_value=4, max_value=120))
+def test_no_text_is_lost(text: str, max_tokens: int) -> None:
+    """Every non-space character of the article lies in some chunk: nothing is truncated."""
+    covered = [False] * len(text)
+    for c in chunk(text, max_tokens):
+        covered[c.start : c.end] = [True] * (c.end - c.start)
+    lost = [ch for ch, ok in zip(text, covered, strict=True) if not ok and not ch.isspace()]
+    assert lost == []
+
+
+@settings(max_examples=50, deadline=None)
+@given(TEXTS)
+def test_deterministic(text: str) -> None:
+    assert chunk(text, 40) == chunk(text, 40)
+
+
+def test_sentences_respect_abbreviations_initials_and_brackets() -> None:
+    text = (
+        "Dr. Smith lived in the U.S. for years. Tesla was born on 10 July [O.S. 28 June] 1856. "
+        "J. R. R. Tolkien wrote books. It rained! Did it?"
+    )
+    got = [s.text for s in split_sentences(text)]
+    assert got == [
+        "Dr. Smith lived in the U.S. for years.",
+        "Tesla was born on 10 July [O.S. 28 June] 1856.",
+        "J. R. R. Tolkien wrote books.",
+        "It rained!",
+        "Did it?",
+    ]
+
+
+def test_headings_and_list_items_are_separate() -> None:
+    text = "# Title\nIntro line.\n\n- first item\n- second item\n\nLast paragraph here."
+    paras = [p.text for p in paragraphs(text)]
+    assert paras[0] == "# Title"
+    assert [s.text for s in sentences(text)][2:4] == ["- first item", "- second item"]
+
+
+def test_long_paragraph_splits_with_one_sentence_overlap() -> None:
+    text = " ".join(f"Sentence number {i} is here." for i in range(30))
+    chunks = chunk(text, 30)
+    assert len(chunks) > 3
+    for a, b in itertools.pairwise(chunks):
+        assert a.last_sentence == b.first_sentence  # the overlap
+
+
+def test_short_paragraphs_join_the_next_one() -> None:
+    text = "# Heading\n\nShort.\n\n" + "A much longer paragraph that has real content. " * 10
+    chunks = chunk(text, 200)
+    assert len(chunks) == 1
+    assert chunks[0].text.startswith("# Heading")
+
+
+def test_overlong_sentence_is_split_at_words_not_dropped() -> None:
+    text = "word " * 500
+    chunks = chunk(text.strip(), 50)
+    assert sum(len(c.text.split()) for c in chunks) == 500
+    assert all(word_count_tokens([c.text])[0] <= 50 for c in chunks)
