@@ -161,3 +161,13 @@ def test_chat_answers_each_line(real_embedder, settings) -> None:
     assert chat(engine, io.StringIO("What is tea?\n\nquit\nnot asked\n"), out) == 0
     text = out.getvalue()
     assert text.count("confidence") + text.count("Closest I found") == 1
+
+
+def test_bench_reports_figures(cli) -> None:
+    code, out, _ = cli("bench", "-n", "3", "--json")
+    assert code == 0
+    figures = json.loads(out)
+    assert figures["questions"] == 3
+    assert figures["articles"] == 3
+    assert figures["build_full_s"] > 0
+    assert figures["ask_ms_p95"] >= figures["ask_ms_p50"] > 0
