@@ -44,8 +44,8 @@ CORPUS = {
     ),
     "announcements.md": (
         "# Announcements\n\n"
-        "The announcement said: @everyone the meeting moves to Friday, ping <@&123> and <@456>. "
-        "Read [the agenda](https://evil.example/phish) before the meeting starts.\n"
+        "The announcement said: @everyone the meeting moves to Friday, read "
+        "[the agenda](https://evil.example/phish) and ping <@&123> and <@456>.\n"
     ),
 }
 
@@ -130,6 +130,9 @@ def bot_settings(tmp_path: Path, loopback: LoopbackDiscord) -> BotSettings:
     )
 
 
+FAST = {"guild_ready_timeout": 0.1}  # the loopback sends GUILD_CREATE right after READY
+
+
 @contextlib.asynccontextmanager
 async def running(bot: ArticleBot, loopback: LoopbackDiscord) -> AsyncIterator[ArticleBot]:
     """Log ``bot`` in to the loopback Discord, wait until ready, and close it afterwards."""
@@ -148,7 +151,7 @@ async def running(bot: ArticleBot, loopback: LoopbackDiscord) -> AsyncIterator[A
 async def bot(
     settings: Settings, bot_settings: BotSettings, engine: Engine, loopback: LoopbackDiscord
 ) -> AsyncIterator[ArticleBot]:
-    client = ArticleBot(settings, bot_settings, engine_factory=lambda s: engine)
+    client = ArticleBot(settings, bot_settings, engine_factory=lambda s: engine, **FAST)
     async with running(client, loopback):
         yield client
 

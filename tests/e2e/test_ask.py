@@ -33,3 +33,94 @@ async def test_mention_gets_a_quoted_reply(bot: ArticleBot, loopback: LoopbackDi
         for c in row["components"]
     ]
     assert labels == ["More passages", "Show full paragraph", "👍", "👎"]
+
+
+def button_ids(message: dict) -> list[str]:
+    return [c["custom_id"] for row in message["components"] for c in row["components"]]
+
+
+async def test_slash_ask_defers_then_follows_up(bot: ArticleBot, loopback: LoopbackDiscord) -> None:
+    log = await loopback.slash("ask", {"question": QUESTION})
+    await loopback.until(lambda: log.followups, what="the followup")
+    assert [c["type"] for c in log.callbacks] == [5]  # deferred first: "thinking..."
+    [answer] = log.followups
+    assert answer["id"] == log.original["id"]  # the followup filled in the deferred message
+    assert not answer["flags"] & 64  # public
+    assert "space and cyber security" in embed_of(answer)["description"].replace("**", "")
+
+
+async def test_reply_to_an_answer_is_a_follow_up(
+    bot: ArticleBot, loopback: LoopbackDiscord
+) -> None:
+    first = await loopback.say(QUESTION, mention_bot=True)
+    [answer] = await loopback.until(lambda: loopback.replies_to(first))
+    follow = await loopback.say("And how much did trade grow?", reply_to=answer)
+    [second] = await loopback.until(lambda: loopback.replies_to(follow), what="follow-up reply")
+    qid = int(button_ids(second)[1].split(":")[2])
+    asked = bot.store.question(qid)
+    assert asked is not None and asked.context == QUESTION
+    assert embed_of(second)["title"] == "India and Japan summit"
+
+
+async def test_qa_channel_needs_no_mention_but_other_channels_do(
+    bot: ArticleBot, loopback: LoopbackDiscord
+) -> None:
+    ignored = await loopback.say("Where is Mount Etna?")  # general channel, no mention
+    asked = await loopback.say("Where is Mount Etna?", channel=loopback.qa_channel_id)
+    [reply] = await loopback.until(lambda: loopback.replies_to(asked))
+    assert embed_of(reply)["title"] == "Volcano"
+    assert loopback.replies_to(ignored) == []
+
+
+async def test_context_menu_asks_about_a_message(
+    bot: ArticleBot, loopback: LoopbackDiscord
+) -> None:
+    target = loopback.message_payload(
+        loopback.channel_id, loopback.alice, "Where did tea originate?"
+    )
+    log = await loopback.context_menu("Ask the articles", target)
+    await loopback.until(lambda: log.followups)
+    assert embed_of(log.followups[0])["title"] == "Tea"
+    assert bot.store.question(1).question == "Where did tea originate?"
+
+
+async def test_answer_buttons(bot: ArticleBot, loopback: LoopbackDiscord) -> None:
+    asked = await loopback.say(QUESTION, mention_bot=True)
+    [answer] = await loopback.until(lambda: loopback.replies_to(asked))
+    more_id, para_id, up_id, _ = button_ids(answer)
+
+    more = await loopback.click(answer, more_id)
+    await loopback.until(lambda: more.original)
+    assert more.callbacks[0]["type"] == 4 and more.original["flags"] & 64  # ephemeral
+    assert embed_of(more.original)["fields"][0]["name"].startswith("1. ")
+
+    para = await loopback.click(answer, para_id)
+    await loopback.until(lambda: para.original)
+    paragraph = embed_of(para.original)["description"]
+    assert "prime ministers met in Tokyo" in paragraph and "Trade between" not in paragraph
+
+    vote = await loopback.click(answer, up_id, user=loopback.admin)
+    await loopback.until(lambda: vote.original)
+    assert bot.store.stats().thumbs_up == 1
+
+
+async def test_quoted_everyone_pings_nobody(bot: ArticleBot, loopback: LoopbackDiscord) -> None:
+    asked = await loopback.say("What did the announcement say about the meeting?", mention_bot=True)
+    [reply] = await loopback.until(lambda: loopback.replies_to(asked))
+    [request] = [
+        r for r in loopback.requests if r.method == "POST" and r.path.endswith("/messages")
+    ]
+    assert request.body["allowed_mentions"]["parse"] == []
+    assert not request.body["allowed_mentions"].get("replied_user")
+    text = embed_of(reply)["description"]
+    assert "@\u200beveryone" in text and "@everyone" not in text
+    assert "\\<@&123\\>" in text and "\\<@456\\>" in text
+    assert "\\[the agenda\\]\\(" in text  # no masked link smuggled through
+
+
+async def test_over_long_question_is_refused_politely(
+    bot: ArticleBot, loopback: LoopbackDiscord
+) -> None:
+    asked = await loopback.say("why " * 200, mention_bot=True)
+    [reply] = await loopback.until(lambda: loopback.replies_to(asked))
+    assert "limit is 500" in reply["content"] and not reply["embeds"]
