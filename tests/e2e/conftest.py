@@ -49,6 +49,15 @@ CORPUS = {
     ),
 }
 
+CITIES = ("Arden", "Belmont", "Corvale", "Dunmore", "Elmstead", "Fairhaven")
+CORPUS |= {
+    f"cities/{name.lower()}.md": (
+        f"# {name}\n\n{name} is a market town on the river. The town has a stone bridge, "
+        f"a weekly market and a museum of local history.\n"
+    )
+    for name in CITIES
+}
+
 
 class GatedEmbedder:
     """HashEmbedder whose encodes on the build thread wait at a gate the test opens.
