@@ -1,0 +1,130 @@
+"""Administration through the real client: permission checks, hot reindex, uploads, stats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.client import ArticleBot
+from index.config import Settings
+from tests.e2e.conftest import GatedEmbedder
+from tests.e2e.loopback import EPHEMERAL, LoopbackDiscord
+
+pytestmark = pytest.mark.e2e
+
+GLACIER = (
+    "# Glaciers\n\nA glacier is a persistent body of dense ice that moves under its own weight.\n"
+)
+
+
+def footer(message: dict) -> str:
+    return message["embeds"][0]["footer"]["text"]
+
+
+async def test_non_admin_reindex_is_refused(bot: ArticleBot, loopback: LoopbackDiscord) -> None:
+    before = bot.engine.generation
+    log = await loopback.slash("reindex", admin=False)
+    await loopback.until(lambda: log.original)
+    assert log.callbacks[0]["type"] == 4 and log.original["flags"] & EPHEMERAL
+    assert "Manage Server" in log.original["content"]
+    assert bot.engine.generation == before
+
+
+async def test_admin_reindex_swaps_while_questions_are_answered(
+    bot: ArticleBot, loopback: LoopbackDiscord, settings: Settings, embedder: GatedEmbedder
+) -> None:
+    old = bot.engine.generation
+    (settings.corpus_dir / "glaciers.md").write_text(GLACIER, encoding="utf-8")
+    embedder.closed = True  # the build will wait inside its first encode
+    log = await loopback.slash("reindex", admin=True)
+    await loopback.until(embedder.entered.is_set, what="the build to start embedding")
+
+    meanwhile = await loopback.say("What is a glacier?", mention_bot=True)
+    [reply] = await loopback.until(lambda: loopback.replies_to(meanwhile))
+    assert old in footer(reply)  # answered by the previous generation
+
+    second = await loopback.slash("reindex", admin=True)
+    await loopback.until(lambda: second.original)
+    assert "already running" in second.original["content"]
+
+    embedder.release.set()
+    await loopback.until(
+        lambda: any("Reindex finished" in (e.get("content") or "") for e in log.edits),
+        what="the reindex summary",
+    )
+    assert any((e.get("content") or "").startswith("Reindexing") for e in log.edits)
+    assert "1 added" in log.edits[-1]["content"]
+    assert bot.engine.generation != old
+
+    after = await loopback.say("What is a glacier?", mention_bot=True)
+    [reply] = await loopback.until(lambda: loopback.replies_to(after))
+    assert reply["embeds"][0]["title"] == "Glaciers"
+    assert bot.engine.generation in footer(reply)
+
+
+async def test_add_article_refuses_path_traversal(
+    bot: ArticleBot, loopback: LoopbackDiscord, settings: Settings, tmp_path: Path
+) -> None:
+    for name in ("../../escape.md", "..\\escape.md", ".hidden.md", "notes.exe"):
+        log = await loopback.attach_and_run("add-article", name, b"# Escape\n\nNo.")
+        await loopback.until(lambda log=log: log.original)
+        assert log.original["flags"] & EPHEMERAL and "Refused" in log.original["content"]
+    assert (
+        not (tmp_path / "escape.md").exists()
+        and not (settings.corpus_dir.parent / "escape.md").exists()
+    )
+    assert sorted(p.name for p in settings.corpus_dir.glob("*.md")) == [
+        "announcements.md",
+        "india-japan.md",
+        "tea.md",
+        "volcano.md",
+    ]
+
+
+async def test_add_and_remove_article(
+    bot: ArticleBot, loopback: LoopbackDiscord, settings: Settings
+) -> None:
+    log = await loopback.attach_and_run("add-article", "glaciers.md", GLACIER.encode())
+    await loopback.until(
+        lambda: any("Reindex finished" in (e.get("content") or "") for e in log.edits)
+    )
+    assert (settings.corpus_dir / "glaciers.md").read_text(encoding="utf-8") == GLACIER
+    assert "glaciers" in {a.id for a in bot.engine.articles()}
+
+    again = await loopback.attach_and_run("add-article", "glaciers.md", b"# Other\n\nText.")
+    await loopback.until(lambda: again.followups or again.edits)
+    said = (again.followups or again.edits)[-1]["content"]
+    assert "already exists" in said and "replace" in said
+
+    too_big = b"x" * (bot.bot_settings.max_attachment_bytes + 1)
+    big = await loopback.attach_and_run("add-article", "big.md", too_big)
+    await loopback.until(lambda: big.original)
+    assert "limit" in big.original["content"]
+
+    gone = await loopback.slash(
+        "remove-article", {"article": "glaciers"}, admin=True, user=loopback.admin
+    )
+    await loopback.until(
+        lambda: any("Reindex finished" in (e.get("content") or "") for e in gone.edits)
+    )
+    assert not (settings.corpus_dir / "glaciers.md").exists()
+    assert "glaciers" not in {a.id for a in bot.engine.articles()}
+
+
+async def test_stats_for_admins(bot: ArticleBot, loopback: LoopbackDiscord) -> None:
+    asked = await loopback.say("Where is Mount Etna?", mention_bot=True)
+    [answer] = await loopback.until(lambda: loopback.replies_to(asked))
+    vote = await loopback.click(answer, answer["components"][0]["components"][3]["custom_id"])
+    await loopback.until(lambda: vote.original)
+
+    log = await loopback.slash("stats", admin=True, user=loopback.admin)
+    await loopback.until(lambda: log.followups)
+    fields = {f["name"]: f["value"] for f in log.followups[0]["embeds"][0]["fields"]}
+    assert fields["Last 24 hours"].startswith("1 questions")
+    assert fields["Feedback"] == "👍 0 · 👎 1"
+    assert "articles" in fields["Index"]
+
+    refused = await loopback.slash("stats", admin=False)
+    await loopback.until(lambda: refused.original)
+    assert "admins" in refused.original["content"]
