@@ -1,0 +1,68 @@
+"""Starting up: token problems are one clear line; a refused privileged intent degrades gracefully."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+
+from bot import main
+from bot.config import BotSettings
+from index.config import Settings
+from index.engine import Engine
+from tests.e2e.loopback import MESSAGE_CONTENT_INTENT, LoopbackDiscord
+
+pytestmark = pytest.mark.e2e
+
+WRONG_TOKEN = "MTExMTExMTExMTExMTExMTExMQ.ZZZZZZ.wrongwrongwrongwrongwrongwrongwrong12"
+
+
+def never_called(settings: Settings) -> Engine:
+    raise AssertionError("the engine must not load when the token is unusable")
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [({}, "DISCORD_TOKEN is not set"), ({"DISCORD_TOKEN": "abc"}, "does not look like")],
+)
+def test_missing_or_malformed_token_is_one_line(
+    settings: Settings, capsys: pytest.CaptureFixture[str], env: dict[str, str], expected: str
+) -> None:
+    code = main.run(settings, env, engine_factory=never_called)
+    err = capsys.readouterr().err
+    assert code == 2 and expected in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+async def test_rejected_token_is_one_line_without_traceback(
+    settings: Settings, loopback: LoopbackDiscord, capfd: pytest.CaptureFixture[str]
+) -> None:
+    env = {"DISCORD_TOKEN": WRONG_TOKEN, "BOT_DB_PATH": str(settings.index_dir / "bot.sqlite3")}
+    code = await asyncio.to_thread(main.run, settings, env, engine_factory=never_called)
+    out, err = capfd.readouterr()
+    assert code == 1
+    lines = [line for line in err.splitlines() if "articlebot" in line]
+    assert lines == [f"articlebot: error: {main.REJECTED_TOKEN}"]
+    assert "Traceback" not in err and WRONG_TOKEN not in out + err
+
+
+async def test_refused_message_content_intent_falls_back_to_mentions(
+    loopback: LoopbackDiscord, bot_settings: BotSettings, settings: Settings, engine: Engine
+) -> None:
+    loopback.grant_message_content = False
+    task = asyncio.create_task(main.serve(settings, bot_settings, engine_factory=lambda s: engine))
+    try:
+        await loopback.until(lambda: len(loopback.identify_intents) == 2, timeout=15)
+        await loopback.until(loopback.ready.is_set)
+        first, second = loopback.identify_intents
+        assert first & MESSAGE_CONTENT_INTENT and not second & MESSAGE_CONTENT_INTENT
+        asked = await loopback.say("Where is Mount Etna?", mention_bot=True)
+        await loopback.until(lambda: loopback.replies_to(asked), what="a reply to a mention")
+        unmentioned = await loopback.say("Where is Mount Etna?", channel=loopback.qa_channel_id)
+        await asyncio.sleep(0.3)
+        assert loopback.replies_to(unmentioned) == []  # no content intent: Q&A channel is off
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
