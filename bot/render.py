@@ -74,12 +74,12 @@ def shorten(text: str, limit: int) -> str:
     if limit <= len(ELLIPSIS):
         return ELLIPSIS[:limit]
     cut = text[: limit - len(ELLIPSIS)]
+    sentence_ends = [m.end() for m in _SENTENCE_END.finditer(text, 0, len(cut) + 1)]
+    if sentence_ends and sentence_ends[-1] >= len(cut) // 2:
+        return text[: sentence_ends[-1]].rstrip() + " " + ELLIPSIS
     # The character after the cut tells whether the cut already ends at a word boundary.
     if text[len(cut)].isspace():
         return cut.rstrip() + ELLIPSIS
-    sentence_ends = [m.end() for m in _SENTENCE_END.finditer(cut)]
-    if sentence_ends and sentence_ends[-1] >= len(cut) // 2:
-        return cut[: sentence_ends[-1]].rstrip() + " " + ELLIPSIS
     space = max(cut.rfind(" "), cut.rfind("\n"))
     if space > 0:
         return cut[:space].rstrip(" ,;:-\n") + ELLIPSIS
