@@ -75,7 +75,10 @@ class SentenceTransformerEmbedder:
         if dim is None:
             raise EmbedderError(f"model at {path} does not report its embedding dimension")
         self.dim = int(dim)
-        self.max_tokens = int(self._model.max_seq_length) - 2
+        window = self._model.max_seq_length
+        if window is None:
+            raise EmbedderError(f"model at {path} does not report its max_seq_length")
+        self.max_tokens = int(window) - 2
         self._tokenizer = self._model.tokenizer
         self._batch_size = batch_size
         self._lock = threading.Lock()  # one encode at a time: 2 cores, no oversubscription

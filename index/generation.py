@@ -6,6 +6,7 @@ import json
 import logging
 import sqlite3
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,7 +126,7 @@ def _write_meta(
     db.close()
 
 
-def _numbered(rows: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+def _numbered(rows: Sequence[tuple[int, ...]]) -> list[tuple[int, ...]]:
     return [(i, *row) for i, row in enumerate(rows)]
 
 
