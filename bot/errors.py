@@ -27,12 +27,12 @@ class UserFacingError(Exception):
     """An error whose message is meant for the user as is (bad file name, missing article...)."""
 
 
-async def send_ephemeral(interaction: discord.Interaction, text: str, **kwargs: object) -> None:
+async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
     """Reply, or follow up if the interaction was already answered (deferred or sent)."""
     if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True, **kwargs)  # type: ignore[arg-type]
+        await interaction.followup.send(text, ephemeral=True)
     else:
-        await interaction.response.send_message(text, ephemeral=True, **kwargs)  # type: ignore[arg-type]
+        await interaction.response.send_message(text, ephemeral=True)
 
 
 def describe(error: BaseException) -> str | None:
@@ -63,7 +63,7 @@ async def handle_error(interaction: discord.Interaction, error: BaseException) -
         log.warning("could not tell the user about an error", exc_info=True)
 
 
-async def guarded(interaction: discord.Interaction, work: Awaitable[None]) -> None:
+async def guarded(interaction: discord.Interaction, work: Awaitable[object]) -> None:
     """Run a button callback, routing failures through the same handler as commands."""
     try:
         await work

@@ -46,7 +46,7 @@ class MorePassages(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> MorePassages:
         return cls(int(match["q"]), int(match["page"]))
 
@@ -91,7 +91,7 @@ class FullParagraph(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"a
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> FullParagraph:
         return cls(int(match["q"]))
 
@@ -131,7 +131,7 @@ class Feedback(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> Feedback:
         return cls(int(match["q"]), match["vote"])
 

@@ -64,9 +64,7 @@ class AdminCog(commands.Cog):
             await interaction.response.defer(ephemeral=True, thinking=True)
             log.info("reindex (full=%s) started by %s", full, _who(interaction))
             report = await self._reindex(interaction, full=full)
-            await interaction.edit_original_response(
-                content=render.render_report(report, str(interaction.user))
-            )
+            await self._final_edit(interaction, render.render_report(report, str(interaction.user)))
 
     async def _reindex(
         self, interaction: discord.Interaction, *, full: bool, header: str = ""
@@ -162,9 +160,20 @@ class AdminCog(commands.Cog):
             return
         async with self.bot.reindex_lock:
             report = await self._reindex(interaction, full=False, header=header)
-        await interaction.edit_original_response(
-            content=render.fit(header + render.render_report(report), render.MAX_CONTENT, str)
-        )
+        text = render.fit(header + render.render_report(report), render.MAX_CONTENT, str)
+        await self._final_edit(interaction, text)
+
+    @staticmethod
+    async def _final_edit(interaction: discord.Interaction, text: str) -> None:
+        """Edit the reply with the result; after a very long build (interaction tokens expire
+        after 15 minutes) post it in the channel instead."""
+        try:
+            await interaction.edit_original_response(content=text)
+        except discord.HTTPException:
+            log.warning("could not edit the reindex reply; posting the result instead")
+            channel = interaction.channel
+            if isinstance(channel, discord.abc.Messageable):
+                await channel.send(text)
 
     @app_commands.command(name="stats", description="Questions, feedback and knowledge gaps")
     @app_commands.default_permissions(manage_guild=True)

@@ -73,6 +73,8 @@ class AskCog(commands.Cog):
             return
         me = self.bot.user
         question = clean_question(message.content, me.id if me else None)
+        if not question and me is not None and me not in message.mentions:
+            return  # a reply whose text we cannot read (no message-content intent): stay quiet
         try:
             await self._answer_message(message, question, context)
         except Exception:

@@ -124,3 +124,39 @@ async def test_over_long_question_is_refused_politely(
     asked = await loopback.say("why " * 200, mention_bot=True)
     [reply] = await loopback.until(lambda: loopback.replies_to(asked))
     assert "limit is 500" in reply["content"] and not reply["embeds"]
+
+
+async def test_follow_up_in_a_thread_without_mention(
+    bot: ArticleBot, loopback: LoopbackDiscord
+) -> None:
+    first = await loopback.say(QUESTION, mention_bot=True, channel=loopback.thread_id)
+    await loopback.until(lambda: loopback.replies_to(first))
+    follow = await loopback.say("And trade?", channel=loopback.thread_id)
+    [reply] = await loopback.until(lambda: loopback.replies_to(follow), what="thread follow-up")
+    qid = int(button_ids(reply)[1].split(":")[2])
+    asked = bot.store.question(qid)
+    assert asked is not None and asked.context == QUESTION
+
+
+async def test_errors_reach_the_user_briefly_and_the_log_fully(
+    bot: ArticleBot,
+    loopback: LoopbackDiscord,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(bot.engine, "search", broken)
+    log = await loopback.slash("search", {"query": "tea"})
+    await loopback.until(lambda: log.followups)
+    said = log.followups[0]["content"]
+    assert said.startswith("Something went wrong (error ") and "disk on fire" not in said
+    assert log.followups[0]["flags"] & 64
+    [record] = [r for r in caplog.records if r.name == "bot.errors"]
+    assert record.exc_info is not None and "disk on fire" in str(record.exc_info[1])
+
+    monkeypatch.setattr(bot.engine, "ask", broken)
+    asked = await loopback.say("Where is Mount Etna?", mention_bot=True)
+    [reply] = await loopback.until(lambda: loopback.replies_to(asked))
+    assert reply["content"].startswith("Sorry, something went wrong")

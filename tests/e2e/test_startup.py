@@ -66,3 +66,29 @@ async def test_refused_message_content_intent_falls_back_to_mentions(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_sync_commands_publishes_globally_and_to_the_dev_guild(
+    settings: Settings, loopback: LoopbackDiscord, tmp_path: object
+) -> None:
+    env = {
+        "DISCORD_TOKEN": loopback.token,
+        "DISCORD_DEV_GUILD_ID": loopback.guild_id,
+        "BOT_DB_PATH": str(settings.index_dir.parent / "sync.sqlite3"),
+    }
+    code = await asyncio.to_thread(main.sync_commands, settings, env)
+    assert code == 0
+    names = {c["name"] for c in loopback.commands["global"]}
+    assert {"ask", "search", "article", "sources", "reindex", "add-article", "stats"} <= names
+    assert "Ask the articles" in names
+    assert {c["name"] for c in loopback.commands[loopback.guild_id]} == names
+
+
+async def test_owner_only_sync_command(bot: object, loopback: LoopbackDiscord) -> None:
+    refused = await loopback.slash("sync-commands", {"scope": "global"}, user=loopback.alice)
+    await loopback.until(lambda: refused.original)
+    assert "owner" in refused.original["content"]
+    loopback.commands.pop("global", None)
+    done = await loopback.slash("sync-commands", {"scope": "global"}, user=loopback.admin)
+    await loopback.until(lambda: done.followups)
+    assert "global" in loopback.commands and "Synced" in done.followups[0]["content"]
