@@ -1,17 +1,360 @@
-"""`articlebot eval`: answer quality on a question set (SQuAD format). Skeleton; see issue 4."""
+"""`articlebot eval`: answer quality on a question set in SQuAD form, through the same path as `ask`.
+
+Every question goes through ``Engine.ask`` (as the bot and the CLI do). Metrics, over answerable
+questions unless said otherwise:
+
+- ``retrieval@k``: a passage of the gold article containing an answer string is in the top k.
+- ``quote_hit``: the primary quote contains an answer string (case and white space normalized);
+  an abstention counts as a miss. ``quote_hit_answered`` is the same over answered questions.
+- ``answered_rate`` on answerable questions; ``abstain_rate`` on ``is_impossible`` questions and on
+  off-corpus questions (``--holdout-articles N``: N articles are left out of the index, their
+  questions are still asked, and the right answer is to abstain).
+- latency per question (median, p95) and the index build time.
+"""
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
 
+from index.cli import UsageError
 from index.config import Settings
+from index.types import Answer
+
+ASK_K = 20
+RETRIEVAL_KS = (1, 5, 20)
+ANSWERABLE, IMPOSSIBLE, OFF_CORPUS = "answerable", "impossible", "off_corpus"
+_SPACE = re.compile(r"\s+")
+
+
+class EvalInputError(UsageError):
+    """The questions file or an option is unusable; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    article: str
+    is_impossible: bool = False
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """What one question scored. ``gold_rank`` is 1-based, None when no gold passage came back."""
+
+    id: str
+    kind: str  # ANSWERABLE, IMPOSSIBLE or OFF_CORPUS
+    answered: bool
+    confidence: float
+    gold_rank: int | None
+    quote_hit: bool
+    seconds: float
+    quote: str = ""
+
+
+@dataclass
+class EvalReport:
+    metrics: dict[str, Any]
+    results: list[QuestionResult] = field(default_factory=list)
+
+
+def normalize(text: str) -> str:
+    """Lower case, runs of white space as one space, trimmed: the form answers are compared in."""
+    return _SPACE.sub(" ", text).strip().lower()
+
+
+def contains_answer(text: str, answers: Iterable[str]) -> bool:
+    hay = normalize(text)
+    return any((needle := normalize(a)) and needle in hay for a in answers)
+
+
+def read_questions(path: Path) -> list[EvalQuestion]:
+    """Questions in the format of ../shared/eval/*/questions.jsonl."""
+    out: list[EvalQuestion] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise EvalInputError(f"cannot read {path}: {exc.strerror}") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            out.append(
+                EvalQuestion(
+                    id=str(item["id"]),
+                    question=str(item["question"]),
+                    answers=tuple(str(a) for a in item.get("answers") or ()),
+                    article=str(item["article"]),
+                    is_impossible=bool(item.get("is_impossible", False)),
+                )
+            )
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise EvalInputError(
+                f"{path}, line {number}: expected an object with id, question, answers, "
+                f"article: {exc}"
+            ) from None
+    return out
+
+
+def holdout_articles(questions: Sequence[EvalQuestion], n: int) -> list[str]:
+    """``n`` article slugs chosen deterministically (by hash of the slug, not by position)."""
+    slugs = sorted({q.article for q in questions})
+    if n >= len(slugs):
+        raise EvalInputError(
+            f"--holdout-articles {n} would leave no article to index ({len(slugs)} in the set)"
+        )
+    return sorted(slugs, key=lambda s: hashlib.sha256(s.encode()).hexdigest())[:n]
+
+
+def gold_rank(answer: Answer, q: EvalQuestion) -> int | None:
+    for rank, p in enumerate(answer.passages, start=1):
+        if p.article == q.article and contains_answer(p.text, q.answers):
+            return rank
+    return None
+
+
+def score_answer(answer: Answer, q: EvalQuestion, kind: str, seconds: float) -> QuestionResult:
+    quote = answer.quotes[0].text if answer.quotes else ""
+    gradable = kind == ANSWERABLE
+    return QuestionResult(
+        id=q.id,
+        kind=kind,
+        answered=answer.answered,
+        confidence=answer.confidence,
+        gold_rank=gold_rank(answer, q) if gradable else None,
+        quote_hit=gradable and answer.answered and contains_answer(quote, q.answers),
+        seconds=seconds,
+        quote=quote,
+    )
+
+
+def _rate(flags: Sequence[bool]) -> float | None:
+    return round(sum(flags) / len(flags), 4) if flags else None
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def compute_metrics(results: Sequence[QuestionResult]) -> dict[str, Any]:
+    """The figures of one run; rates are fractions (0..1), None when there is nothing to rate."""
+    ans = [r for r in results if r.kind == ANSWERABLE]
+    imp = [r for r in results if r.kind == IMPOSSIBLE]
+    off = [r for r in results if r.kind == OFF_CORPUS]
+    answered = [r for r in ans if r.answered]
+    metrics: dict[str, Any] = {
+        "questions": len(results),
+        "answerable": len(ans),
+        "impossible": len(imp),
+        "off_corpus": len(off),
+    }
+    for k in RETRIEVAL_KS:
+        metrics[f"retrieval@{k}"] = _rate(
+            [r.gold_rank is not None and r.gold_rank <= k for r in ans]
+        )
+    metrics["quote_hit"] = _rate([r.quote_hit for r in ans])
+    metrics["quote_hit_answered"] = _rate([r.quote_hit for r in answered])
+    metrics["answered_rate"] = _rate([r.answered for r in ans])
+    metrics["abstain_rate_impossible"] = _rate([not r.answered for r in imp])
+    metrics["abstain_rate_off_corpus"] = _rate([not r.answered for r in off])
+    seconds = [r.seconds for r in results]
+    metrics["latency_ms_median"] = round(1000 * statistics.median(seconds), 2) if seconds else None
+    metrics["latency_ms_p95"] = round(1000 * _percentile(seconds, 0.95), 2) if seconds else None
+    return metrics
+
+
+def ask_all(engine: Any, questions: Sequence[tuple[EvalQuestion, str]]) -> list[QuestionResult]:
+    """Ask each (question, kind) through ``engine.ask`` with k=ASK_K and grade it."""
+    results = []
+    for q, kind in questions:
+        started = time.perf_counter()
+        answer = engine.ask(q.question, k=ASK_K)
+        results.append(score_answer(answer, q, kind, time.perf_counter() - started))
+    return results
+
+
+def classify(
+    questions: Sequence[EvalQuestion], indexed: set[str]
+) -> list[tuple[EvalQuestion, str]]:
+    out = []
+    for q in questions:
+        if q.article not in indexed:
+            out.append((q, OFF_CORPUS))
+        elif q.is_impossible or not q.answers:
+            out.append((q, IMPOSSIBLE))
+        else:
+            out.append((q, ANSWERABLE))
+    return out
+
+
+def _corpus_files(corpus: Path) -> dict[str, Path]:
+    """Article slug -> file, for the top level and sub-folders of a corpus folder."""
+    files = {}
+    for path in sorted(corpus.rglob("*")):
+        rel = path.relative_to(corpus)
+        if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+            files[rel.with_suffix("").as_posix()] = path
+    return files
+
+
+def holdout_corpus(corpus: Path, left_out: set[str], into: Path) -> None:
+    """Symlinks to every article of ``corpus`` except ``left_out``, under ``into``."""
+    for slug, path in _corpus_files(corpus).items():
+        if slug in left_out:
+            continue
+        target = into / path.relative_to(corpus)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(path.resolve(), target)
+
+
+def _seed_cache(source_index: Path, index_dir: Path) -> None:
+    """Start a hold-out index's vector cache from the full index's, so nothing is re-embedded."""
+    src = source_index / "cache" / "embeddings.sqlite"
+    dst = index_dir / "cache" / "embeddings.sqlite"
+    if src.is_file() and not dst.exists():
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+
+
+def run_eval(
+    settings: Settings,
+    questions: Sequence[EvalQuestion],
+    *,
+    embedder: Any = None,
+    holdout: int = 0,
+    limit: int | None = None,
+) -> EvalReport:
+    """Index the corpus (incrementally; minus ``holdout`` articles), ask every question, grade."""
+    from index.build import build_index
+    from index.embedding import load_embedder
+    from index.engine import Engine
+
+    embedder = embedder or load_embedder(settings.embed_model)
+    left_out = set(holdout_articles(questions, holdout)) if holdout else set()
+    with tempfile.TemporaryDirectory(prefix="articlebot-eval-") as tmp:
+        if left_out:
+            corpus = Path(tmp) / "corpus"
+            holdout_corpus(settings.corpus_dir, left_out, corpus)
+            index_dir = settings.index_dir / f"holdout-{holdout}"
+            _seed_cache(settings.index_dir, index_dir)
+            settings = settings.with_(corpus_dir=corpus, index_dir=index_dir)
+        report = build_index(settings, embedder)
+        engine = Engine.open(settings, embedder)
+        indexed = {a.id for a in engine.articles()}
+        asked = classify(questions, indexed)
+        if limit is not None:
+            asked = _limited(asked, limit)
+        results = ask_all(engine, asked)
+    metrics = compute_metrics(results)
+    metrics |= {
+        "index_build_seconds": round(report.seconds, 2),
+        "index_embedded": report.embedded,
+        "index_chunks": report.chunks,
+        "articles_indexed": len(indexed),
+        "holdout_articles": sorted(left_out),
+        "min_confidence": settings.min_confidence,
+    }
+    return EvalReport(metrics, results)
+
+
+def _limited(asked: list[tuple[EvalQuestion, str]], limit: int) -> list[tuple[EvalQuestion, str]]:
+    """The first ``limit`` in-corpus questions plus, in proportion, off-corpus ones."""
+    inside = [x for x in asked if x[1] != OFF_CORPUS][:limit]
+    outside = [x for x in asked if x[1] == OFF_CORPUS]
+    share = len(outside) / max(1, len(asked))
+    return inside + outside[: round(limit * share)]
+
+
+def format_table(metrics: dict[str, Any]) -> str:
+    rows = [
+        ("questions asked", metrics["questions"]),
+        ("answerable / impossible / off-corpus",
+         f"{metrics['answerable']} / {metrics['impossible']} / {metrics['off_corpus']}"),
+        *[(f"retrieval@{k}", _pct(metrics[f"retrieval@{k}"])) for k in RETRIEVAL_KS],
+        ("quote_hit", _pct(metrics["quote_hit"])),
+        ("quote_hit (answered only)", _pct(metrics["quote_hit_answered"])),
+        ("answered_rate (answerable)", _pct(metrics["answered_rate"])),
+        ("abstain_rate (is_impossible)", _pct(metrics["abstain_rate_impossible"])),
+        ("abstain_rate (off-corpus)", _pct(metrics["abstain_rate_off_corpus"])),
+        ("latency median / p95",
+         f"{metrics['latency_ms_median']} / {metrics['latency_ms_p95']} ms"),
+        ("index build", f"{metrics['index_build_seconds']} s "
+         f"({metrics['index_embedded']} texts embedded, {metrics['index_chunks']} chunks)"),
+        ("min_confidence", metrics["min_confidence"]),
+    ]  # fmt: skip
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
 
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("questions", help="questions.jsonl (id, question, answers, article)")
+    parser.add_argument(
+        "questions", type=Path, help="questions.jsonl (id, question, answers, article)"
+    )
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
-    parser.add_argument("--limit", type=int, help="ask only the first N questions")
+    parser.add_argument("--limit", type=int, help="ask only the first N in-corpus questions")
+    parser.add_argument(
+        "--holdout-articles",
+        type=int,
+        default=0,
+        metavar="N",
+        help="leave N articles (chosen by hash) out of the index; their questions should abstain",
+    )
+    parser.add_argument(
+        "--articles",
+        type=Path,
+        metavar="FILE",
+        help="ask only questions of these articles (JSON list or one slug a line)",
+    )
+    parser.add_argument(
+        "--dump", type=Path, metavar="FILE", help="write one JSON line per question graded"
+    )
 
 
-def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:
-    raise NotImplementedError("articlebot eval is not built yet")
+def read_article_filter(path: Path) -> set[str]:
+    text = path.read_text(encoding="utf-8")
+    if text.lstrip().startswith("["):
+        return set(json.loads(text))
+    return {line.strip() for line in text.splitlines() if line.strip()}
+
+
+def run_eval_command(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
+    if args.limit is not None and args.limit < 1:
+        raise EvalInputError("--limit must be at least 1")
+    if args.holdout_articles < 0:
+        raise EvalInputError("--holdout-articles must be 0 or more")
+    questions = read_questions(args.questions)
+    if args.articles is not None:
+        keep = read_article_filter(args.articles)
+        questions = [q for q in questions if q.article in keep]
+    if not questions:
+        raise EvalInputError(f"{args.questions}: no questions to ask")
+    report = run_eval(settings, questions, holdout=args.holdout_articles, limit=args.limit)
+    if args.dump is not None:
+        with args.dump.open("w", encoding="utf-8") as handle:
+            for r in report.results:
+                handle.write(json.dumps(asdict(r), ensure_ascii=False) + "\n")
+    if args.json:
+        print(json.dumps(report.metrics, indent=2), file=out)
+    else:
+        print(format_table(report.metrics), file=out)
+    return 0
