@@ -15,20 +15,21 @@ import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import WSMsgType, web
+
+from tests.e2e.actions import BASIC_PERMISSIONS, InteractionLog, UserActions
+from tests.e2e.payloads import guild_payload
+from tests.e2e.referee import message_problems
 
 JSON = "application/json"  # exactly this: discord.py ignores bodies with a charset
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 MESSAGE_CONTENT_INTENT = 1 << 15
 MANAGE_GUILD = 1 << 5
-BASIC_PERMISSIONS = (
-    (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 38)
-)  # view, send, embed...
 
 Json = dict[str, Any]
 
@@ -42,22 +43,7 @@ class Recorded:
     at: float
 
 
-@dataclass
-class InteractionLog:
-    """What the bot did with one interaction: callback(s), followups, the original response."""
-
-    payload: Json
-    callbacks: list[Json] = field(default_factory=list)
-    followups: list[Json] = field(default_factory=list)
-    edits: list[Json] = field(default_factory=list)
-    original: Json | None = None
-
-    @property
-    def token(self) -> str:
-        return str(self.payload["token"])
-
-
-class LoopbackDiscord:
+class LoopbackDiscord(UserActions):
     def __init__(self, *, token: str, heartbeat_ms: int = 250) -> None:
         self.token = token
         self.heartbeat_ms = heartbeat_ms
@@ -413,146 +399,6 @@ class LoopbackDiscord:
         self.messages[message["id"]] = message
         return message
 
-    async def say(
-        self,
-        content: str,
-        *,
-        author: Json | None = None,
-        channel: str | None = None,
-        mention_bot: bool = False,
-        reply_to: Json | None = None,
-    ) -> Json:
-        """A user posts a message; it reaches the bot as MESSAGE_CREATE."""
-        author = author or self.alice
-        mentions = [self.bot_user] if mention_bot or reply_to else []
-        if mention_bot:
-            content = f"<@{self.bot_user['id']}> {content}"
-        reference = {"message_id": reply_to["id"]} if reply_to else None
-        message = self.message_payload(
-            channel or self.channel_id, author, content, reference=reference, mentions=mentions
-        )
-        await self.dispatch("MESSAGE_CREATE", message)
-        return message
-
-    def replies_to(self, message: Json) -> list[Json]:
-        return [
-            m
-            for m in self.messages.values()
-            if m.get("message_reference", {}).get("message_id") == message["id"]
-            and m["author"]["id"] == self.bot_user["id"]
-        ]
-
-    # ---- interactions ------------------------------------------------------------------------
-
-    def _interaction(self, kind: int, data: Json, user: Json, *, admin: bool) -> InteractionLog:
-        payload: Json = {
-            "id": self.new_id(),
-            "application_id": self.app_id,
-            "type": kind,
-            "data": data,
-            "guild_id": self.guild_id,
-            "channel_id": self.channel_id,
-            "channel": {"id": self.channel_id, "type": 0, "guild_id": self.guild_id},
-            "member": self.member(user, admin=admin),
-            "token": secrets.token_urlsafe(24),
-            "version": 1,
-            "app_permissions": str(BASIC_PERMISSIONS),
-            "locale": "en-US",
-            "guild_locale": "en-US",
-            "entitlements": [],
-            "authorizing_integration_owners": {"0": self.guild_id},
-            "context": 0,
-            "attachment_size_limit": 10 * 1024 * 1024,
-        }
-        log = InteractionLog(payload)
-        self.interactions[log.token] = log
-        return log
-
-    async def slash(
-        self,
-        name: str,
-        options: dict[str, Any] | None = None,
-        *,
-        user: Json | None = None,
-        admin: bool = False,
-        resolved: Json | None = None,
-        option_types: dict[str, int] | None = None,
-    ) -> InteractionLog:
-        """A user runs a slash command (option types default to string/integer/boolean)."""
-        opts = [
-            {"name": k, "type": (option_types or {}).get(k, _option_type(v)), "value": v}
-            for k, v in (options or {}).items()
-        ]
-        data: Json = {"id": self.new_id(), "name": name, "type": 1, "options": opts}
-        if resolved:
-            data["resolved"] = resolved
-        log = self._interaction(2, data, user or self.alice, admin=admin)
-        await self.dispatch("INTERACTION_CREATE", log.payload)
-        return log
-
-    async def attach_and_run(
-        self,
-        name: str,
-        filename: str,
-        content: bytes,
-        *,
-        admin: bool = True,
-        extra: dict[str, Any] | None = None,
-    ) -> InteractionLog:
-        """A slash command with a ``file`` attachment option (served from /attachments/)."""
-        att_id = self.new_id()
-        key = secrets.token_hex(8)
-        self.attachments[key] = content
-        attachment = {
-            "id": att_id,
-            "filename": filename,
-            "size": len(content),
-            "url": f"{self.base}/attachments/{key}",
-            "proxy_url": f"{self.base}/attachments/{key}",
-            "content_type": "text/markdown",
-        }
-        options = {"file": att_id, **(extra or {})}
-        return await self.slash(
-            name,
-            options,
-            admin=admin,
-            user=self.admin if admin else self.alice,
-            resolved={"attachments": {att_id: attachment}},
-            option_types={"file": 11},
-        )
-
-    async def context_menu(
-        self, name: str, target: Json, *, user: Json | None = None
-    ) -> InteractionLog:
-        data = {
-            "id": self.new_id(),
-            "name": name,
-            "type": 3,
-            "target_id": target["id"],
-            "resolved": {"messages": {target["id"]: target}},
-        }
-        log = self._interaction(2, data, user or self.alice, admin=False)
-        await self.dispatch("INTERACTION_CREATE", log.payload)
-        return log
-
-    async def autocomplete(self, name: str, option: str, typed: str) -> InteractionLog:
-        opts = [{"name": option, "type": 3, "value": typed, "focused": True}]
-        data = {"id": self.new_id(), "name": name, "type": 1, "options": opts}
-        log = self._interaction(4, data, self.admin, admin=True)
-        await self.dispatch("INTERACTION_CREATE", log.payload)
-        return log
-
-    async def click(
-        self, message: Json, custom_id: str, *, user: Json | None = None
-    ) -> InteractionLog:
-        """A user clicks the button ``custom_id`` under ``message``."""
-        data = {"custom_id": custom_id, "component_type": 2}
-        log = self._interaction(3, data, user or self.alice, admin=False)
-        log.payload["message"] = self.messages[message["id"]]
-        log.payload["channel_id"] = message["channel_id"]
-        await self.dispatch("INTERACTION_CREATE", log.payload)
-        return log
-
     # ---- gateway ----------------------------------------------------------------------------
 
     async def dispatch(self, event: str, data: Json) -> None:
@@ -599,64 +445,8 @@ class LoopbackDiscord:
             "application": {"id": self.app_id, "flags": 0},
         }
         await self.dispatch("READY", ready)
-        await self.dispatch("GUILD_CREATE", self.guild_payload())
+        await self.dispatch("GUILD_CREATE", guild_payload(self))
         self.ready.set()
-
-    def guild_payload(self) -> Json:
-        everyone = {"id": self.guild_id, "name": "@everyone", "permissions": str(BASIC_PERMISSIONS)}
-        admin = {"id": self.admin_role_id, "name": "admins", "permissions": str(MANAGE_GUILD)}
-        roles = [
-            r | {"position": i, "color": 0, "hoist": False, "managed": False, "mentionable": False}
-            for i, r in enumerate((everyone, admin))
-        ]
-        text = {"type": 0, "position": 0, "permission_overwrites": [], "guild_id": self.guild_id}
-        return {
-            "id": self.guild_id,
-            "name": "Loopback guild",
-            "icon": None,
-            "owner_id": self.admin["id"],
-            "roles": roles,
-            "channels": [
-                text | {"id": self.channel_id, "name": "general"},
-                text | {"id": self.qa_channel_id, "name": "questions"},
-            ],
-            "threads": [
-                {
-                    "id": self.thread_id,
-                    "guild_id": self.guild_id,
-                    "parent_id": self.channel_id,
-                    "owner_id": self.alice["id"],
-                    "name": "a thread",
-                    "type": 11,
-                    "message_count": 0,
-                    "member_count": 1,
-                    "thread_metadata": {
-                        "archived": False,
-                        "auto_archive_duration": 1440,
-                        "archive_timestamp": _now(),
-                        "locked": False,
-                    },
-                }
-            ],
-            "members": [self.member(self.bot_user) | {"roles": []}],
-            "member_count": 3,
-            "emojis": [],
-            "stickers": [],
-            "features": [],
-            "voice_states": [],
-            "presences": [],
-            "large": False,
-            "unavailable": False,
-            "mfa_level": 0,
-            "verification_level": 0,
-            "explicit_content_filter": 0,
-            "default_message_notifications": 0,
-            "system_channel_flags": 0,
-            "premium_tier": 0,
-            "preferred_locale": "en-US",
-            "nsfw_level": 0,
-            "afk_timeout": 300,
-        }
 
     # ---- waiting -----------------------------------------------------------------------------
 
@@ -672,76 +462,6 @@ class LoopbackDiscord:
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out waiting for {what or condition}")
             await asyncio.sleep(0.01)
-
-
-def message_problems(body: Json) -> list[str]:
-    """Why Discord would reject (or we would regret) this message body: limits and mentions."""
-    problems: list[str] = []
-    content = body.get("content") or ""
-    if len(content) > 2000:
-        problems.append(f"content has {len(content)} characters (limit 2000)")
-    total = 0
-    embeds = body.get("embeds") or []
-    if len(embeds) > 10:
-        problems.append(f"{len(embeds)} embeds (limit 10)")
-    for embed in embeds:
-        total += _embed_problems(embed, problems)
-    if total > 6000:
-        problems.append(f"embeds have {total} characters in all (limit 6000)")
-    for row in body.get("components") or []:
-        buttons = row.get("components", [])
-        if len(buttons) > 5:
-            problems.append(f"{len(buttons)} components in one row (limit 5)")
-        for button in buttons:
-            if len(button.get("label") or "") > 80:
-                problems.append(f"button label {button['label']!r} over 80 characters")
-            if len(button.get("custom_id") or "") > 100:
-                problems.append("custom_id over 100 characters")
-    if len(body.get("components") or []) > 5:
-        problems.append("more than 5 action rows")
-    if ("content" in body or "embeds" in body) and not _mentions_none(body):
-        problems.append(f"allowed_mentions would ping: {body.get('allowed_mentions')!r}")
-    return problems
-
-
-def _mentions_none(body: Json) -> bool:
-    allowed = body.get("allowed_mentions")
-    if not isinstance(allowed, dict) or allowed.get("parse") != []:
-        return False
-    return not (allowed.get("users") or allowed.get("roles") or allowed.get("replied_user"))
-
-
-def _embed_problems(embed: Json, problems: list[str]) -> int:
-    limits = {"title": 256, "description": 4096}
-    total = 0
-    for key, limit in limits.items():
-        text = embed.get(key) or ""
-        total += len(text)
-        if len(text) > limit:
-            problems.append(f"embed {key} has {len(text)} characters (limit {limit})")
-    fields = embed.get("fields") or []
-    if len(fields) > 25:
-        problems.append(f"{len(fields)} embed fields (limit 25)")
-    for f in fields:
-        name, value = f.get("name") or "", f.get("value") or ""
-        total += len(name) + len(value)
-        if not name or not value:
-            problems.append("embed field with an empty name or value")
-        if len(name) > 256 or len(value) > 1024:
-            problems.append(f"embed field over its limit ({len(name)}/256, {len(value)}/1024)")
-    footer = (embed.get("footer") or {}).get("text") or ""
-    total += len(footer)
-    if len(footer) > 2048:
-        problems.append(f"embed footer has {len(footer)} characters (limit 2048)")
-    return total
-
-
-def _option_type(value: Any) -> int:
-    if isinstance(value, bool):
-        return 5
-    if isinstance(value, int):
-        return 4
-    return 3
 
 
 def _now() -> str:
