@@ -314,18 +314,26 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    if not os.environ.get("DISCORD_TOKEN"):
+    if not os.environ.get("DISCORD_TOKEN"):  # main() has loaded .env into the environment
         print(
             "No DISCORD_TOKEN set: starting the terminal chat. To connect Discord, put "
-            "DISCORD_TOKEN=... in .env (see README) and run `make run` again.",
+            "DISCORD_TOKEN=... in .env (see docs/DISCORD.md) and run `make run` again.",
             file=sys.stderr,
         )
         return chat(open_engine(settings))
+    from bot.config import BotConfigError, BotSettings
     from bot.main import run
     from index.embedding import load_embedder
+    from index.engine import Engine
 
-    update_index(settings, load_embedder(settings.embed_model))  # the bot loads what this built
-    return run(settings)
+    try:
+        BotSettings.from_env()  # a bad token or setting fails now, not after indexing
+    except BotConfigError as exc:
+        print(f"articlebot: error: {exc}", file=sys.stderr)
+        return 2
+    embedder = load_embedder(settings.embed_model)
+    update_index(settings, embedder)
+    return run(settings, engine_factory=lambda s: Engine.open(s, embedder))
 
 
 def cmd_sync_commands(args: argparse.Namespace) -> int:

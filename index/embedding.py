@@ -9,11 +9,14 @@ import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from index.config import DEFAULT_MODEL
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +83,16 @@ class SentenceTransformerEmbedder:
             raise EmbedderError(f"model at {path} does not report its max_seq_length")
         self.max_tokens = int(window) - 2
         self._tokenizer = self._model.tokenizer
+        self._counter = _untruncated_copy(self._tokenizer)
         self._batch_size = batch_size
         self._lock = threading.Lock()  # one encode at a time: 2 cores, no oversubscription
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
+        if self._counter is not None:
+            encoded = self._counter.encode_batch(list(texts), add_special_tokens=False)
+            return [len(e.ids) for e in encoded]
         encoded = self._tokenizer(list(texts), add_special_tokens=False, truncation=False)
         return [len(ids) for ids in encoded["input_ids"]]
 
@@ -101,6 +108,23 @@ class SentenceTransformerEmbedder:
                 show_progress_bar=False,
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _untruncated_copy(tokenizer: object) -> Tokenizer | None:
+    """A copy of a fast tokenizer's backend that counts every token of long texts, silently.
+
+    Measuring texts longer than the window is the point of counting, so neither truncation nor
+    transformers' "sequence length is longer" warning applies.
+    """
+    from tokenizers import Tokenizer
+
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        return None
+    copy = Tokenizer.from_str(backend.to_str())
+    copy.no_truncation()
+    copy.no_padding()
+    return copy
 
 
 class HashEmbedder:

@@ -64,3 +64,19 @@ def real_embedder():
     from index.embedding import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="session")
+def sample_engine(real_embedder, tmp_path_factory: pytest.TempPathFactory):
+    """The shipped sample corpus (copied) indexed once per session with the real model."""
+    import shutil
+
+    from index.build import build_index
+    from index.engine import Engine
+
+    root = tmp_path_factory.mktemp("sample")
+    corpus = shutil.copytree(REPO / "corpus", root / "corpus")
+    settings = Settings.from_env({}, corpus_dir=corpus, index_dir=root / "index")
+    report = build_index(settings, real_embedder)
+    assert report.skipped == ()
+    return Engine.open(settings, real_embedder)

@@ -6,22 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from index.build import build_index
-from index.config import Settings
 from index.engine import Engine
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def sample_engine(real_embedder, tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    settings = Settings.from_env(
-        {}, corpus_dir=REPO / "corpus", index_dir=tmp_path_factory.mktemp("index")
-    )
-    report = build_index(settings, real_embedder)
-    assert report.skipped == ()
-    return Engine.open(settings, real_embedder)
 
 
 def test_india_japan_question_quotes_space_and_cyber(sample_engine: Engine) -> None:

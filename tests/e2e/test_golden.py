@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.client import ArticleBot
 from bot.config import BotSettings
-from index.build import build_index
-from index.config import Settings
 from index.engine import Engine
 from tests.e2e.conftest import FAST, running
 from tests.e2e.loopback import LoopbackDiscord
@@ -22,13 +18,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 async def test_golden_question_through_discord(
-    tmp_path: Path, loopback: LoopbackDiscord, bot_settings: BotSettings, real_embedder: Any
+    loopback: LoopbackDiscord, bot_settings: BotSettings, sample_engine: Engine
 ) -> None:
-    corpus = shutil.copytree(REPO / "corpus", tmp_path / "sample")
-    settings = Settings.from_env({}, corpus_dir=corpus, index_dir=tmp_path / "real-index")
-    build_index(settings, real_embedder)
-    engine = Engine.open(settings, embedder=real_embedder)
-    bot = ArticleBot(settings, bot_settings, engine_factory=lambda s: engine, **FAST)
+    engine = sample_engine
+    corpus = engine.settings.corpus_dir
+    bot = ArticleBot(engine.settings, bot_settings, engine_factory=lambda s: engine, **FAST)
     async with running(bot, loopback):
         asked = await loopback.say(
             "Which new fields did India and Japan agree to cooperate in?", mention_bot=True
