@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import discord
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from bot.asking import AskService, Cooldown, Memory
 from bot.config import BotSettings
@@ -22,6 +22,8 @@ from index.config import Settings
 log = logging.getLogger(__name__)
 
 COGS = ("bot.cogs.ask", "bot.cogs.lookup", "bot.cogs.admin")
+# How often the bot looks for a generation published by `articlebot index` from the command line.
+INDEX_POLL_SECONDS = 30.0
 EngineFactory = Callable[[Settings], EngineLike]
 
 
@@ -97,6 +99,19 @@ class ArticleBot(commands.Bot):
             await self.load_extension(name)
         if self._load_engine and self.bot_settings.dev_guild_id is not None:
             await self.sync_to_guild(self.bot_settings.dev_guild_id)
+        if self._load_engine:
+            self.follow_index.start()
+
+    @tasks.loop(seconds=INDEX_POLL_SECONDS)
+    async def follow_index(self) -> None:
+        """Pick up a generation that `articlebot index` published while the bot runs."""
+        if self.reindex_lock.locked():
+            return
+        try:
+            if await self.workers.build(self.engine.refresh):
+                log.info("serving index generation %s", self.engine.generation)
+        except Exception:
+            log.exception("could not load the newest index generation; still serving the old one")
 
     async def sync_to_guild(self, guild_id: int) -> int:
         """Copy the commands to one guild and sync there (instant, unlike global sync)."""
@@ -121,6 +136,7 @@ class ArticleBot(commands.Bot):
             )
 
     async def close(self) -> None:
+        self.follow_index.cancel()
         try:
             await super().close()
         finally:

@@ -127,6 +127,24 @@ class Engine:
                 return info, article.text
         return None
 
+    def refresh(self) -> bool:
+        """Serve the newest published generation if another process published one.
+
+        `articlebot index` run beside a live bot publishes a new generation; this picks it up without
+        a restart. Returns True when the generation changed. A reindex in progress here wins.
+        """
+        if not self._reindex_lock.acquire(blocking=False):
+            return False
+        try:
+            folder = current_generation(self.settings.index_dir)
+            if folder.name == self._generation.name:
+                return False
+            self._generation = load_generation(folder, self.embedder.name, self.embedder.dim)
+            log.info("now serving generation %s, published by another process", folder.name)
+            return True
+        finally:
+            self._reindex_lock.release()
+
     def reindex(self, *, full: bool = False, progress: Progress | None = None) -> BuildReport:
         """Build a new generation from the corpus and swap it in; the old one serves meanwhile."""
         if not self._reindex_lock.acquire(blocking=False):

@@ -110,3 +110,15 @@ def test_info_counts(engine: Engine) -> None:
     assert info.articles == 3
     assert info.chunks >= 3
     assert info.model == "hash-test"
+
+
+def test_refresh_picks_up_a_generation_published_elsewhere(
+    engine: Engine, settings: Settings
+) -> None:
+    assert engine.refresh() is False  # nothing new
+    old = engine.generation
+    (settings.corpus_dir / "kiwi.md").write_text("# Kiwi\n\nA flightless bird.", encoding="utf-8")
+    build_index(settings, HashEmbedder(dim=64))  # another process's build, e.g. the CLI
+    assert engine.refresh() is True
+    assert engine.generation != old
+    assert engine.search("kiwi flightless", k=1)[0].article == "kiwi"

@@ -128,3 +128,23 @@ async def test_stats_for_admins(bot: ArticleBot, loopback: LoopbackDiscord) -> N
     refused = await loopback.slash("stats", admin=False)
     await loopback.until(lambda: refused.original)
     assert "admins" in refused.original["content"]
+
+
+async def test_index_built_from_the_command_line_is_picked_up_without_restart(
+    bot: ArticleBot, loopback: LoopbackDiscord, settings: Settings, embedder: GatedEmbedder
+) -> None:
+    from index.build import build_index
+    from index.embedding import HashEmbedder
+
+    old = bot.engine.generation
+    (settings.corpus_dir / "glaciers.md").write_text(GLACIER, encoding="utf-8")
+    # What `articlebot index` does in another process: its own embedder, same model name and dim.
+    other = HashEmbedder(dim=embedder.dim, name=embedder.name)
+    build_index(settings, other)
+    assert bot.follow_index.is_running()
+    await bot.follow_index()  # one poll now rather than waiting for the interval
+    assert bot.engine.generation != old
+    asked = await loopback.say("What is a glacier?", mention_bot=True)
+    [reply] = await loopback.until(lambda: loopback.replies_to(asked))
+    assert reply["embeds"][0]["title"] == "Glaciers"
+    assert bot.engine.generation in footer(reply)
