@@ -42,6 +42,11 @@ def make_intents(message_content: bool) -> discord.Intents:
     return intents
 
 
+# The bot never joins voice: don't warn at every start that voice libraries are missing.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
+
 class ArticleBot(commands.Bot):
     def __init__(
         self,

@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Mapping
 
+import aiohttp
 import discord
 
 from bot.client import ArticleBot, EngineFactory, default_engine_factory
@@ -94,6 +95,8 @@ async def serve(
             message_content = False
         except (IndexError_, EmbedderError) as exc:
             return _fail(str(exc))
+        except (aiohttp.ClientError, OSError) as exc:
+            return _fail(f"cannot reach Discord: {exc}")
 
 
 def sync_commands(settings: Settings, env: Mapping[str, str] | None = None) -> int:
@@ -120,5 +123,7 @@ async def sync_only(settings: Settings, bot_settings: BotSettings) -> int:
         return _fail(REJECTED_TOKEN)
     except discord.HTTPException as exc:
         return _fail(f"Discord refused the command sync: {exc.status} {exc.text}")
+    except (aiohttp.ClientError, OSError) as exc:
+        return _fail(f"cannot reach Discord: {exc}")
     print(f"Synced {count} commands {where}.")
     return 0

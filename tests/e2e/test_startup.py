@@ -92,3 +92,23 @@ async def test_owner_only_sync_command(bot: object, loopback: LoopbackDiscord) -
     done = await loopback.slash("sync-commands", {"scope": "global"}, user=loopback.admin)
     await loopback.until(lambda: done.followups)
     assert "global" in loopback.commands and "Synced" in done.followups[0]["content"]
+
+
+def test_unreachable_discord_is_one_line_without_traceback(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    import discord
+
+    with socket.socket() as probe:  # a loopback port with nobody listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setattr(discord.http.Route, "BASE", f"http://127.0.0.1:{port}/api/v10")
+    env = {"DISCORD_TOKEN": WRONG_TOKEN, "BOT_DB_PATH": str(settings.index_dir / "bot.sqlite3")}
+    code = main.run(settings, env, engine_factory=never_called)
+    out, err = capfd.readouterr()
+    assert code == 1
+    lines = [line for line in err.splitlines() if "articlebot" in line]
+    assert len(lines) == 1 and "cannot reach Discord" in lines[0]
+    assert "Traceback" not in err and WRONG_TOKEN not in out + err
