@@ -40,7 +40,7 @@ def run_bench_command(args: argparse.Namespace, settings: Settings) -> int:
 
     figures: dict[str, object] = {"machine": machine(), "date": time.strftime("%Y-%m-%d")}
     started = time.perf_counter()
-    embedder = load_embedder(settings.embed_model)
+    embedder = load_embedder(settings.embed_model, settings.embed_backend)
     figures["model_load_s"] = round(time.perf_counter() - started, 2)
     with tempfile.TemporaryDirectory(prefix="articlebot-bench-") as tmp:
         fresh = settings.with_(index_dir=Path(tmp))

@@ -110,7 +110,10 @@ def cmd_index(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     with ProgressBar() as bar:
         report = build_index(
-            settings, load_embedder(settings.embed_model), full=args.full, progress=bar
+            settings,
+            load_embedder(settings.embed_model, settings.embed_backend),
+            full=args.full,
+            progress=bar,
         )
     print_report(report)
     return 0
@@ -157,7 +160,7 @@ def open_engine(settings: Settings, *, build: bool = True) -> Engine:
     from index.embedding import load_embedder
     from index.engine import Engine
 
-    embedder = load_embedder(settings.embed_model)
+    embedder = load_embedder(settings.embed_model, settings.embed_backend)
     if build:
         update_index(settings, embedder)
     return Engine.open(settings, embedder)
@@ -331,7 +334,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except BotConfigError as exc:
         print(f"articlebot: error: {exc}", file=sys.stderr)
         return 2
-    embedder = load_embedder(settings.embed_model)
+    embedder = load_embedder(settings.embed_model, settings.embed_backend)
     update_index(settings, embedder)
     return run(settings, engine_factory=lambda s: Engine.open(s, embedder))
 

@@ -19,6 +19,9 @@ class Settings:
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("var/index")
     embed_model: str = DEFAULT_MODEL
+    # How the model runs: "onnx" (default: ONNX Runtime, same vectors as torch, faster start and
+    # questions), "onnx-int8" (quantized: faster still, slightly different vectors), or "torch".
+    embed_backend: str = "onnx"
     # Abstain when the answer's confidence is below this (0..1). See docs/EVALUATION.md for how it was chosen.
     min_confidence: float = 0.35
     # Passages from one article at most, among the passages shown for a question.
@@ -55,6 +58,10 @@ class Settings:
         if not 32 <= self.chunk_max_tokens <= 512:
             raise SettingsError(
                 f"CHUNK_MAX_TOKENS must be between 32 and 512, got {self.chunk_max_tokens}"
+            )
+        if self.embed_backend not in ("onnx", "onnx-int8", "torch"):
+            raise SettingsError(
+                f"EMBED_BACKEND must be onnx, onnx-int8 or torch, got {self.embed_backend!r}"
             )
         if self.keep_generations < 1:
             raise SettingsError(f"KEEP_GENERATIONS must be at least 1, got {self.keep_generations}")

@@ -52,6 +52,11 @@ def resolve_model_path(model: str) -> Path:
     return path
 
 
+def model_display_name(model: str) -> str:
+    """The name recorded in the manifest: the same model gives the same name on every backend."""
+    return "all-MiniLM-L6-v2" if model == DEFAULT_MODEL else model
+
+
 class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 (or any local sentence-transformers model) on the CPU, loaded offline."""
 
@@ -69,7 +74,7 @@ class SentenceTransformerEmbedder:
             self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         except (OSError, ValueError) as exc:
             raise EmbedderError(f"cannot load EMBED_MODEL from {path}: {exc}") from None
-        self.name = model if model != DEFAULT_MODEL else "all-MiniLM-L6-v2"
+        self.name = model_display_name(model)
         get_dim = (
             getattr(self._model, "get_embedding_dimension", None)
             or self._model.get_sentence_embedding_dimension
@@ -151,5 +156,15 @@ class HashEmbedder:
         return out
 
 
-def load_embedder(model: str) -> Embedder:
-    return SentenceTransformerEmbedder(model)
+BACKENDS = ("onnx", "onnx-int8", "torch")
+
+
+def load_embedder(model: str, backend: str = "onnx") -> Embedder:
+    """The model on ONNX Runtime (default; same vectors as torch, faster), int8, or torch."""
+    if backend == "torch":
+        return SentenceTransformerEmbedder(model)
+    if backend in ("onnx", "onnx-int8"):
+        from index.onnx_embedder import OnnxEmbedder
+
+        return OnnxEmbedder(model, quantized=backend == "onnx-int8")
+    raise EmbedderError(f"EMBED_BACKEND must be one of {', '.join(BACKENDS)}, got {backend!r}")

@@ -39,7 +39,7 @@ class Engine:
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
         """Load the model and the current generation (blocking: call from a worker thread)."""
-        embedder = embedder or load_embedder(settings.embed_model)
+        embedder = embedder or load_embedder(settings.embed_model, settings.embed_backend)
         folder = current_generation(settings.index_dir)
         return cls(settings, embedder, load_generation(folder, embedder.name, embedder.dim))
 

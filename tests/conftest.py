@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from index.config import Settings
+from index.config import DEFAULT_MODEL, Settings
 from index.embedding import HashEmbedder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -60,10 +60,10 @@ def fake_embedder() -> HashEmbedder:
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    """The shipped all-MiniLM-L6-v2, loaded offline once per test session."""
-    from index.embedding import SentenceTransformerEmbedder
+    """The shipped all-MiniLM-L6-v2 on the default backend (ONNX), loaded once per test session."""
+    from index.embedding import load_embedder
 
-    return SentenceTransformerEmbedder()
+    return load_embedder(DEFAULT_MODEL, "onnx")
 
 
 @pytest.fixture(scope="session")

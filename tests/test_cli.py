@@ -25,7 +25,7 @@ QUOTE_KEYS = {"article", "title", "url", "text", "start", "end"}
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch, real_embedder, corpus_dir: Path, tmp_path: Path):
     """Run `articlebot ARGS` in-process; returns (exit code, stdout, stderr)."""
-    monkeypatch.setattr(index.embedding, "load_embedder", lambda model: real_embedder)
+    monkeypatch.setattr(index.embedding, "load_embedder", lambda *args: real_embedder)
     monkeypatch.delenv("DISCORD_TOKEN", raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env from the repo
 
