@@ -19,6 +19,7 @@ from index.build import build_index
 from index.config import Settings
 from index.embedding import HashEmbedder
 from index.engine import Engine
+from tests.conftest import SMALL_CORPUS, write_corpus
 from tests.e2e.loopback import LoopbackDiscord
 
 TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMA.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789AB"
@@ -31,17 +32,8 @@ CORPUS = {
         "India and Japan agreed to cooperate in new fields such as space and cyber security.\n\n"
         "Trade between the two countries grew by ten percent last year."
     ),
-    "tea.md": (
-        "---\ntitle: Tea\nurl: https://example.org/tea\n---\n# Tea\n\n"
-        "Tea is an aromatic beverage prepared by pouring hot water over cured leaves. "
-        "It originated in southwest China during the Shang dynasty.\n\n"
-        "After water, tea is the most widely consumed drink in the world."
-    ),
-    "volcano.md": (
-        "# Volcano\n\nA volcano is a rupture in the crust of a planet. "
-        "Magma, volcanic ash and gases escape from a magma chamber below the surface.\n\n"
-        "Mount Etna in Sicily is one of the most active volcanoes in Europe."
-    ),
+    "tea.md": SMALL_CORPUS["tea.md"],
+    "volcano.md": SMALL_CORPUS["volcano.md"],
     "announcements.md": (
         "# Announcements\n\n"
         "The announcement said: @everyone the meeting moves to Friday, read "
@@ -84,14 +76,6 @@ class GatedEmbedder:
             self.entered.set()
             self.release.wait(timeout=30)
         return self.inner.encode(texts)
-
-
-def write_corpus(folder: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return folder
 
 
 @pytest.fixture
