@@ -96,18 +96,21 @@ class AskCog(commands.Cog):
             asked = await self.bot.asker.answer(
                 question, user_id=message.author.id, guild_id=guild_id, context=context
             )
+        conversation = self._remember_thread(message.channel, question, context)
         reply = await message.reply(
             embed=render.render_answer(asked.answer),
             view=answer_view(asked.question_id),
             mention_author=False,
         )
-        self._remember(reply.id, message.channel, question, context)
+        self.bot.memory.remember(reply.id, conversation)
 
-    def _remember(self, reply_id: int, channel: object, question: str, context: str | None) -> None:
+    def _remember_thread(self, channel: object, question: str, context: str | None) -> str:
+        """Remember the conversation for the thread before replying: a follow-up may arrive
+        before the reply's own request returns."""
         conversation = join_context(context, question) or question
-        self.bot.memory.remember(reply_id, conversation)
         if isinstance(channel, discord.Thread):
             self.bot.memory.remember(channel.id, conversation)
+        return conversation
 
     @app_commands.command(name="ask", description="Ask a question; the answer quotes the articles")
     @app_commands.describe(question="Your question about the articles")
@@ -126,10 +129,11 @@ class AskCog(commands.Cog):
         asked = await self.bot.asker.answer(
             question, user_id=interaction.user.id, guild_id=interaction.guild_id
         )
+        conversation = self._remember_thread(interaction.channel, question, None)
         sent = await interaction.followup.send(
             embed=render.render_answer(asked.answer), view=answer_view(asked.question_id), wait=True
         )
-        self._remember(sent.id, interaction.channel, question, None)
+        self.bot.memory.remember(sent.id, conversation)
 
 
 async def setup(bot: ArticleBot) -> None:

@@ -54,6 +54,11 @@ async def test_reply_to_an_answer_is_a_follow_up(
 ) -> None:
     first = await loopback.say(QUESTION, mention_bot=True)
     [answer] = await loopback.until(lambda: loopback.replies_to(first))
+    # A person can reply only once Discord has shown the answer, which is also when the bot's
+    # request returns: wait for that rather than racing the bot's own HTTP response.
+    await loopback.until(
+        lambda: bot.memory.recall(int(answer["id"])), what="the bot to see its reply"
+    )
     follow = await loopback.say("And how much did trade grow?", reply_to=answer)
     [second] = await loopback.until(lambda: loopback.replies_to(follow), what="follow-up reply")
     qid = int(button_ids(second)[1].split(":")[2])
