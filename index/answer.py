@@ -1,8 +1,12 @@
 """From retrieved passages to an Answer: the quoted sentence(s), verbatim, and a confidence.
 
-Candidate sentences come from the top passages. Each is scored on its meaning (cosine with the
-question, from sentence vectors stored at index time), the question's rare words it contains
-(IDF-weighted), and the rank of its passage. The confidence says how likely the quote answers.
+Candidate sentences come from the top passages. Each is scored by a small learned model
+(index/data/sentence_scorer.json) on: its meaning (cosine with the question, from sentence vectors
+stored at index time), the question's rare words and word pairs it contains, the same words in its
+neighbours, whether it holds what the question asks for (a number for "how many", a date for "when",
+a new name for "who"/"where"), and its passage's rank and score. The confidence is a calibrated
+probability that the primary quote answers (index/data/confidence.json); the engine abstains below
+Settings.min_confidence. Without the model files, hand-set weights apply.
 """
 
 from __future__ import annotations
@@ -13,13 +17,60 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.generation import Generation
-from index.search import Hit
-from index.text import terms
+from index.scoring import Query, load_model, term_cache, type_match
+from index.search import PASSAGE_FEATURES, Hit
 from index.types import Quote
 
 CANDIDATE_PASSAGES = 5
 MAX_QUOTE_CHARS = 400
 MIN_SENTENCE_CHARS = 25  # shorter "sentences" (headings, list stubs) are joined to the next one
+# A neighbour scoring within this much (in logits) of the best sentence is quoted with it: when two
+# adjacent sentences compete, the answer is often split between them (see docs/EVALUATION.md).
+PAIR_MARGIN = 1.0
+SENTENCE_MODEL = "sentence_scorer"
+CONFIDENCE_MODEL = "confidence"
+SENTENCE_FEATURES = (
+    "cos",
+    "cos_gap",
+    "overlap",
+    "overlap_gap",
+    "bigram",
+    "window_overlap",
+    "neighbour_overlap",
+    "novelty",
+    "log_chars",
+    "passage_gap",
+    "passage_prob",
+    "passage_rr",
+    "first_in_paragraph",
+    "match_quantity",
+    "match_time",
+    "match_name",
+    "match_other",
+    "matched_share",
+    "best_in_passage",
+    "chunk_dense",
+    "overlap_x_passage",
+    "cos_x_passage",
+)
+CONFIDENCE_FEATURES = (
+    "best_logit",
+    "logit_gap",
+    "best_cos",
+    "best_overlap",
+    "best_bigram",
+    "best_window_overlap",
+    "top_passage",
+    "passage_gap",
+    "top_dense",
+    "top_bm25_mass",
+    "top_chunk_overlap",
+    "top_title_overlap",
+    "oov_mass",
+    "n_terms",
+)
+_P = {name: i for i, name in enumerate(PASSAGE_FEATURES)}
+_S = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
 
 
 @dataclass(frozen=True)
@@ -29,36 +80,108 @@ class Candidate:
     cosine: float
     overlap: float  # share of the question's IDF mass found in the sentence
     score: float
+    features: tuple[float, ...] = ()
 
 
-def score_candidates(
-    gen: Generation, qvec: np.ndarray, question: str, hits: list[Hit]
-) -> list[Candidate]:
-    q_terms = set(terms(question))
-    q_idf = {t: gen.idf(t) for t in q_terms}
-    q_mass = sum(q_idf.values()) or 1.0
+def candidate_rows(gen: Generation, hits: list[Hit]) -> list[tuple[int, int]]:
+    """(sentence row, passage rank) of the sentences of the top passages, headings left out."""
     seen: set[int] = set()
     rows: list[tuple[int, int]] = []
     for rank, hit in enumerate(hits[:CANDIDATE_PASSAGES]):
         first, last = int(gen.chunk_first_sentence[hit.row]), int(gen.chunk_last_sentence[hit.row])
         for s in range(first, last + 1):
-            if s not in seen:
-                seen.add(s)
+            if s in seen:
+                continue
+            seen.add(s)
+            title = gen.articles[int(gen.sentence_article[s])].title
+            if not _is_heading(gen.sentence_text(s), title):
                 rows.append((s, rank))
+    return rows
+
+
+def _neighbour_terms(gen: Generation, s: int, step: int) -> list[str]:
+    n = s + step
+    if 0 <= n < len(gen.sentence_article) and (
+        gen.sentence_article[n] == gen.sentence_article[s]
+        and gen.sentence_paragraph[n] == gen.sentence_paragraph[s]
+    ):
+        return term_cache(gen).sentence_terms(n)
+    return []
+
+
+def sentence_features(
+    gen: Generation, qvec: np.ndarray, query: Query, hits: list[Hit], rows: list[tuple[int, int]]
+) -> np.ndarray:
+    """One row of SENTENCE_FEATURES per candidate sentence."""
+    cache = term_cache(gen)
+    cos = gen.sentence_vectors[[s for s, _ in rows]].astype(np.float32) @ qvec.astype(np.float32)
+    feats = []
+    q_terms = set(query.terms)
+    for (s, rank), c in zip(rows, cos.tolist(), strict=True):
+        seq = cache.sentence_terms(s)
+        bag = set(seq)
+        prev, nxt = _neighbour_terms(gen, s, -1), _neighbour_terms(gen, s, 1)
+        text_len = int(gen.sentence_end[s]) - int(gen.sentence_start[s])
+        first = not prev and (s == 0 or gen.sentence_paragraph[s - 1] != gen.sentence_paragraph[s])
+        feats.append(
+            [
+                c,
+                0.0,
+                query.overlap(bag),
+                0.0,
+                query.bigram_overlap(seq),
+                query.overlap(bag | set(prev) | set(nxt)),
+                max(query.overlap(set(prev)), query.overlap(set(nxt))),
+                len(bag - q_terms) / max(1, len(bag)),
+                math.log(max(1, text_len)),
+                hits[rank].logit - hits[0].logit,
+                hits[rank].score,
+                1.0 / (1 + rank),
+                float(first),
+                *type_match(query.qtype, cache.sentence_signals(s), set(query.words)),
+                len(bag & q_terms) / max(1, len(q_terms)),
+                0.0,
+                hits[rank].dense,
+                0.0,
+                0.0,
+            ]
+        )
+    x = np.asarray(feats, dtype=np.float64).reshape(-1, len(SENTENCE_FEATURES))
+    if len(x):
+        _relative_columns(x, [rank for _, rank in rows])
+    return x
+
+
+def _relative_columns(x: np.ndarray, ranks: list[int]) -> None:
+    """Fill the columns that compare a sentence with the other candidates."""
+    col = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
+    x[:, col["cos_gap"]] = x[:, col["cos"]] - x[:, col["cos"]].max()
+    x[:, col["overlap_gap"]] = x[:, col["overlap"]] - x[:, col["overlap"]].max()
+    r = np.asarray(ranks)
+    for rank in set(ranks):
+        same = r == rank
+        top = x[same, col["overlap"]].max()
+        x[same, col["best_in_passage"]] = (x[same, col["overlap"]] >= top).astype(float)
+    x[:, col["overlap_x_passage"]] = x[:, col["overlap"]] * x[:, col["passage_gap"]]
+    x[:, col["cos_x_passage"]] = x[:, col["cos"]] * x[:, col["passage_gap"]]
+
+
+def score_candidates(
+    gen: Generation, qvec: np.ndarray, question: str | Query, hits: list[Hit]
+) -> list[Candidate]:
+    """Candidate sentences of the top passages, best first."""
+    query = question if isinstance(question, Query) else Query.make(gen, question)
+    rows = candidate_rows(gen, hits)
     if not rows:
         return []
-    vecs = gen.sentence_vectors[[s for s, _ in rows]].astype(np.float32)
-    cosines = vecs @ qvec.astype(np.float32)
-    out = []
-    for (s, rank), cos in zip(rows, cosines.tolist(), strict=True):
-        text = gen.sentence_text(s)
-        if _is_heading(text, gen.articles[int(gen.sentence_article[s])].title):
-            continue
-        s_terms = set(terms(text))
-        overlap = sum(v for t, v in q_idf.items() if t in s_terms) / q_mass
-        score = cos + 0.8 * overlap + 0.15 / (rank + 1)
-        out.append(Candidate(s, rank, float(cos), overlap, score))
-    out.sort(key=lambda c: -c.score)
+    x = sentence_features(gen, qvec, query, hits, rows)
+    model = load_model(SENTENCE_MODEL)
+    scores = model.logit(x) if model is not None else x[:, 0] + 0.8 * x[:, 2] + 0.15 * x[:, 10]
+    out = [
+        Candidate(s, rank, float(f[0]), float(f[2]), float(score), tuple(f.tolist()))
+        for (s, rank), f, score in zip(rows, x, scores.tolist(), strict=True)
+    ]
+    out.sort(key=lambda c: (-c.score, c.sentence))
     return out
 
 
@@ -67,12 +190,13 @@ def _is_heading(text: str, title: str) -> bool:
     return text.startswith("#") or text.strip().rstrip(".") == title.strip().rstrip(".")
 
 
-def quote_for(gen: Generation, sentence: int) -> Quote:
-    """The sentence, joined with its neighbour when it is too short to stand alone."""
+def quote_for(gen: Generation, sentence: int, last: int | None = None) -> Quote:
+    """Sentences ``sentence``..``last`` (default: the one), joined with the next when too short."""
     article_row = int(gen.sentence_article[sentence])
     article = gen.articles[article_row]
-    start, end = int(gen.sentence_start[sentence]), int(gen.sentence_end[sentence])
-    nxt = sentence + 1
+    last = sentence if last is None else last
+    start, end = int(gen.sentence_start[sentence]), int(gen.sentence_end[last])
+    nxt = last + 1
     if (
         end - start < MIN_SENTENCE_CHARS
         and nxt < len(gen.sentence_article)
@@ -93,14 +217,68 @@ def quote_for(gen: Generation, sentence: int) -> Quote:
     )
 
 
+def primary_quote(gen: Generation, candidates: list[Candidate]) -> Quote:
+    """The best sentence, with its best-scoring neighbour when that one nearly ties and both fit."""
+    best = candidates[0]
+    s = best.sentence
+    scores = {c.sentence: c.score for c in candidates}
+    margin = PAIR_MARGIN if load_model(SENTENCE_MODEL) else 0.0
+    mate = None
+    for n in (s - 1, s + 1):
+        if (
+            n in scores
+            and scores[n] >= best.score - margin
+            and gen.sentence_article[n] == gen.sentence_article[s]
+            and gen.sentence_paragraph[n] == gen.sentence_paragraph[s]
+            and (mate is None or scores[n] > scores[mate])
+        ):
+            mate = n
+    if mate is not None:
+        first, last = min(s, mate), max(s, mate)
+        if int(gen.sentence_end[last]) - int(gen.sentence_start[first]) <= MAX_QUOTE_CHARS:
+            return quote_for(gen, first, last)
+    return quote_for(gen, s)
+
+
 def _word_boundary(text: str, start: int, limit: int) -> int:
     cut = text.rfind(" ", start, limit)
     return cut if cut > start else limit
 
 
-def confidence(best: Candidate, top_hit: Hit) -> float:
-    """A 0..1 score that the primary quote answers the question."""
-    z = 6.0 * (top_hit.dense - 0.35) + 3.0 * (best.overlap - 0.5) + 2.0 * (best.cosine - 0.4)
+def confidence_features(query: Query, candidates: list[Candidate], hits: list[Hit]) -> np.ndarray:
+    """CONFIDENCE_FEATURES of one question's answer."""
+    best, top = candidates[0], hits[0]
+    second = candidates[1].score if len(candidates) > 1 else best.score - 5.0
+    next_hit = hits[1].logit if len(hits) > 1 else top.logit - 5.0
+    pf = top.features or (0.0,) * len(PASSAGE_FEATURES)
+    return np.array(
+        [
+            best.score,
+            best.score - second,
+            best.cosine,
+            best.overlap,
+            best.features[_S["bigram"]] if best.features else 0.0,
+            best.features[_S["window_overlap"]] if best.features else best.overlap,
+            top.logit,
+            top.logit - next_hit,
+            top.dense,
+            pf[_P["bm25_mass"]],
+            pf[_P["chunk_overlap"]],
+            pf[_P["title_overlap"]],
+            query.oov_mass,
+            float(len(set(query.terms))),
+        ]
+    )
+
+
+def confidence(query: Query, candidates: list[Candidate], hits: list[Hit]) -> float:
+    """A 0..1 estimate that the primary quote answers the question."""
+    model = load_model(CONFIDENCE_MODEL)
+    x = confidence_features(query, candidates, hits)
+    if model is not None:
+        return float(model.prob(x.reshape(1, -1))[0])
+    best, top = candidates[0], hits[0]
+    z = 6.0 * (top.dense - 0.35) + 3.0 * (best.overlap - 0.5) + 2.0 * (best.cosine - 0.4)
     return 1.0 / (1.0 + math.exp(-z))
 
 
@@ -108,17 +286,19 @@ def choose_quotes(
     gen: Generation, qvec: np.ndarray, question: str, hits: list[Hit], *, extra: int = 2
 ) -> tuple[list[Quote], float]:
     """The primary quote, up to ``extra`` supporting quotes from other passages, and a confidence."""
-    candidates = score_candidates(gen, qvec, question, hits)
+    query = Query.make(gen, question)
+    candidates = score_candidates(gen, qvec, query, hits)
     if not candidates or not hits:
         return [], 0.0
     best = candidates[0]
-    quotes = [quote_for(gen, best.sentence)]
+    quotes = [primary_quote(gen, candidates)]
     used_ranks = {best.passage_rank}
+    floor = best.score - 2.0 if load_model(SENTENCE_MODEL) else 0.6 * best.score
     for cand in candidates[1:]:
         if len(quotes) > extra:
             break
-        if cand.passage_rank in used_ranks or cand.score < 0.6 * best.score:
+        if cand.passage_rank in used_ranks or cand.score < floor:
             continue
         used_ranks.add(cand.passage_rank)
         quotes.append(quote_for(gen, cand.sentence))
-    return quotes, confidence(best, hits[0])
+    return quotes, confidence(query, candidates, hits)

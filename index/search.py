@@ -1,4 +1,11 @@
-"""Hybrid retrieval: dense (FAISS inner product) and BM25, fused by reciprocal rank, capped per article."""
+"""Hybrid retrieval: dense (FAISS inner product) and BM25 candidates, reranked, capped per article.
+
+Candidates are the union of the dense and the BM25 top ``DEPTH``. They are ordered by a small learned
+model (index/data/passage_ranker.json) over cheap features: the two retrievers' scores and ranks, the
+question's rare words found in the chunk and its title, and the best sentence of the chunk (cosine from
+sentence vectors stored at index time, rare-word and word-pair overlap). Without the model file the
+order is reciprocal rank fusion.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +14,26 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.generation import Generation
+from index.scoring import Query, load_model, term_cache
 from index.text import terms
 
 RRF_K = 60.0
 DEPTH = 50  # candidates taken from each retriever before fusion
+PASSAGE_MODEL = "passage_ranker"
+PASSAGE_FEATURES = (
+    "dense",
+    "dense_gap",
+    "bm25_norm",
+    "bm25_mass",
+    "rr_dense",
+    "rr_bm25",
+    "chunk_overlap",
+    "title_overlap",
+    "sent_cos",
+    "sent_cos_gap",
+    "sent_overlap",
+    "sent_bigram",
+)
 
 
 @dataclass(frozen=True)
@@ -21,6 +44,8 @@ class Hit:
     bm25: float
     dense_rank: int  # 0-based; DEPTH when not in the dense top DEPTH
     bm25_rank: int
+    features: tuple[float, ...] = ()  # PASSAGE_FEATURES, for the answer's confidence and training
+    logit: float = 0.0  # the ranker's raw score (score = its sigmoid); RRF score without a model
 
 
 def dense_search(gen: Generation, qvec: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
@@ -51,28 +76,97 @@ def top_rows(scores: np.ndarray, depth: int) -> np.ndarray:
     return part[np.argsort(-scores[part], kind="stable")]
 
 
-def retrieve(
-    gen: Generation, qvec: np.ndarray, query: str, *, k: int, per_article_cap: int
-) -> list[Hit]:
-    """The best ``k`` chunks for a question, at most ``per_article_cap`` from one article."""
+def best_sentences(gen: Generation, qvec: np.ndarray, query: Query, rows: list[int]) -> np.ndarray:
+    """Per chunk row: (best sentence cosine, best sentence overlap, best sentence bigram share)."""
+    cache = term_cache(gen)
+    spans = [(int(gen.chunk_first_sentence[r]), int(gen.chunk_last_sentence[r])) for r in rows]
+    sent_rows = sorted({s for a, b in spans for s in range(a, b + 1)})
+    if not sent_rows:
+        return np.zeros((len(rows), 3))
+    cos = gen.sentence_vectors[sent_rows].astype(np.float32) @ qvec.astype(np.float32)
+    per: dict[int, tuple[float, float, float]] = {}
+    for s, c in zip(sent_rows, cos.tolist(), strict=True):
+        seq = cache.sentence_terms(s)
+        per[s] = (c, query.overlap(set(seq)), query.bigram_overlap(seq))
+    out = np.zeros((len(rows), 3))
+    for i, (a, b) in enumerate(spans):
+        vals = [per[s] for s in range(a, b + 1)]
+        out[i] = [max(v[0] for v in vals), max(v[1] for v in vals), max(v[2] for v in vals)]
+    return out
+
+
+def passage_features(
+    gen: Generation,
+    qvec: np.ndarray,
+    query: Query,
+    rows: list[int],
+    cosines: np.ndarray,
+    lexical: np.ndarray,
+    ranks: tuple[list[int], list[int]],
+) -> np.ndarray:
+    """One row of PASSAGE_FEATURES per candidate chunk."""
+    cache = term_cache(gen)
+    bm25 = lexical[rows].astype(np.float64)
+    best = best_sentences(gen, qvec, query, rows)
+    chunk_overlap = [query.overlap(cache.chunk_terms(r)) for r in rows]
+    title_overlap = [query.overlap(cache.title_terms(int(gen.chunk_article[r]))) for r in rows]
+    return np.column_stack(
+        [
+            cosines,
+            cosines - cosines.max(),
+            bm25 / (bm25.max() or 1.0),
+            bm25 / query.mass,
+            1.0 / (1.0 + np.asarray(ranks[0], dtype=np.float64)),
+            1.0 / (1.0 + np.asarray(ranks[1], dtype=np.float64)),
+            chunk_overlap,
+            title_overlap,
+            best[:, 0],
+            best[:, 0] - best[:, 0].max(),
+            best[:, 1],
+            best[:, 2],
+        ]
+    )
+
+
+def candidates(gen: Generation, qvec: np.ndarray, query: str) -> list[Hit]:
+    """Every chunk in the dense or the BM25 top ``DEPTH``, scored and sorted best first."""
     dense_ids, _ = dense_search(gen, qvec, DEPTH)
     lexical = bm25_scores(gen, query)
     bm25_ids = top_rows(lexical, DEPTH)
     dense_rank = {int(r): i for i, r in enumerate(dense_ids)}
     bm25_rank = {int(r): i for i, r in enumerate(bm25_ids)}
-    rows = set(dense_rank) | set(bm25_rank)
+    rows = sorted(set(dense_rank) | set(bm25_rank))
     if not rows:
         return []
-    row_list = np.fromiter(rows, dtype=np.int64)
-    vecs = np.vstack([gen.dense.reconstruct(int(r)) for r in row_list])
-    cosines = vecs @ qvec.astype(np.float32)
-    hits = []
-    for row, cos in zip(row_list.tolist(), cosines.tolist(), strict=True):
-        d, b = dense_rank.get(row, DEPTH), bm25_rank.get(row, DEPTH)
-        fused = 1.0 / (RRF_K + d + 1) + 1.0 / (RRF_K + b + 1)
-        hits.append(Hit(row, fused, float(cos), float(lexical[row]), d, b))
+    vecs = np.vstack([gen.dense.reconstruct(r) for r in rows])
+    cosines = (vecs @ qvec.astype(np.float32)).astype(np.float64)
+    d_ranks = [dense_rank.get(r, DEPTH) for r in rows]
+    b_ranks = [bm25_rank.get(r, DEPTH) for r in rows]
+    feats = passage_features(
+        gen, qvec, Query.make(gen, query), rows, cosines, lexical, (d_ranks, b_ranks)
+    )
+    model = load_model(PASSAGE_MODEL)
+    if model is not None:
+        logits = model.logit(feats)
+        scores = 1.0 / (1.0 + np.exp(-logits))
+    else:
+        scores = 1.0 / (RRF_K + np.asarray(d_ranks) + 1) + 1.0 / (RRF_K + np.asarray(b_ranks) + 1)
+        logits = scores
+    hits = [
+        Hit(row, float(s), float(c), float(lexical[row]), d, b, tuple(f.tolist()), float(z))
+        for row, s, c, d, b, f, z in zip(
+            rows, scores, cosines, d_ranks, b_ranks, feats, logits, strict=True
+        )
+    ]
     hits.sort(key=lambda h: (-h.score, h.row))
-    return cap_per_article(gen, hits, k, per_article_cap)
+    return hits
+
+
+def retrieve(
+    gen: Generation, qvec: np.ndarray, query: str, *, k: int, per_article_cap: int
+) -> list[Hit]:
+    """The best ``k`` chunks for a question, at most ``per_article_cap`` from one article."""
+    return cap_per_article(gen, candidates(gen, qvec, query), k, per_article_cap)
 
 
 def cap_per_article(gen: Generation, hits: list[Hit], k: int, cap: int) -> list[Hit]:

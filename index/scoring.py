@@ -1,0 +1,275 @@
+"""Features that say how well a passage or a sentence answers a question, and the small linear models
+(learned on part of squad1, shipped as JSON in index/data/) that weigh them.
+
+Everything here is cheap at question time: word sets of sentences and chunks are cached per generation,
+and sentence vectors were computed at index time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from index.generation import Generation
+from index.text import terms, words
+
+DATA_DIR = Path(__file__).parent / "data"
+
+_YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2}|[1-9][0-9]{0,2} ?(?:BC|AD|BCE|CE))s?\b")
+_TIME = re.compile(
+    r"\b(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December|century|centuries|decade|\d+(?:st|nd|rd|th))\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+    r"fifty|hundred|thousand|million|billion|trillion|dozen|half|several)\b",
+    re.IGNORECASE,
+)
+_NUMBER_WORD = re.compile(
+    r"\d+(?:[.,]\d+)*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+    r"thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen|half|several)\b",
+    re.IGNORECASE,
+)
+_MONEY = re.compile(r"[$£€¥%]|\b(?:per ?cent|percent|dollars?|pounds?|euros?)\b", re.IGNORECASE)
+_CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'-]+")
+
+QUESTION_TYPES = ("quantity", "time", "person", "place", "other")
+
+
+_QUANTITY = re.compile(
+    r"\bhow (?:many|much|long|old|far|large|big|high|tall|often|fast|deep|wide|heavy)\b"
+    r"|\bwhat (?:percentage|percent|proportion|number|amount|size|population|fraction|rate|"
+    r"length|distance|temperature|speed|cost|price)\b"
+)
+_TIME_Q = re.compile(
+    r"^when\b|\b(?:what|which) (?:year|years|century|decade|date|day|month|time|period|era|age)\b"
+)
+_PERSON_Q = re.compile(
+    r"^who\b|^whom\b|^whose\b|\b(?:what|which) (?:person|man|woman|king|leader|emperor|"
+    r"president|general|scientist|author|writer|company|organization|group)\b"
+)
+_PLACE_Q = re.compile(
+    r"^where\b|\b(?:what|which) (?:country|countries|city|cities|place|region|state|river|town|"
+    r"capital|continent|island|area|location|province|nation)\b"
+)
+
+
+def question_type(question: str) -> str:
+    """What kind of thing the question asks for, from its wording (the main clause's wh-word)."""
+    text = " ".join(words(question))
+    # "When X happened, what did Y do?": the asking clause is the one after the comma.
+    if "," in question:
+        tail = " ".join(words(question.rsplit(",", 1)[1]))
+        if re.search(r"\b(?:what|which|who|whom|whose|where|when|how)\b", tail):
+            text = tail
+    wh = re.search(r"\b(?:what|which|who|whom|whose|where|when|how)\b.*", text)
+    clause = wh.group() if wh else text
+    for name, pattern in (
+        ("quantity", _QUANTITY),
+        ("time", _TIME_Q),
+        ("person", _PERSON_Q),
+        ("place", _PLACE_Q),
+    ):
+        if pattern.search(clause):
+            return name
+    return "other"
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What a sentence offers, independent of the question."""
+
+    year: bool
+    time: bool
+    number: bool
+    money: bool
+    capitals: frozenset[str]  # lower-cased capitalized words past the sentence start
+    numbers: frozenset[str]  # digit groups and number words
+
+
+def signals(text: str) -> Signals:
+    return Signals(
+        year=bool(_YEAR.search(text)),
+        time=bool(_TIME.search(text)),
+        number=bool(_NUMBER.search(text)),
+        money=bool(_MONEY.search(text)),
+        capitals=frozenset(m.group().lower() for m in _CAPITAL.finditer(text.strip())),
+        numbers=frozenset(m.group().lower() for m in _NUMBER_WORD.finditer(text)),
+    )
+
+
+def type_match(qtype: str, sig: Signals, q_words: set[str]) -> tuple[float, float, float, float]:
+    """(quantity, time, person/place, other) match of the question's type with the sentence."""
+    new_names = bool(sig.capitals - q_words)
+    new_numbers = bool(sig.numbers - q_words)
+    return (
+        float(qtype == "quantity" and (new_numbers or sig.money)),
+        float(qtype == "time" and (sig.year or sig.time)),
+        float(qtype in ("person", "place") and new_names),
+        float(qtype == "other" and new_names),
+    )
+
+
+class TermCache:
+    """Stemmed term lists of a generation's sentences and chunks, computed once each."""
+
+    def __init__(self, gen: Generation) -> None:
+        self.gen = gen
+        self._sent: dict[int, list[str]] = {}
+        self._sig: dict[int, Signals] = {}
+        self._chunk: dict[int, frozenset[str]] = {}
+        self._title: dict[int, frozenset[str]] = {}
+
+    def sentence_terms(self, row: int) -> list[str]:
+        got = self._sent.get(row)
+        if got is None:
+            got = self._sent[row] = terms(self.gen.sentence_text(row))
+        return got
+
+    def sentence_signals(self, row: int) -> Signals:
+        got = self._sig.get(row)
+        if got is None:
+            got = self._sig[row] = signals(self.gen.sentence_text(row))
+        return got
+
+    def chunk_terms(self, row: int) -> frozenset[str]:
+        got = self._chunk.get(row)
+        if got is None:
+            first = int(self.gen.chunk_first_sentence[row])
+            last = int(self.gen.chunk_last_sentence[row])
+            bag: set[str] = set()
+            for s in range(first, last + 1):
+                bag.update(self.sentence_terms(s))
+            got = self._chunk[row] = frozenset(bag)
+        return got
+
+    def title_terms(self, article: int) -> frozenset[str]:
+        got = self._title.get(article)
+        if got is None:
+            got = self._title[article] = frozenset(terms(self.gen.articles[article].title))
+        return got
+
+
+_CACHES: dict[str, TermCache] = {}
+
+
+def term_cache(gen: Generation) -> TermCache:
+    """The cache of this generation (one per generation name; older ones are dropped)."""
+    cache = _CACHES.get(gen.name)
+    if cache is None or cache.gen is not gen:
+        _CACHES.clear()
+        cache = _CACHES[gen.name] = TermCache(gen)
+    return cache
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question prepared once for all scoring: its terms, their IDF, its type."""
+
+    text: str
+    terms: tuple[str, ...]
+    idf: dict[str, float]
+    mass: float
+    bigrams: frozenset[tuple[str, str]]
+    words: frozenset[str]
+    qtype: str
+    oov_mass: float  # share of the IDF mass carried by terms the index has never seen
+
+    @classmethod
+    def make(cls, gen: Generation, question: str) -> Query:
+        q_terms = terms(question)
+        idf = {t: gen.idf(t) for t in q_terms}
+        mass = sum(idf.values()) or 1.0
+        oov = sum(v for t, v in idf.items() if t not in gen.doc_freq)
+        return cls(
+            text=question,
+            terms=tuple(q_terms),
+            idf=idf,
+            mass=mass,
+            bigrams=frozenset(itertools.pairwise(q_terms)),
+            words=frozenset(words(question)),
+            qtype=question_type(question),
+            oov_mass=oov / mass if idf else 1.0,
+        )
+
+    def overlap(self, bag: frozenset[str] | set[str]) -> float:
+        """Share of the question's IDF mass found in ``bag``."""
+        return sum(v for t, v in self.idf.items() if t in bag) / self.mass
+
+    def bigram_overlap(self, seq: Sequence[str]) -> float:
+        if not self.bigrams:
+            return 0.0
+        return len(self.bigrams & set(itertools.pairwise(seq))) / len(self.bigrams)
+
+
+class LinearModel:
+    """A logistic model over named features: standardize, dot, add bias."""
+
+    def __init__(self, names: Sequence[str], weights: Sequence[float], bias: float,
+                 mean: Sequence[float], scale: Sequence[float]) -> None:  # fmt: skip
+        self.names = tuple(names)
+        self.weights = np.asarray(weights, dtype=np.float64)
+        self.bias = float(bias)
+        self.mean = np.asarray(mean, dtype=np.float64)
+        self.scale = np.asarray(scale, dtype=np.float64)
+
+    def logit(self, x: np.ndarray) -> np.ndarray:
+        return ((x - self.mean) / self.scale) @ self.weights + self.bias
+
+    def prob(self, x: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.logit(x)))
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "features": list(self.names),
+            "weights": [round(float(w), 6) for w in self.weights],
+            "bias": round(self.bias, 6),
+            "mean": [round(float(m), 6) for m in self.mean],
+            "scale": [round(float(s), 6) for s in self.scale],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> LinearModel:
+        return cls(
+            data["features"],  # type: ignore[arg-type]
+            data["weights"],  # type: ignore[arg-type]
+            data["bias"],  # type: ignore[arg-type]
+            data["mean"],  # type: ignore[arg-type]
+            data["scale"],  # type: ignore[arg-type]
+        )
+
+
+_OVERRIDES: dict[str, LinearModel | None] = {}
+
+
+def override_model(name: str, model: LinearModel | None) -> None:
+    """Use ``model`` (None: the hand-set fallback) instead of the shipped file; for training."""
+    _OVERRIDES[name] = model
+
+
+def load_model(name: str) -> LinearModel | None:
+    """index/data/<name>.json, or None when it is not there (the hand-set weights then apply)."""
+    if name in _OVERRIDES:
+        return _OVERRIDES[name]
+    return _load_file(name)
+
+
+@lru_cache(maxsize=8)
+def _load_file(name: str) -> LinearModel | None:
+    path = DATA_DIR / f"{name}.json"
+    if not path.is_file():
+        return None
+    return LinearModel.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+def sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))

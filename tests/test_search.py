@@ -1,0 +1,134 @@
+"""Retrieval: candidates, learned reranking, per-article cap, and the features it rests on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import scoring, search
+from index.build import build_index
+from index.config import Settings
+from index.embedding import HashEmbedder
+from index.generation import Generation, load_generation
+from index.scoring import LinearModel, Query, question_type, signals, type_match
+from index.store import current_generation
+from index.text import terms
+
+ARTICLES = {
+    "rivers": "# Rivers\n\nThe Rhine flows from the Swiss Alps to the North Sea. It is 1,230 km long.\n\n"
+    "Barges carry coal and grain on the Rhine. Cologne and Basel are ports on the river.",
+    "plague": "# Plague\n\nThe Black Death killed millions of people in Europe between 1347 and 1351.\n\n"
+    "It was caused by the bacterium Yersinia pestis, spread by fleas on rats.",
+    "engines": "# Steam engine\n\nJames Watt improved the steam engine in 1776 with a separate "
+    "condenser.\n\nThe centrifugal governor regulated the speed of the engine.",
+}
+
+
+@pytest.fixture
+def gen(tmp_path: Path) -> Generation:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for slug, text in ARTICLES.items():
+        (corpus / f"{slug}.md").write_text(text, encoding="utf-8")
+    embedder = HashEmbedder()
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    build_index(settings, embedder)
+    return load_generation(current_generation(settings.index_dir), embedder.name, embedder.dim)
+
+
+def qvec(text: str) -> np.ndarray:
+    return HashEmbedder().encode([text])[0]
+
+
+def test_retrieve_finds_the_article_and_never_returns_padding(gen: Generation) -> None:
+    q = "Who improved the steam engine with a separate condenser?"
+    hits = search.retrieve(gen, qvec(q), q, k=50, per_article_cap=5)
+    assert hits and all(h.row >= 0 for h in hits)
+    assert gen.articles[int(gen.chunk_article[hits[0].row])].id == "engines"
+    assert len({h.row for h in hits}) == len(hits) <= gen.dense.ntotal
+
+
+def test_retrieve_respects_k_and_the_per_article_cap(gen: Generation) -> None:
+    q = "Rhine river ports coal Black Death steam"
+    hits = search.retrieve(gen, qvec(q), q, k=3, per_article_cap=1)
+    assert len(hits) <= 3
+    articles = [int(gen.chunk_article[h.row]) for h in hits]
+    assert len(articles) == len(set(articles))
+
+
+def test_candidates_carry_one_feature_row_each_and_sort_best_first(gen: Generation) -> None:
+    q = "How long is the Rhine?"
+    hits = search.candidates(gen, qvec(q), q)
+    assert all(len(h.features) == len(search.PASSAGE_FEATURES) for h in hits)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_without_a_model_the_order_is_reciprocal_rank_fusion(gen: Generation) -> None:
+    q = "Yersinia pestis fleas"
+    scoring.override_model(search.PASSAGE_MODEL, None)
+    try:
+        hits = search.candidates(gen, qvec(q), q)
+    finally:
+        scoring._OVERRIDES.pop(search.PASSAGE_MODEL, None)
+    for h in hits:
+        expected = 1 / (search.RRF_K + h.dense_rank + 1) + 1 / (search.RRF_K + h.bm25_rank + 1)
+        assert h.score == pytest.approx(expected)
+
+
+def test_a_query_of_unknown_words_returns_dense_candidates_only(gen: Generation) -> None:
+    q = "zzzz qqqq"
+    hits = search.candidates(gen, qvec(q), q)
+    assert all(h.bm25 == 0 for h in hits)
+
+
+def test_the_shipped_passage_model_matches_the_features() -> None:
+    model = scoring.load_model(search.PASSAGE_MODEL)
+    assert model is not None, "index/data/passage_ranker.json is missing"
+    assert model.names == search.PASSAGE_FEATURES
+    assert len(model.weights) == len(model.mean) == len(model.scale) == len(model.names)
+
+
+def test_linear_model_json_round_trip() -> None:
+    m = LinearModel(("a", "b"), [1.0, -2.0], 0.5, [0.0, 1.0], [1.0, 2.0])
+    back = LinearModel.from_json(m.to_json())
+    x = np.array([[1.0, 3.0], [0.0, 0.0]])
+    assert np.allclose(back.logit(x), [1.0 - 2.0 + 0.5, 0.5 + 1.0])
+    assert np.all((back.prob(x) > 0) & (back.prob(x) < 1))
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many children did Luther have?", "quantity"),
+        ("What percentage of people died?", "quantity"),
+        ("When did the Black Death end?", "time"),
+        ("In what year was the governor adopted?", "time"),
+        ("Who improved the steam engine?", "person"),
+        ("Where does the Rhine flow?", "place"),
+        ("Which country is Basel in?", "place"),
+        ("When Iqbal promoted unity, what did he encourage ending?", "other"),
+        ("What distinguishes granal thylakoids?", "other"),
+    ],
+)
+def test_question_type(question: str, kind: str) -> None:
+    assert question_type(question) == kind
+
+
+def test_type_match_wants_something_new() -> None:
+    q_words = {"how", "many", "people", "died", "in", "1347"}
+    assert type_match("quantity", signals("About 25 million people died."), q_words)[0] == 1.0
+    assert type_match("quantity", signals("People died in 1347."), q_words)[0] == 0.0
+    assert type_match("time", signals("It ended in 1351."), set())[1] == 1.0
+    assert type_match("person", signals("The engine was improved by James Watt."), set())[2] == 1.0
+    assert type_match("person", signals("the engine was improved."), set())[2] == 0.0
+
+
+def test_query_overlap_weights_rare_words(gen: Generation) -> None:
+    query = Query.make(gen, "Which bacterium caused the Black Death?")
+    assert 0 < query.overlap(set(terms("bacterium"))) < 1
+    assert query.overlap(set(query.terms)) == pytest.approx(1.0)
+    assert query.bigram_overlap(terms("the black death")) > 0
+    assert query.oov_mass == 0.0
+    assert Query.make(gen, "Zanzibar quokka?").oov_mass == pytest.approx(1.0)
