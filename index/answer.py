@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.generation import Generation
-from index.scoring import Query, load_model, term_cache, type_match
+from index.scoring import Query, Signals, load_model, term_cache, type_match
 from index.search import PASSAGE_FEATURES, Hit
 from index.types import Quote
 
@@ -52,6 +52,8 @@ SENTENCE_FEATURES = (
     "chunk_dense",
     "overlap_x_passage",
     "cos_x_passage",
+    "new_names",
+    "new_numbers",
 )
 CONFIDENCE_FEATURES = (
     "best_logit",
@@ -144,12 +146,18 @@ def sentence_features(
                 hits[rank].dense,
                 0.0,
                 0.0,
+                *_novel_counts(cache.sentence_signals(s), query.words),
             ]
         )
     x = np.asarray(feats, dtype=np.float64).reshape(-1, len(SENTENCE_FEATURES))
     if len(x):
         _relative_columns(x, [rank for _, rank in rows])
     return x
+
+
+def _novel_counts(sig: Signals, q_words: frozenset[str]) -> tuple[float, float]:
+    """How many names and numbers the sentence adds to the question (log scale)."""
+    return math.log1p(len(sig.capitals - q_words)), math.log1p(len(sig.numbers - q_words))
 
 
 def _relative_columns(x: np.ndarray, ranks: list[int]) -> None:

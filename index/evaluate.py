@@ -245,7 +245,7 @@ def run_eval(
     from index.embedding import load_embedder
     from index.engine import Engine
 
-    embedder = embedder or load_embedder(settings.embed_model)
+    embedder = embedder or load_embedder(settings.embed_model, settings.embed_backend)
     left_out = set(holdout_articles(questions, holdout)) if holdout else set()
     with tempfile.TemporaryDirectory(prefix="articlebot-eval-") as tmp:
         if left_out:

@@ -8,7 +8,8 @@
    sentences of the top passages (ranked by model 1).
 3. confidence.json: P(the primary quote holds an answer), over answer.CONFIDENCE_FEATURES, learned
    from in-corpus questions and from off-corpus ones (each fold of articles left out of an index in
-   turn), with the threshold that keeps TARGET_ANSWERED of the train in-corpus questions answered.
+   turn) and on small indexes, with the threshold that keeps TARGET_ANSWERED of the train articles'
+   questions answered on the full index.
 The split (index/data/squad1-train.txt, squad1-test.txt) is by article. Learned here, offline; the
 files are plain JSON. Needs scikit-learn (a dependency of sentence-transformers).
 """
@@ -160,7 +161,7 @@ def main() -> int:
     args = p.parse_args()
     train_ids = set(ev.read_article_filter(DATA / "squad1-train.txt"))
     qs = [q for q in ev.read_questions(args.questions) if q.answers]
-    embedder = load_embedder(Settings().embed_model)
+    embedder = load_embedder(Settings().embed_model, Settings().embed_backend)
     if args.qvecs and args.qvecs.is_file():
         qvecs = np.load(args.qvecs)
     else:
@@ -212,6 +213,7 @@ def train_confidence(args, embedder, qs, qvecs, gen, train_ids) -> None:  # type
                 parts[f"{tag}_{'off' if off else 'in'}"].append(confidence_data(g, sq, sv, off))
 
     add(gen, lambda a: True, off=False)
+    full_train_in = parts["train_in"][0][0]  # the full index: where the threshold is read
     slugs = sorted({q.article for q in qs}, key=lambda s: ev.hashlib.sha256(s.encode()).hexdigest())
     folds = [set(slugs[f::FOLDS]) for f in range(FOLDS)]
     for fold, left in enumerate(folds):
@@ -235,7 +237,7 @@ def train_confidence(args, embedder, qs, qvecs, gen, train_ids) -> None:  # type
     x = np.vstack([data["train_in"][0], data["train_off"][0]])
     y = np.concatenate([data["train_in"][1], data["train_off"][1]])
     cm = fit(x, y, ans.CONFIDENCE_FEATURES)
-    p_in = cm.prob(data["train_in"][0])
+    p_in = cm.prob(full_train_in)
     threshold = float(np.quantile(p_in, 1 - TARGET_ANSWERED))
     for tag in ("train", "test"):
         pin, poff = cm.prob(data[f"{tag}_in"][0]), cm.prob(data[f"{tag}_off"][0])
