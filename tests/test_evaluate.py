@@ -172,7 +172,7 @@ def test_eval_command_end_to_end_with_the_fake_embedder(
     """The whole harness path (holdout, build, ask, table and JSON) without the real model."""
     from index.embedding import HashEmbedder
 
-    monkeypatch.setattr("index.embedding.load_embedder", lambda model: HashEmbedder())
+    monkeypatch.setattr("index.embedding.load_embedder", lambda *a, **k: HashEmbedder())
     settings = Settings(corpus_dir=DATA / "corpus", index_dir=tmp_path / "index")
     args = argparse.Namespace(
         questions=DATA / "questions.jsonl",
