@@ -5,8 +5,8 @@ Candidate sentences come from the top passages. Each is scored by a small learne
 stored at index time), the question's rare words and word pairs it contains, the same words in its
 neighbours, whether it holds what the question asks for (a number for "how many", a date for "when",
 a new name for "who"/"where"), and its passage's rank and score. The confidence is a calibrated
-probability that the primary quote answers (index/data/confidence.json); the engine abstains below
-Settings.min_confidence. Without the model files, hand-set weights apply.
+probability that the primary quote answers: P(the articles cover the question, in_corpus.json) x
+P(the quote answers if they do, confidence.json); the engine abstains below Settings.min_confidence. Without the model files, hand-set weights apply.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ MIN_SENTENCE_CHARS = 25  # shorter "sentences" (headings, list stubs) are joined
 # adjacent sentences compete, the answer is often split between them (see docs/EVALUATION.md).
 PAIR_MARGIN = 1.0
 SENTENCE_MODEL = "sentence_scorer"
-CONFIDENCE_MODEL = "confidence"
+CONFIDENCE_MODEL = "confidence"  # P(the quote answers | the corpus covers the question)
+IN_CORPUS_MODEL = "in_corpus"  # P(the corpus covers the question)
 SENTENCE_FEATURES = (
     "cos",
     "cos_gap",
@@ -280,11 +281,13 @@ def confidence_features(query: Query, candidates: list[Candidate], hits: list[Hi
 
 
 def confidence(query: Query, candidates: list[Candidate], hits: list[Hit]) -> float:
-    """A 0..1 estimate that the primary quote answers the question."""
-    model = load_model(CONFIDENCE_MODEL)
-    x = confidence_features(query, candidates, hits)
+    """A 0..1 estimate that the primary quote answers the question: P(the articles cover the
+    question) x P(the quote answers, if they do), two logistic models over the same features."""
+    x = confidence_features(query, candidates, hits).reshape(1, -1)
+    model, covered = load_model(CONFIDENCE_MODEL), load_model(IN_CORPUS_MODEL)
     if model is not None:
-        return float(model.prob(x.reshape(1, -1))[0])
+        p_in = float(covered.prob(x)[0]) if covered is not None else 1.0
+        return p_in * float(model.prob(x)[0])
     best, top = candidates[0], hits[0]
     z = 6.0 * (top.dense - 0.35) + 3.0 * (best.overlap - 0.5) + 2.0 * (best.cosine - 0.4)
     return 1.0 / (1.0 + math.exp(-z))

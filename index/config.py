@@ -23,7 +23,7 @@ class Settings:
     # questions), "onnx-int8" (quantized: faster still, slightly different vectors), or "torch".
     embed_backend: str = "onnx"
     # Abstain when the answer's confidence is below this (0..1). See docs/EVALUATION.md for how it was chosen.
-    min_confidence: float = 0.15
+    min_confidence: float = 0.21
     # Passages from one article at most, among the passages shown for a question.
     per_article_cap: int = 3
     # Tokens of overlap kept between consecutive chunks of one long paragraph (in sentences: 1).

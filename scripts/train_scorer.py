@@ -6,7 +6,9 @@
 1. passage_ranker.json: P(chunk holds an answer), over search.PASSAGE_FEATURES of every candidate.
 2. sentence_scorer.json: P(sentence's quote holds an answer), over answer.SENTENCE_FEATURES of the
    sentences of the top passages (ranked by model 1).
-3. confidence.json: P(the primary quote holds an answer), over answer.CONFIDENCE_FEATURES, learned
+3. in_corpus.json, P(an indexed article answers the question), and confidence.json, P(the primary
+   quote holds an answer | it does), over answer.CONFIDENCE_FEATURES; their product is the answer's
+   confidence. Learned
    from in-corpus questions and from off-corpus ones (each fold of articles left out of an index in
    turn) and on small indexes, with the threshold that keeps TARGET_ANSWERED of the train articles'
    questions answered on the full index.
@@ -235,18 +237,25 @@ def train_confidence(args, embedder, qs, qvecs, gen, train_ids) -> None:  # type
         **{f"{k}_{i}": d[i] for k, d in data.items() for i in (0, 1)},
     )
     x = np.vstack([data["train_in"][0], data["train_off"][0]])
-    y = np.concatenate([data["train_in"][1], data["train_off"][1]])
-    cm = fit(x, y, ans.CONFIDENCE_FEATURES)
-    p_in = cm.prob(full_train_in)
-    threshold = float(np.quantile(p_in, 1 - TARGET_ANSWERED))
+    covered = np.concatenate(
+        [np.ones(len(data["train_in"][1])), np.zeros(len(data["train_off"][1]))]
+    )
+    im = fit(x, covered, ans.CONFIDENCE_FEATURES)
+    cm = fit(data["train_in"][0], data["train_in"][1], ans.CONFIDENCE_FEATURES)
+
+    def conf(a: np.ndarray) -> np.ndarray:
+        return im.prob(a) * cm.prob(a)
+
+    threshold = float(np.quantile(conf(full_train_in), 1 - TARGET_ANSWERED))
     for tag in ("train", "test"):
-        pin, poff = cm.prob(data[f"{tag}_in"][0]), cm.prob(data[f"{tag}_off"][0])
+        pin, poff = conf(data[f"{tag}_in"][0]), conf(data[f"{tag}_off"][0])
         print(
             f"confidence {tag}: answered in-corpus {100 * (pin >= threshold).mean():.1f}%, "
             f"abstained off-corpus {100 * (poff < threshold).mean():.1f}% "
             f"(n={len(pin)}/{len(poff)}), threshold {threshold:.3f}",
             flush=True,
         )
+    save(args.out / f"{ans.IN_CORPUS_MODEL}.json", im, {"label": "question of an indexed article"})
     save(args.out / f"{ans.CONFIDENCE_MODEL}.json", cm, {"threshold": round(threshold, 4)})
 
 

@@ -104,7 +104,7 @@ def test_a_long_sentence_is_cut_at_a_word_boundary(engine: Engine) -> None:
     assert gen.articles[int(gen.sentence_article[s])].text[quote.start : quote.end] == quote.text
 
 
-@pytest.mark.parametrize("name", [ans.SENTENCE_MODEL, ans.CONFIDENCE_MODEL])
+@pytest.mark.parametrize("name", [ans.SENTENCE_MODEL, ans.CONFIDENCE_MODEL, ans.IN_CORPUS_MODEL])
 def test_the_shipped_models_match_the_features(name: str) -> None:
     model = scoring.load_model(name)
     assert model is not None, f"index/data/{name}.json is missing"
