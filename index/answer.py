@@ -185,7 +185,10 @@ def score_candidates(
         return []
     x = sentence_features(gen, qvec, query, hits, rows)
     model = load_model(SENTENCE_MODEL)
-    scores = model.logit(x) if model is not None else x[:, 0] + 0.8 * x[:, 2] + 0.15 * x[:, 10]
+    if model is not None:
+        scores = model.logit(x)
+    else:  # the hand-set scorer the engine started with
+        scores = x[:, _S["cos"]] + 0.8 * x[:, _S["overlap"]] + 0.15 * x[:, _S["passage_rr"]]
     out = [
         Candidate(s, rank, float(f[0]), float(f[2]), float(score), tuple(f.tolist()))
         for (s, rank), f, score in zip(rows, x, scores.tolist(), strict=True)
