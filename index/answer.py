@@ -26,7 +26,7 @@ MAX_QUOTE_CHARS = 400
 MIN_SENTENCE_CHARS = 25  # shorter "sentences" (headings, list stubs) are joined to the next one
 # A neighbour scoring within this much (in logits) of the best sentence is quoted with it: when two
 # adjacent sentences compete, the answer is often split between them (see docs/EVALUATION.md).
-PAIR_MARGIN = 1.0
+PAIR_MARGIN = 3.0
 SENTENCE_MODEL = "sentence_scorer"
 CONFIDENCE_MODEL = "confidence"  # P(the quote answers | the corpus covers the question)
 IN_CORPUS_MODEL = "in_corpus"  # P(the corpus covers the question)

@@ -25,7 +25,7 @@ class Settings:
     # Abstain when the answer's confidence is below this (0..1). See docs/EVALUATION.md for how it was chosen.
     min_confidence: float = 0.21
     # Passages from one article at most, among the passages shown for a question.
-    per_article_cap: int = 3
+    per_article_cap: int = 5
     # Tokens of overlap kept between consecutive chunks of one long paragraph (in sentences: 1).
     chunk_max_tokens: int = 200
     keep_generations: int = 2
