@@ -7,8 +7,9 @@ import logging
 import sqlite3
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import bm25s
 import faiss
@@ -46,6 +47,9 @@ class Generation:
     bm25: bm25s.BM25
     doc_freq: dict[str, int]  # chunk document frequency of each term
     n_docs: int
+    # Data derived from this generation on demand (e.g. scoring's term cache): it lives and dies
+    # with the generation, so a swapped-out generation takes its caches with it.
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def name(self) -> str:

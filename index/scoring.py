@@ -159,15 +159,11 @@ class TermCache:
         return got
 
 
-_CACHES: dict[str, TermCache] = {}
-
-
 def term_cache(gen: Generation) -> TermCache:
-    """The cache of this generation (one per generation name; older ones are dropped)."""
-    cache = _CACHES.get(gen.name)
-    if cache is None or cache.gen is not gen:
-        _CACHES.clear()
-        cache = _CACHES[gen.name] = TermCache(gen)
+    """The term cache of this generation, kept on the generation itself (gone when it is)."""
+    cache = gen.memo.get("term_cache")
+    if cache is None:
+        cache = gen.memo["term_cache"] = TermCache(gen)
     return cache
 
 
