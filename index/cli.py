@@ -242,7 +242,9 @@ def format_passage(p: Passage, *, short: bool = False) -> str:
     text = " ".join(p.text.split())
     if short and len(text) > 240:
         text = text[:240].rsplit(" ", 1)[0] + " …"
-    return f"  [{p.score:.4f}] {p.title} ({p.url or p.article}) chars {p.start}-{p.end}\n    {text}"
+    # Scores rank the passages of one question; beside "closest I found" they would read as confidence.
+    score = "" if short else f"[{p.score:.4f}] "
+    return f"  {score}{p.title} ({p.url or p.article}) chars {p.start}-{p.end}\n    {text}"
 
 
 def cmd_search(args: argparse.Namespace) -> int:
