@@ -28,6 +28,10 @@ BATCH = 32
 
 
 def default_cache_dir() -> Path:
+    """ARTICLEBOT_CACHE_DIR, else $XDG_CACHE_HOME/articlebot, else ~/.cache/articlebot (+ /onnx)."""
+    explicit = os.environ.get("ARTICLEBOT_CACHE_DIR")
+    if explicit:
+        return Path(explicit) / "onnx"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "articlebot" / "onnx"
 
@@ -128,7 +132,13 @@ def ensure_onnx(model_path: Path, cache_dir: Path, quantized: bool) -> Path:
     target = folder / ("model.int8.onnx" if quantized else "model.onnx")
     if target.is_file():
         return target
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EmbedderError(
+            f"cannot create the model cache {folder} ({exc.strerror}); set ARTICLEBOT_CACHE_DIR "
+            "to a writable folder, or EMBED_BACKEND=torch"
+        ) from None
     fp32 = folder / "model.onnx"
     if not fp32.is_file():
         log.info("exporting %s to ONNX (once; cached in %s)", model_path, folder)

@@ -76,3 +76,15 @@ def test_unknown_backend_is_a_clear_error() -> None:
 def test_model_folder_without_mean_pooling_is_refused(tmp_path: Path) -> None:
     with pytest.raises(EmbedderError, match="EMBED_BACKEND=torch"):
         OnnxEmbedder(str(tmp_path), cache_dir=tmp_path / "cache")
+
+
+def test_unwritable_cache_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(EmbedderError, match="ARTICLEBOT_CACHE_DIR"):
+        OnnxEmbedder(DEFAULT_MODEL, cache_dir=blocker / "cache")
+
+
+def test_cache_dir_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ARTICLEBOT_CACHE_DIR", str(tmp_path))
+    assert onnx_embedder.default_cache_dir() == tmp_path / "onnx"
