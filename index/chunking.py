@@ -96,8 +96,9 @@ _ABBREVIATIONS = frozenset(
         "op",
     ]
 )
-# A sentence ends at . ! ? (or …), optionally followed by closing quotes/brackets, then white space.
-_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
+# A sentence ends at . ! ? (or …), optionally followed by closing quotes/brackets and reference
+# markers as pasted from Wikipedia ("[12]", ":162–164"), then white space.
+_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?:\[\d+\]|:\d+(?:[–-]\d+)?)*(?=\s)")
 _LIST_ITEM = re.compile(r"\n(?=[ \t]*(?:[-*+•]|\d{1,3}[.)])[ \t]+\S)")
 
 

@@ -126,3 +126,13 @@ def test_overlong_sentence_is_split_at_words_not_dropped() -> None:
     chunks = chunk(text.strip(), 50)
     assert sum(len(c.text.split()) for c in chunks) == 500
     assert all(word_count_tokens([c.text])[0] <= 50 for c in chunks)
+
+
+def test_reference_markers_end_with_their_sentence() -> None:
+    text = "He left Paris.[12] Later he wrote books.:162–164 In 1912 he returned.[3][4] The end."
+    assert [s.text for s in split_sentences(text)] == [
+        "He left Paris.[12]",
+        "Later he wrote books.:162–164",
+        "In 1912 he returned.[3][4]",
+        "The end.",
+    ]
