@@ -59,6 +59,10 @@ def scan_corpus(corpus_dir: Path) -> CorpusScan:
         except ArticleError as exc:
             skipped.append(SkippedFile(rel, str(exc)))
             continue
+        except Exception as exc:  # a parser bug or a pathological file must not stop the rest
+            log.exception("unexpected error reading %s", rel)
+            skipped.append(SkippedFile(rel, f"could not be read ({type(exc).__name__}: {exc})"))
+            continue
         if article.id in seen:
             skipped.append(SkippedFile(rel, f"same slug as {seen[article.id]}"))
             continue

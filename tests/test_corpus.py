@@ -128,3 +128,43 @@ def test_hidden_files_are_ignored(corpus_dir: Path) -> None:
 def test_missing_corpus_folder_names_it(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="nowhere"):
         scan_corpus(tmp_path / "nowhere")
+
+
+def test_html_keeps_text_outside_paragraph_tags_once(tmp_path: Path) -> None:
+    html = (
+        "<html><head><title>Mixed</title></head><body><main>"
+        "<div>Intro text <b>in bold</b> sits directly in a div.<p>A real paragraph.</p>Tail text.</div>"
+        "<ul><li><p>Item in a paragraph.</p></li><li>Bare item.</li></ul>"
+        "</main></body></html>"
+    )
+    (tmp_path / "mixed.html").write_text(html, encoding="utf-8")
+    article = read_article(tmp_path, tmp_path / "mixed.html")
+    assert article.text.split("\n\n") == [
+        "Intro text in bold sits directly in a div.",
+        "A real paragraph.",
+        "Tail text.",
+        "Item in a paragraph.",
+        "Bare item.",
+    ]
+
+
+def test_deeply_nested_html_is_read(tmp_path: Path) -> None:
+    html = "<html><body>" + "<div>" * 5000 + "Deep text." + "</div>" * 5000 + "</body></html>"
+    (tmp_path / "deep.html").write_text(html, encoding="utf-8")
+    assert "Deep text." in read_article(tmp_path, tmp_path / "deep.html").text
+
+
+def test_unexpected_reader_error_skips_only_that_file(
+    corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import index.formats.html
+
+    def broken(html: str) -> None:
+        raise RuntimeError("parser bug")
+
+    monkeypatch.setattr(index.formats.html, "parse_html", broken)
+    (corpus_dir / "page.html").write_text("<p>x</p>", encoding="utf-8")
+    scan = scan_corpus(corpus_dir)
+    assert [s.path for s in scan.skipped] == ["page.html"]
+    assert "RuntimeError: parser bug" in scan.skipped[0].reason
+    assert len(scan.articles) == 3

@@ -10,10 +10,52 @@ from selectolax.lexbor import LexborNode as Node
 from index.corpus import ArticleError, Parsed
 
 _DROP = "script, style, noscript, nav, header, footer, aside, form, iframe, svg, template"
-_BLOCKS = {
-    "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "td", "th",
-    "dt", "dd", "figcaption", "caption",
-}  # fmt: skip
+# Elements that start a new paragraph; everything else (a, b, span, ...) flows inside one.
+_BLOCKS = frozenset(
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "caption",
+        "dd",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+        "br",
+    ]
+)
 
 
 def parse_html(html: str) -> Parsed:
@@ -29,22 +71,38 @@ def parse_html(html: str) -> Parsed:
     root = tree.css_first("article") or tree.css_first("main") or tree.body
     if root is None:
         raise ArticleError("HTML page has no body")
-    paragraphs = [p for p in (_clean(_text(n)) for n in _blocks(root)) if p]
-    if not paragraphs:
-        paragraphs = [p for p in (_clean(s) for s in root.text(separator="\n").split("\n")) if p]
+    paragraphs: list[str] = []
+    current: list[str] = []
+    _walk(root, paragraphs, current)
+    _flush(paragraphs, current)
     h1 = _text(root.css_first("h1"))
     return Parsed(text="\n\n".join(paragraphs), title=(title or h1 or None), url=url)
 
 
-def _blocks(root: Node) -> list[Node]:
-    """Innermost block elements in document order (a <li> holding a <p> yields the <p>)."""
-    found = []
-    for node in root.traverse(include_text=False):
-        if node.tag in _BLOCKS and not any(
-            c.tag in _BLOCKS for c in node.traverse() if c is not node
-        ):
-            found.append(node)
-    return found
+def _walk(root: Node, paragraphs: list[str], current: list[str]) -> None:
+    """Text in document order; block elements close the paragraph being gathered (none is lost).
+
+    Iterative, so a deeply nested page cannot exhaust Python's recursion limit.
+    """
+    stack: list[Node | None] = list(reversed(list(root.iter(include_text=True))))
+    while stack:
+        node = stack.pop()
+        if node is None:  # the end of a block element
+            _flush(paragraphs, current)
+        elif node.tag == "-text":
+            current.append(node.text(deep=False) or "")
+        else:
+            if node.tag in _BLOCKS:
+                _flush(paragraphs, current)
+                stack.append(None)
+            stack.extend(reversed(list(node.iter(include_text=True))))
+
+
+def _flush(paragraphs: list[str], current: list[str]) -> None:
+    text = _clean("".join(current))
+    if text:
+        paragraphs.append(text)
+    current.clear()
 
 
 def _text(node: Node | None) -> str:
