@@ -72,6 +72,8 @@ class LookupCog(commands.Cog):
     @app_commands.command(name="article", description="One article: its details and link")
     @app_commands.describe(title="Start typing a title")
     async def article(self, interaction: discord.Interaction, title: str) -> None:
+        # The lookup waits its turn behind questions on the query thread: acknowledge first.
+        await interaction.response.defer(thinking=True)
         found = await self.bot.workers.query(self.bot.engine.article, title)
         if found is None:
             matches = matching_articles(await self.articles(), title)
@@ -81,7 +83,7 @@ class LookupCog(commands.Cog):
             if found is None:
                 raise UserFacingError("That article is no longer in the index.")
         info, text = found
-        await interaction.response.send_message(embed=render.render_article(info, text))
+        await interaction.followup.send(embed=render.render_article(info, text))
 
     @article.autocomplete("title")
     async def _article_choices(

@@ -63,8 +63,9 @@ async def test_article_autocomplete_and_details(bot: ArticleBot, loopback: Loopb
     assert choices == [{"name": "Volcano", "value": "volcano"}]
 
     log = await loopback.slash("article", {"title": "volcano"})
-    await loopback.until(lambda: log.original)
-    embed = log.original["embeds"][0]
+    await loopback.until(lambda: log.followups)
+    assert log.callbacks[0]["type"] == 5  # deferred first: the lookup may queue behind questions
+    embed = log.followups[0]["embeds"][0]
     assert embed["title"] == "Volcano" and "rupture in the crust" in embed["description"]
     assert {f["name"] for f in embed["fields"]} >= {"File", "Chunks", "Length"}
 
@@ -76,3 +77,11 @@ async def test_sources_lists_the_corpus(bot: ArticleBot, loopback: LoopbackDisco
     assert embed["title"].startswith(f"Sources: {len(CORPUS)} articles")
     assert "[Tea](<https://example.org/tea>)" in embed["description"]
     assert bot.engine.generation in embed["footer"]["text"]
+
+
+async def test_article_with_an_unknown_title_says_so(
+    bot: ArticleBot, loopback: LoopbackDiscord
+) -> None:
+    log = await loopback.slash("article", {"title": "no such thing"})
+    await loopback.until(lambda: log.followups)
+    assert "No article has that title" in log.followups[0]["content"]
