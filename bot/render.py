@@ -170,7 +170,8 @@ def _cite(item: Quote | Passage) -> str:
 def _footer(answer: Answer) -> str:
     conf = f"confidence {answer.confidence:.0%}"
     gen = f"index generation {answer.generation}" if answer.generation else "index"
-    return fit(f"Answered from {gen} · {conf}", MAX_FOOTER, transform=str)
+    verb = "Answered from" if answer.answered else "Searched"
+    return fit(f"{verb} {gen} · {conf}", MAX_FOOTER, transform=str)
 
 
 def supporting_passages(answer: Answer, limit: int = 2) -> list[Passage]:

@@ -85,6 +85,7 @@ def test_answer_embed_quotes_links_and_tells_the_generation() -> None:
     assert "[Title](<https://example.org/a>)" in embed.description
     assert embed.url == "https://example.org/a"
     assert embed.footer.text is not None and "g7" in embed.footer.text
+    assert embed.footer.text.startswith("Answered from index")
     assert [f.name for f in embed.fields] == ["Also: Other"]
 
 
@@ -100,6 +101,7 @@ def test_abstention_says_so_and_labels_the_closest_passages() -> None:
     assert embed.title == "The articles don't answer that"
     assert embed.description is not None and "Closest I found" in embed.description
     assert embed.fields[0].name == "Closest: Other"
+    assert embed.footer.text is not None and embed.footer.text.startswith("Searched index")
 
 
 def test_huge_everything_stays_within_limits() -> None:
