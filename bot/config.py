@@ -15,8 +15,6 @@ from dotenv import dotenv_values
 # secrets and stray quotes before Discord is asked at all.
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}$")
 
-ALLOWED_ARTICLE_SUFFIXES = (".md", ".txt", ".html", ".pdf")
-
 
 T = TypeVar("T", int, float)
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from index.cli_corpus import CorpusCommandError
 from index.config import Settings, SettingsError
 from index.corpus import ArticleError
 from index.embedding import EmbedderError
@@ -59,6 +60,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", parents=[common], help="what is indexed")
     p.add_argument("--json", action="store_true")
 
+    from index.cli_corpus import add_add_arguments, add_remove_arguments
+
+    add_add_arguments(
+        sub.add_parser(
+            "add", parents=[common], help="copy article files into the corpus, then index"
+        )
+    )
+    add_remove_arguments(
+        sub.add_parser(
+            "remove", parents=[common], help="remove an article from the corpus, then index"
+        )
+    )
     from index.evaluate import add_eval_arguments
 
     add_eval_arguments(sub.add_parser("eval", parents=[common], help="measure answer quality"))
@@ -93,7 +106,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return COMMANDS[args.command](args)
-    except (SettingsError, IndexError_, EmbedderError, ArticleError, UsageError) as exc:
+    except (
+        SettingsError,
+        IndexError_,
+        EmbedderError,
+        ArticleError,
+        UsageError,
+        CorpusCommandError,
+    ) as exc:
         print(f"articlebot: error: {exc}", file=sys.stderr)
         return 2
     except FileNotFoundError as exc:
@@ -166,12 +186,13 @@ def open_engine(settings: Settings, *, build: bool = True) -> Engine:
     return Engine.open(settings, embedder)
 
 
-def update_index(settings: Settings, embedder: Embedder) -> None:
+def update_index(settings: Settings, embedder: Embedder, out: TextIO | None = None) -> None:
+    """Bring the index up to date; the report goes to ``out`` (default stderr: stdout may be data)."""
     from index.build import build_index
 
     with ProgressBar() as bar:
         report = build_index(settings, embedder, progress=bar)
-    print_report(report, sys.stderr)
+    print_report(report, out or sys.stderr)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -305,6 +326,28 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add(args: argparse.Namespace) -> int:
+    from index.cli_corpus import add_files
+    from index.embedding import load_embedder
+
+    settings = settings_from(args)
+    for path in add_files(settings, args.files, replace=args.replace):
+        print(f"added {path.relative_to(settings.corpus_dir).as_posix()}")
+    update_index(settings, load_embedder(settings.embed_model, settings.embed_backend), sys.stdout)
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from index.cli_corpus import remove_file
+    from index.embedding import load_embedder
+
+    settings = settings_from(args)
+    removed = remove_file(settings, args.article)
+    print(f"removed {removed.relative_to(settings.corpus_dir).as_posix()}")
+    update_index(settings, load_embedder(settings.embed_model, settings.embed_backend), sys.stdout)
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from index.evaluate import run_eval_command
 
@@ -353,6 +396,8 @@ COMMANDS = {
     "search": cmd_search,
     "chat": cmd_chat,
     "info": cmd_info,
+    "add": cmd_add,
+    "remove": cmd_remove,
     "eval": cmd_eval,
     "bench": cmd_bench,
     "run": cmd_run,

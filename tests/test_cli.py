@@ -17,7 +17,19 @@ from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
 
-COMMANDS = ["index", "ask", "search", "chat", "info", "eval", "bench", "run", "sync-commands"]
+COMMANDS = [
+    "index",
+    "ask",
+    "search",
+    "chat",
+    "info",
+    "add",
+    "remove",
+    "eval",
+    "bench",
+    "run",
+    "sync-commands",
+]
 ANSWER_KEYS = {"id", "question", "answered", "confidence", "quotes", "passages"}
 QUOTE_KEYS = {"article", "title", "url", "text", "start", "end"}
 
@@ -171,3 +183,53 @@ def test_bench_reports_figures(cli) -> None:
     assert figures["articles"] == 3
     assert figures["build_full_s"] > 0
     assert figures["ask_ms_p95"] >= figures["ask_ms_p50"] > 0
+
+
+def test_add_checks_copies_and_indexes(cli, corpus_dir: Path, tmp_path: Path) -> None:
+    cli("index")
+    new = tmp_path / "glaciers.md"
+    new.write_text("# Glaciers\n\nA glacier is a persistent body of dense ice.", encoding="utf-8")
+    code, out, _ = cli("add", str(new))
+    assert code == 0
+    assert "added glaciers.md" in out
+    assert "1 added, 0 changed, 0 removed, 3 unchanged articles" in out
+    assert (corpus_dir / "glaciers.md").read_bytes() == new.read_bytes()
+    code, out, _ = cli("ask", "What is a glacier?", "--json")
+    assert json.loads(out)["quotes"][0]["article"] == "glaciers"
+
+
+def test_add_refuses_bad_files_and_copies_none(cli, corpus_dir: Path, tmp_path: Path) -> None:
+    good = tmp_path / "good.md"
+    good.write_text("# Good\n\nFine text.", encoding="utf-8")
+    empty = tmp_path / "empty.md"
+    empty.write_bytes(b"")
+    code, _, err = cli("add", str(good), str(empty))
+    assert code == 2
+    assert "empty.md: not added: empty file" in err
+    assert not (corpus_dir / "good.md").exists()  # all or nothing
+    doc = tmp_path / "report.docx"
+    doc.write_bytes(b"PK")
+    code, _, err = cli("add", str(doc))
+    assert code == 2 and "Refused: .docx" in err
+
+
+def test_add_does_not_overwrite_without_replace(cli, corpus_dir: Path, tmp_path: Path) -> None:
+    clash = tmp_path / "tea.md"
+    clash.write_text("# Tea\n\nA new text about tea.", encoding="utf-8")
+    code, _, err = cli("add", str(clash))
+    assert code == 2 and "already exists" in err and "--replace" in err
+    assert "aromatic" in (corpus_dir / "tea.md").read_text(encoding="utf-8")
+    code, out, _ = cli("add", str(clash), "--replace")
+    assert code == 0 and "added tea.md" in out
+    assert (corpus_dir / "tea.md").read_text(encoding="utf-8") == clash.read_text(encoding="utf-8")
+
+
+def test_remove_by_slug_then_reindex(cli, corpus_dir: Path) -> None:
+    cli("index")
+    code, out, _ = cli("remove", "notes/bicycle")
+    assert code == 0
+    assert "removed notes/bicycle.txt" in out
+    assert "0 added, 0 changed, 1 removed, 2 unchanged articles" in out
+    assert not (corpus_dir / "notes" / "bicycle.txt").exists()
+    code, _, err = cli("remove", "notes/bicycle")
+    assert code == 2 and "no article" in err

@@ -1,0 +1,80 @@
+"""Adding and removing article files in the corpus folder, safely (shared by the CLI and the bot).
+
+A name is accepted as given or refused, never repaired, so what is saved is exactly what the admin named.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from index.corpus import SUPPORTED
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()-]{0,119}$")
+
+
+class CorpusFileError(ValueError):
+    """A file cannot be added or removed; ``kind`` says why (name, path, suffix, exists, missing)."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def safe_article_name(filename: str) -> str:
+    """``filename`` if it is a plain, safe file name with a supported suffix; else CorpusFileError."""
+    name = filename.strip()
+    if "/" in name or "\\" in name or ".." in name or "\x00" in name:
+        raise CorpusFileError(
+            f"Refused: the file name {name[:80]!r} contains a path; use a plain file name.", "path"
+        )
+    if not _SAFE_NAME.match(name):
+        raise CorpusFileError(
+            "Refused: file names may use letters, digits, spaces, '.', '_', '-', '(' and ')', "
+            "start with a letter or digit, and be at most 120 characters.",
+            "name",
+        )
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED:
+        allowed = ", ".join(SUPPORTED)
+        raise CorpusFileError(
+            f"Refused: {suffix or 'no extension'} is not one of {allowed}.", "suffix"
+        )
+    return name
+
+
+def inside(folder: Path, path: Path) -> bool:
+    """Whether ``path`` resolves to somewhere inside ``folder`` (symlinks followed)."""
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def save_article(corpus_dir: Path, name: str, data: bytes, *, replace: bool) -> Path:
+    """Write ``data`` to ``corpus_dir/name`` atomically; refuse to overwrite unless ``replace``."""
+    target = corpus_dir / safe_article_name(name)
+    if not inside(corpus_dir, target):
+        raise CorpusFileError("Refused: that file name points outside the corpus folder.", "path")
+    if target.exists() and not replace:
+        raise CorpusFileError(f"`{name}` already exists in the corpus.", "exists")
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=corpus_dir, prefix=".upload-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def remove_article(corpus_dir: Path, relative_path: str) -> Path:
+    """Delete one article file, only if it lies inside the corpus folder."""
+    target = corpus_dir / relative_path
+    if not inside(corpus_dir, target) or not target.is_file():
+        raise CorpusFileError(f"`{relative_path}` is not a file in the corpus folder.", "missing")
+    target.unlink()
+    return target
