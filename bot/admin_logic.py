@@ -30,8 +30,10 @@ def safe_article_name(filename: str) -> str:
 
 
 def save_article(corpus_dir: Path, name: str, data: bytes, *, replace: bool) -> Path:
-    """Write the attachment into the corpus atomically; refuse to overwrite unless ``replace``."""
+    """Check the attachment reads as an article, then write it into the corpus atomically;
+    refuse to overwrite unless ``replace``."""
     try:
+        corpus_files.check_article(name, data)
         return corpus_files.save_article(corpus_dir, name, data, replace=replace)
     except CorpusFileError as exc:
         if exc.kind == "exists":

@@ -10,8 +10,14 @@ import argparse
 from pathlib import Path
 
 from index.config import Settings
-from index.corpus import ArticleError, iter_corpus_files, read_article, slug_for
-from index.corpus_files import CorpusFileError, remove_article, safe_article_name, save_article
+from index.corpus import iter_corpus_files, slug_for
+from index.corpus_files import (
+    CorpusFileError,
+    check_article,
+    remove_article,
+    safe_article_name,
+    save_article,
+)
 
 
 class CorpusCommandError(ValueError):
@@ -36,11 +42,9 @@ def add_files(settings: Settings, files: list[Path], *, replace: bool) -> list[P
         try:
             name = safe_article_name(src.name)
             data = src.read_bytes()
-            read_article(src.parent, src)  # refuse what the index would skip
+            check_article(name, data)  # refuse what the index would skip
         except CorpusFileError as exc:
             raise CorpusCommandError(f"{src}: {exc}") from None
-        except ArticleError as exc:
-            raise CorpusCommandError(f"{src}: not added: {exc}") from None
         except OSError as exc:
             raise CorpusCommandError(f"{src}: cannot read it ({exc.strerror})") from None
         checked.append((name, data))

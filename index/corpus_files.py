@@ -10,7 +10,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from index.corpus import SUPPORTED
+from index.corpus import SUPPORTED, ArticleError, read_article
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()-]{0,119}$")
 
@@ -43,6 +43,19 @@ def safe_article_name(filename: str) -> str:
             f"Refused: {suffix or 'no extension'} is not one of {allowed}.", "suffix"
         )
     return name
+
+
+def check_article(name: str, data: bytes) -> None:
+    """Refuse (kind "unreadable") what the index would skip: empty, binary, broken, unsupported."""
+    with tempfile.TemporaryDirectory(prefix="articlebot-check-") as tmp:
+        path = Path(tmp) / safe_article_name(name)
+        path.write_bytes(data)
+        try:
+            read_article(Path(tmp), path)
+        except ArticleError as exc:
+            raise CorpusFileError(
+                f"Refused: {name} is not a readable article: {exc}.", "unreadable"
+            ) from None
 
 
 def inside(folder: Path, path: Path) -> bool:

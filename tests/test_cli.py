@@ -205,7 +205,7 @@ def test_add_refuses_bad_files_and_copies_none(cli, corpus_dir: Path, tmp_path: 
     empty.write_bytes(b"")
     code, _, err = cli("add", str(good), str(empty))
     assert code == 2
-    assert "empty.md: not added: empty file" in err
+    assert "empty.md: Refused: empty.md is not a readable article: empty file" in err
     assert not (corpus_dir / "good.md").exists()  # all or nothing
     doc = tmp_path / "report.docx"
     doc.write_bytes(b"PK")

@@ -148,3 +148,18 @@ async def test_index_built_from_the_command_line_is_picked_up_without_restart(
     [reply] = await loopback.until(lambda: loopback.replies_to(asked))
     assert reply["embeds"][0]["title"] == "Glaciers"
     assert bot.engine.generation in footer(reply)
+
+
+async def test_add_article_refuses_an_unreadable_file_and_saves_nothing(
+    bot: ArticleBot, loopback: LoopbackDiscord, settings: Settings
+) -> None:
+    before = sorted(p.name for p in settings.corpus_dir.iterdir())
+    log = await loopback.attach_and_run("add-article", "scan.pdf", b"%PDF-1.4 not really a pdf")
+
+    def said() -> str:
+        messages = [*log.followups, *log.edits, *([log.original] if log.original else [])]
+        return " ".join(m.get("content") or "" for m in messages)
+
+    await loopback.until(lambda: "not a readable article" in said(), what="the refusal")
+    assert "scan.pdf" in said()
+    assert sorted(p.name for p in settings.corpus_dir.iterdir()) == before
