@@ -200,6 +200,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise UsageError("-k must be at least 1")
     if (args.question is None) == (args.batch is None):
         raise UsageError("give a QUESTION or --batch FILE (one of the two)")
+    if args.question is not None and not args.question.strip():
+        raise UsageError("the question is empty")
     engine = open_engine(settings_from(args), build=False)
     if args.batch is None:
         answer = engine.ask(args.question, k=args.k)
@@ -269,6 +271,8 @@ def format_passage(p: Passage, *, short: bool = False) -> str:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    if not args.query.strip():
+        raise UsageError("the query is empty")
     engine = open_engine(settings_from(args), build=False)
     passages = engine.search(args.query, k=args.k)
     if args.json:

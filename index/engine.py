@@ -63,6 +63,8 @@ class Engine:
         """The quoted answer; ``context`` (an earlier question in a thread) helps follow-ups."""
         started = time.perf_counter()
         gen = self._generation
+        if not question.strip():  # nothing to look for: an abstention, without a search
+            return Answer(question, False, 0.0, (), (), generation=gen.name)
         query = f"{context}\n{question}" if context else question
         qvec, hits = self._hits(gen, query, max(k, CANDIDATE_PASSAGES))
         quotes, conf = choose_quotes(gen, qvec, question, hits)

@@ -233,3 +233,11 @@ def test_remove_by_slug_then_reindex(cli, corpus_dir: Path) -> None:
     assert not (corpus_dir / "notes" / "bicycle.txt").exists()
     code, _, err = cli("remove", "notes/bicycle")
     assert code == 2 and "no article" in err
+
+
+def test_empty_question_or_query_is_a_usage_error(cli) -> None:
+    cli("index")
+    code, _, err = cli("ask", "  ")
+    assert code == 2 and "the question is empty" in err
+    code, _, err = cli("search", "")
+    assert code == 2 and "the query is empty" in err

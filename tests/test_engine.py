@@ -122,3 +122,8 @@ def test_refresh_picks_up_a_generation_published_elsewhere(
     assert engine.refresh() is True
     assert engine.generation != old
     assert engine.search("kiwi flightless", k=1)[0].article == "kiwi"
+
+
+def test_blank_question_is_an_abstention_without_passages(engine: Engine) -> None:
+    answer = engine.ask("   ")
+    assert answer.answered is False and answer.quotes == () and answer.passages == ()
