@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from index.chunking import word_count_tokens
 from index.config import DEFAULT_MODEL
 
 if TYPE_CHECKING:
@@ -142,7 +143,7 @@ class HashEmbedder:
         self.calls: list[int] = []  # sizes of encode() batches, for tests that count work
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return [len(re.findall(r"\w+|[^\w\s]", t)) for t in texts]
+        return word_count_tokens(texts)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         self.calls.append(len(texts))
