@@ -40,8 +40,7 @@ class Engine:
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
         """Load the model and the current generation (blocking: call from a worker thread)."""
         embedder = embedder or load_embedder(settings.embed_model, settings.embed_backend)
-        folder = current_generation(settings.index_dir)
-        return cls(settings, embedder, load_generation(folder, embedder.name, embedder.dim))
+        return cls(settings, embedder, _load_current(settings, embedder))
 
     @property
     def generation(self) -> str:
@@ -115,19 +114,14 @@ class Engine:
         )
 
     def articles(self) -> list[ArticleInfo]:
-        gen = self._generation
-        counts = np.bincount(gen.chunk_article, minlength=len(gen.articles))
-        return [
-            ArticleInfo(a.id, a.title, a.url, a.date, a.author, a.path, int(n), len(a.text))
-            for a, n in zip(gen.articles, counts.tolist(), strict=True)
-        ]
+        return list(_article_infos(self._generation).values())
 
     def article(self, slug: str) -> tuple[ArticleInfo, str] | None:
         gen = self._generation
-        for info, article in zip(self.articles(), gen.articles, strict=True):
-            if article.id == slug:
-                return info, article.text
-        return None
+        info = _article_infos(gen).get(slug)
+        if info is None:
+            return None
+        return info, gen.articles[gen.memo["article_row"][slug]].text
 
     def refresh(self) -> bool:
         """Serve the newest published generation if another process published one.
@@ -138,11 +132,10 @@ class Engine:
         if not self._reindex_lock.acquire(blocking=False):
             return False
         try:
-            folder = current_generation(self.settings.index_dir)
-            if folder.name == self._generation.name:
+            if current_generation(self.settings.index_dir).name == self._generation.name:
                 return False
-            self._generation = load_generation(folder, self.embedder.name, self.embedder.dim)
-            log.info("now serving generation %s, published by another process", folder.name)
+            self._generation = _load_current(self.settings, self.embedder)
+            log.info("now serving generation %s, published by another process", self.generation)
             return True
         finally:
             self._reindex_lock.release()
@@ -153,10 +146,28 @@ class Engine:
             raise ReindexInProgress("a reindex is already running")
         try:
             report = build_index(self.settings, self.embedder, full=full, progress=progress)
-            folder = current_generation(self.settings.index_dir)
-            fresh = load_generation(folder, self.embedder.name, self.embedder.dim)
-            self._generation = fresh  # one reference assignment: readers see old or new, whole
+            # One reference assignment: readers see the old generation or the new one, whole.
+            self._generation = _load_current(self.settings, self.embedder)
             log.info("reindex: %s", report.summary())
             return report
         finally:
             self._reindex_lock.release()
+
+
+def _load_current(settings: Settings, embedder: Embedder) -> Generation:
+    folder = current_generation(settings.index_dir)
+    return load_generation(folder, embedder.name, embedder.dim)
+
+
+def _article_infos(gen: Generation) -> dict[str, ArticleInfo]:
+    """ArticleInfo by slug, derived once per generation (lookups are by slug, listings in order)."""
+    infos = gen.memo.get("article_infos")
+    if infos is None:
+        counts = np.bincount(gen.chunk_article, minlength=len(gen.articles)).tolist()
+        infos = {
+            a.id: ArticleInfo(a.id, a.title, a.url, a.date, a.author, a.path, int(n), len(a.text))
+            for a, n in zip(gen.articles, counts, strict=True)
+        }
+        gen.memo["article_row"] = {a.id: i for i, a in enumerate(gen.articles)}
+        gen.memo["article_infos"] = infos
+    return infos
