@@ -22,6 +22,16 @@ def footer(message: dict) -> str:
     return message["embeds"][0]["footer"]["text"]
 
 
+async def assert_new_generation_answers_glaciers(
+    bot: ArticleBot, loopback: LoopbackDiscord
+) -> None:
+    """The article added before the swap is quoted, by the generation now serving."""
+    asked = await loopback.say("What is a glacier?", mention_bot=True)
+    [reply] = await loopback.until(lambda: loopback.replies_to(asked))
+    assert reply["embeds"][0]["title"] == "Glaciers"
+    assert bot.engine.generation in footer(reply)
+
+
 async def test_non_admin_reindex_is_refused(bot: ArticleBot, loopback: LoopbackDiscord) -> None:
     before = bot.engine.generation
     log = await loopback.slash("reindex", admin=False)
@@ -57,10 +67,7 @@ async def test_admin_reindex_swaps_while_questions_are_answered(
     assert "1 added" in log.edits[-1]["content"]
     assert bot.engine.generation != old
 
-    after = await loopback.say("What is a glacier?", mention_bot=True)
-    [reply] = await loopback.until(lambda: loopback.replies_to(after))
-    assert reply["embeds"][0]["title"] == "Glaciers"
-    assert bot.engine.generation in footer(reply)
+    await assert_new_generation_answers_glaciers(bot, loopback)
 
 
 async def test_add_article_refuses_path_traversal(
@@ -144,10 +151,7 @@ async def test_index_built_from_the_command_line_is_picked_up_without_restart(
     assert bot.follow_index.is_running()
     await bot.follow_index()  # one poll now rather than waiting for the interval
     assert bot.engine.generation != old
-    asked = await loopback.say("What is a glacier?", mention_bot=True)
-    [reply] = await loopback.until(lambda: loopback.replies_to(asked))
-    assert reply["embeds"][0]["title"] == "Glaciers"
-    assert bot.engine.generation in footer(reply)
+    await assert_new_generation_answers_glaciers(bot, loopback)
 
 
 async def test_add_article_refuses_an_unreadable_file_and_saves_nothing(
