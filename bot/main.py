@@ -18,8 +18,7 @@ from bot.client import ArticleBot, EngineFactory, default_engine_factory
 from bot.config import BotConfigError, BotSettings
 from bot.protocols import EngineLike
 from index.config import Settings
-from index.embedding import EmbedderError
-from index.store import IndexError_
+from index.errors import ArticlebotError
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +92,8 @@ async def serve(
                 return _fail("Discord refused the bot's intents; see docs/DISCORD.md")
             log.warning(NO_CONTENT_INTENT)
             message_content = False
-        except (IndexError_, EmbedderError) as exc:
-            return _fail(str(exc))
+        except ArticlebotError as exc:
+            return _fail(exc.user_line(), exc.exit_code)
         except (aiohttp.ClientError, OSError) as exc:
             return _fail(f"cannot reach Discord: {exc}")
 

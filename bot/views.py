@@ -4,21 +4,31 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
 import discord
 
 from bot import render
 from bot.errors import UserFacingError, guarded
-
-if TYPE_CHECKING:
-    from bot.client import ArticleBot
+from bot.protocols import EngineLike
+from bot.stats import StatsStore
+from bot.workers import Workers
 
 MORE_PASSAGES_K = 15
 
 
-def _bot(interaction: discord.Interaction) -> ArticleBot:
-    return cast("ArticleBot", interaction.client)
+class ButtonHost(Protocol):
+    """What the buttons need from the bot (ArticleBot has it; this module never imports the client)."""
+
+    workers: Workers
+    store: StatsStore
+
+    @property
+    def engine(self) -> EngineLike: ...
+
+
+def _bot(interaction: discord.Interaction) -> ButtonHost:
+    return cast(ButtonHost, interaction.client)
 
 
 def answer_view(question_id: int) -> discord.ui.View:

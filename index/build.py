@@ -16,10 +16,10 @@ from index.chunking import ChunkSpan, Sentence, chunk_sentences, fit_sentences, 
 from index.config import Settings
 from index.corpus import scan_corpus
 from index.embedding import Embedder
+from index.errors import BuildInProgress, IndexUnavailable
 from index.generation import read_articles, write_generation
 from index.store import (
     SCHEMA_VERSION,
-    IndexError_,
     Manifest,
     VectorCache,
     current_generation,
@@ -34,10 +34,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 EMBED_BATCH = 64
-
-
-class BuildInProgress(RuntimeError):
-    """Another process is building this index right now."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +139,7 @@ def build_index(
 def _previous_hashes(index_dir: Path) -> dict[str, str]:
     try:
         return {a.id: a.sha256 for a in read_articles(current_generation(index_dir))}
-    except (IndexError_, OSError) as exc:
+    except (IndexUnavailable, OSError) as exc:
         log.info("no previous generation to compare with: %s", exc)
         return {}
 

@@ -11,11 +11,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from index.cli_corpus import CorpusCommandError
-from index.config import Settings, SettingsError
-from index.corpus import ArticleError
-from index.embedding import EmbedderError
-from index.store import IndexError_
+from index.config import Settings
+from index.errors import ArticlebotError, UsageError
 from index.types import Answer, BuildReport, Passage
 
 if TYPE_CHECKING:
@@ -23,10 +20,6 @@ if TYPE_CHECKING:
     from index.engine import Engine
 
 log = logging.getLogger("articlebot")
-
-
-class UsageError(ValueError):
-    """A command-line argument or input file is wrong; the message says which."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,16 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return COMMANDS[args.command](args)
-    except (
-        SettingsError,
-        IndexError_,
-        EmbedderError,
-        ArticleError,
-        UsageError,
-        CorpusCommandError,
-    ) as exc:
-        print(f"articlebot: error: {exc}", file=sys.stderr)
-        return 2
+    except ArticlebotError as exc:
+        print(f"articlebot: error: {exc.user_line()}", file=sys.stderr)
+        return exc.exit_code
     except FileNotFoundError as exc:
         print(f"articlebot: error: {exc}", file=sys.stderr)
         return 2

@@ -18,9 +18,10 @@ from index.corpus_files import (
     safe_article_name,
     save_article,
 )
+from index.errors import CorpusError
 
 
-class CorpusCommandError(ValueError):
+class CorpusCommandError(CorpusError):
     """A file cannot be added or removed; the message names it and says why."""
 
 

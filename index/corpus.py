@@ -14,16 +14,13 @@ from pathlib import Path
 
 import yaml
 
-from index.types import Article, SkippedFile
+from index.errors import ArticleError
+from index.types import Article, Parsed, SkippedFile
 
 log = logging.getLogger(__name__)
 
 SUPPORTED = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
 MAX_FILE_BYTES = 50 * 1024 * 1024
-
-
-class ArticleError(ValueError):
-    """This file cannot be read as an article; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -117,17 +114,6 @@ def read_article(corpus_dir: Path, path: Path) -> Article:
         source_offset=parsed.offset,
         pages=parsed.pages,
     )
-
-
-@dataclass(frozen=True)
-class Parsed:
-    text: str
-    title: str | None = None
-    url: str | None = None
-    date: str | None = None
-    author: str | None = None
-    offset: int = 0
-    pages: tuple[tuple[int, int], ...] = ()
 
 
 def decode_text(data: bytes) -> str:

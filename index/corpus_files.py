@@ -10,12 +10,13 @@ import re
 import tempfile
 from pathlib import Path
 
-from index.corpus import SUPPORTED, ArticleError, read_article
+from index.corpus import SUPPORTED, read_article
+from index.errors import ArticleError, CorpusError
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()-]{0,119}$")
 
 
-class CorpusFileError(ValueError):
+class CorpusFileError(CorpusError):
     """A file cannot be added or removed; ``kind`` says why (name, path, suffix, exists, missing)."""
 
     def __init__(self, message: str, kind: str) -> None:

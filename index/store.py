@@ -22,16 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
+from index.errors import IncompatibleIndex, IndexUnavailable, NoIndexError
+
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
-
-
-class IndexError_(RuntimeError):
-    """The index is missing, incomplete or was built for another model; the message says which."""
-
-
-class NoIndexError(IndexError_):
-    pass
 
 
 @dataclass(frozen=True)
@@ -55,9 +49,9 @@ class Manifest:
             data = json.loads(path.read_text(encoding="utf-8"))
             return cls(**data)
         except FileNotFoundError:
-            raise IndexError_(f"index generation {folder} has no {MANIFEST}") from None
+            raise IndexUnavailable(f"index generation {folder} has no {MANIFEST}") from None
         except (json.JSONDecodeError, TypeError) as exc:
-            raise IndexError_(f"{path} is not a valid manifest: {exc}") from None
+            raise IndexUnavailable(f"{path} is not a valid manifest: {exc}") from None
 
 
 def new_generation_name() -> str:
@@ -76,18 +70,20 @@ def current_generation(index_dir: Path) -> Path:
         raise NoIndexError(f"no index in {index_dir}; build one with `articlebot index`") from None
     folder = index_dir / "generations" / name
     if not (folder / MANIFEST).is_file():
-        raise IndexError_(f"{pointer} names generation {name!r}, which is missing or incomplete")
+        raise IndexUnavailable(
+            f"{pointer} names generation {name!r}, which is missing or incomplete"
+        )
     return folder
 
 
 def check_compatible(manifest: Manifest, model: str, dim: int) -> None:
     if manifest.schema_version != SCHEMA_VERSION:
-        raise IndexError_(
+        raise IncompatibleIndex(
             f"index generation {manifest.generation} has schema {manifest.schema_version}, this "
             f"Articlebot reads schema {SCHEMA_VERSION}; rebuild with `articlebot index --full`"
         )
     if manifest.model != model or manifest.dim != dim:
-        raise IndexError_(
+        raise IncompatibleIndex(
             f"index generation {manifest.generation} was built with model {manifest.model!r} "
             f"(dim {manifest.dim}), but EMBED_MODEL is {model!r} (dim {dim}); rebuild with "
             "`articlebot index --full` or set EMBED_MODEL back"

@@ -148,3 +148,16 @@ class IndexInfo:
     sentences: int
     index_dir: str
     corpus_dir: str
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What a format reader (Markdown, HTML, PDF...) found in one file, before it becomes an Article."""
+
+    text: str
+    title: str | None = None
+    url: str | None = None
+    date: str | None = None
+    author: str | None = None
+    offset: int = 0
+    pages: tuple[tuple[int, int], ...] = ()

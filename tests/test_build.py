@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 
 import index.build
-from index.build import BuildInProgress, build_index, build_lock
+from index.build import build_index, build_lock
 from index.config import Settings
 from index.embedding import HashEmbedder
 from index.engine import Engine
+from index.errors import BuildInProgress, IncompatibleIndex, NoIndexError
 from index.generation import load_generation
-from index.store import IndexError_, NoIndexError, current_generation
+from index.store import current_generation
 
 
 def test_first_build_then_nothing_to_embed(settings: Settings, fake_embedder: HashEmbedder) -> None:
@@ -106,7 +107,7 @@ def test_index_built_with_another_model_is_refused(
 ) -> None:
     build_index(settings, fake_embedder)
     other = HashEmbedder(dim=32, name="other-model")
-    with pytest.raises(IndexError_, match="other-model"):
+    with pytest.raises(IncompatibleIndex, match="other-model"):
         Engine.open(settings, other)
 
 

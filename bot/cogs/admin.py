@@ -16,8 +16,7 @@ from discord.ext import commands
 
 from bot import admin_logic, render
 from bot.errors import NotAdmin, NotOwner, UserFacingError
-from index.build import BuildInProgress
-from index.engine import ReindexInProgress
+from index.errors import BuildInProgress
 from index.types import BuildReport
 
 if TYPE_CHECKING:
@@ -93,7 +92,7 @@ class AdminCog(commands.Cog):
             return await self.bot.workers.build(
                 self.bot.engine.reindex, full=full, progress=progress
             )
-        except (ReindexInProgress, BuildInProgress):
+        except BuildInProgress:  # another process, or a reindex here (ReindexInProgress)
             raise UserFacingError("A reindex is already running; try again when it ends.") from None
         finally:
             pump_task.cancel()

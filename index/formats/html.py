@@ -7,7 +7,8 @@ import re
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
-from index.corpus import ArticleError, Parsed
+from index.errors import ArticleError
+from index.types import Parsed
 
 _DROP = "script, style, noscript, nav, header, footer, aside, form, iframe, svg, template"
 # Elements that start a new paragraph; everything else (a, b, span, ...) flows inside one.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import logging
 
-from index.corpus import ArticleError, Parsed
+from index.errors import ArticleError
+from index.types import Parsed
 
 log = logging.getLogger(__name__)
 
