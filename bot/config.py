@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from dotenv import dotenv_values
+from index.config import home, read_dotenv, under_home
+from index.errors import SettingsError
 
 # A bot token is three dot-separated base64url parts; checking the shape catches pasted client
 # secrets and stray quotes before Discord is asked at all.
@@ -68,11 +69,11 @@ class BotSettings:
             dev_guild_id=_optional_id(env, "DISCORD_DEV_GUILD_ID"),
             cooldown_questions=_number(env, "BOT_COOLDOWN_QUESTIONS", int, cls.cooldown_questions),
             cooldown_seconds=_number(env, "BOT_COOLDOWN_SECONDS", float, cls.cooldown_seconds),
-            max_question_chars=_number(env, "BOT_MAX_QUESTION_CHARS", int, cls.max_question_chars),
+            max_question_chars=_question_limit(env),
             max_attachment_bytes=_number(
                 env, "BOT_MAX_ATTACHMENT_BYTES", int, cls.max_attachment_bytes
             ),
-            db_path=Path(env.get("BOT_DB_PATH") or cls.db_path),
+            db_path=under_home(env.get("BOT_DB_PATH") or cls.db_path, env),
         )
         settings.validate()
         return settings
@@ -82,17 +83,28 @@ class BotSettings:
             raise BotConfigError("BOT_COOLDOWN_QUESTIONS must be at least 1")
         if self.cooldown_seconds < 0:
             raise BotConfigError("BOT_COOLDOWN_SECONDS must not be negative")
-        if not 10 <= self.max_question_chars <= 4000:
-            raise BotConfigError("BOT_MAX_QUESTION_CHARS must be between 10 and 4000")
         if self.max_attachment_bytes < 1:
             raise BotConfigError("BOT_MAX_ATTACHMENT_BYTES must be at least 1")
 
 
-def load_env(dotenv: Path = Path(".env")) -> dict[str, str]:
-    """The process environment over the values in ``dotenv`` (the environment wins)."""
-    values = {k: v for k, v in dotenv_values(dotenv).items() if v is not None}
+def load_env(dotenv: Path | None = None) -> dict[str, str]:
+    """The process environment over the values in ``dotenv`` (default ARTICLEBOT_HOME/.env)."""
+    try:
+        values = read_dotenv(dotenv or home() / ".env")
+    except SettingsError as exc:
+        raise BotConfigError(str(exc)) from None
     values.update(os.environ)
     return values
+
+
+def _question_limit(env: Mapping[str, str]) -> int:
+    """The engine's limit (MAX_QUESTION_CHARS, formerly BOT_MAX_QUESTION_CHARS): one for all."""
+    from index.config import Settings
+
+    try:
+        return Settings.from_env(env).max_question_chars
+    except SettingsError as exc:
+        raise BotConfigError(str(exc)) from None
 
 
 def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:

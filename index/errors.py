@@ -32,6 +32,10 @@ class UsageError(ArticlebotError, ValueError):
     """A command-line argument or input file is wrong; the message says which."""
 
 
+class QuestionTooLong(UsageError):
+    """A question or query is longer than MAX_QUESTION_CHARS (one limit for every entry point)."""
+
+
 class SettingsError(ArticlebotError, ValueError):
     """A setting (environment or .env) is invalid; the message names it and the allowed values."""
 

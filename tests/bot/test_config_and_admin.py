@@ -25,7 +25,9 @@ def test_settings_from_env() -> None:
         }
     )
     assert s.token == TOKEN and s.qa_channel_ids == {1, 2, 3} and s.admin_role_ids == {4}
-    assert s.dev_guild_id == 9 and s.cooldown_seconds == 2.5 and s.db_path == Path("x/y.db")
+    assert (
+        s.dev_guild_id == 9 and s.cooldown_seconds == 2.5 and s.db_path == Path.cwd() / "x/y.db"
+    )  # below ARTICLEBOT_HOME
     assert s.wants_message_content and TOKEN not in repr(s)
 
 
