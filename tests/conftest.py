@@ -1,8 +1,12 @@
-"""Shared fixtures: small corpora on disk, a fast fake embedder, and the real model (session-wide)."""
+"""Shared fixtures: small corpora on disk, a fast fake embedder, the real model (session-wide), and
+slices of the SQuAD data in ../shared (read at test time, never copied into the repository)."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,6 +19,11 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+# The data sets live beside the checkout (CI has them there); tests that need them skip without them.
+SHARED = REPO.parent / "shared"
+SQUAD1 = SHARED / "eval" / "squad1"
+# The three squad1 articles of the small CI evaluation (320 questions).
+CI_EVAL_ARTICLES = ("1973-oil-crisis", "packet-switching", "sky-united-kingdom")
 
 SMALL_CORPUS = {
     "tea.md": (
@@ -69,8 +78,6 @@ def real_embedder():
 @pytest.fixture(scope="session")
 def sample_engine(real_embedder, tmp_path_factory: pytest.TempPathFactory):
     """The shipped sample corpus (copied) indexed once per session with the real model."""
-    import shutil
-
     from index.build import build_index
     from index.engine import Engine
 
@@ -80,3 +87,40 @@ def sample_engine(real_embedder, tmp_path_factory: pytest.TempPathFactory):
     report = build_index(settings, real_embedder)
     assert report.skipped == ()
     return Engine.open(settings, real_embedder)
+
+
+def require_shared(path: Path) -> Path:
+    """``path`` below ../shared, or skip the test with a reason naming what is missing."""
+    if not path.exists():
+        shown = f"../{path.relative_to(REPO.parent).as_posix()}"
+        pytest.skip(
+            f"{shown} not found ({path}): the SQuAD data sets are read from ../shared at test time"
+        )
+    return path
+
+
+@dataclass(frozen=True)
+class EvalSlice:
+    corpus: Path  # a folder of article files
+    questions: Path  # their questions, in the format of ../shared/eval/*/questions.jsonl
+    articles: tuple[str, ...]
+
+
+def squad1_slice(folder: Path, articles: tuple[str, ...] = CI_EVAL_ARTICLES) -> EvalSlice:
+    """Copy ``articles`` of ../shared/eval/squad1 and their questions into ``folder`` (skips without it)."""
+    source = require_shared(SQUAD1)
+    corpus = folder / "corpus"
+    corpus.mkdir(parents=True)
+    for slug in articles:
+        shutil.copyfile(require_shared(source / "corpus" / f"{slug}.md"), corpus / f"{slug}.md")
+    lines = (source / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if line.strip() and json.loads(line)["article"] in articles]
+    questions = folder / "questions.jsonl"
+    questions.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return EvalSlice(corpus, questions, articles)
+
+
+@pytest.fixture(scope="session")
+def squad1_ci_slice(tmp_path_factory: pytest.TempPathFactory) -> EvalSlice:
+    """The small CI evaluation: 3 squad1 articles and their 320 questions, in a temporary folder."""
+    return squad1_slice(tmp_path_factory.mktemp("squad1-ci"))

@@ -1,4 +1,5 @@
-"""The evaluation harness: each metric on hand-made cases, and a floor test on a real slice of squad1."""
+"""The evaluation harness: each metric on hand-made cases, the whole command on a small corpus of our own,
+and a floor test on 3 articles of ../shared/eval/squad1 (skipped when ../shared is absent)."""
 
 from __future__ import annotations
 
@@ -27,8 +28,17 @@ from index.evaluate import (
     score_answer,
 )
 from index.types import Answer, Passage, Quote
+from tests.conftest import SMALL_CORPUS, EvalSlice, write_corpus
 
-DATA = Path(__file__).parent / "data" / "eval"
+# Questions on tests.conftest.SMALL_CORPUS, in the format of ../shared/eval/*/questions.jsonl.
+SMALL_QUESTIONS = [
+    ("tea", "Where did tea originate?", ["southwest China"]),
+    ("tea", "What is the most widely consumed drink after water?", ["tea"]),
+    ("volcano", "What escapes from a magma chamber?", ["volcanic ash and gases"]),
+    ("volcano", "Which volcano in Sicily is one of the most active in Europe?", ["Mount Etna"]),
+    ("notes/bicycle", "When were bicycles introduced in Europe?", ["19th century"]),
+    ("notes/bicycle", "What propels a bicycle?", ["pedals"]),
+]
 
 
 def passage(article: str, text: str) -> Passage:
@@ -173,11 +183,20 @@ def test_eval_command_end_to_end_with_the_fake_embedder(
     from index.embedding import HashEmbedder
 
     monkeypatch.setattr("index.embedding.load_embedder", lambda *a, **k: HashEmbedder())
-    settings = Settings(corpus_dir=DATA / "corpus", index_dir=tmp_path / "index")
+    corpus = write_corpus(tmp_path / "corpus", SMALL_CORPUS)
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(
+        "".join(
+            json.dumps({"id": f"q{i}", "question": q, "answers": a, "article": art}) + "\n"
+            for i, (art, q, a) in enumerate(SMALL_QUESTIONS)
+        ),
+        encoding="utf-8",
+    )
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
     args = argparse.Namespace(
-        questions=DATA / "questions.jsonl",
+        questions=questions,
         json=True,
-        limit=30,
+        limit=None,
         holdout_articles=1,
         articles=None,
         dump=tmp_path / "dump.jsonl",
@@ -185,10 +204,10 @@ def test_eval_command_end_to_end_with_the_fake_embedder(
     out = io.StringIO()
     assert ev.run_eval_command(args, settings, out) == 0
     m = json.loads(out.getvalue())
-    assert m["answerable"] == 30 and m["off_corpus"] > 0
-    assert m["holdout_articles"] == ["sky-united-kingdom"]
-    assert m["articles_indexed"] == 2
-    assert len((tmp_path / "dump.jsonl").read_text().splitlines()) == m["questions"]
+    [left_out] = m["holdout_articles"]
+    assert left_out in {"tea", "volcano", "notes/bicycle"}
+    assert (m["answerable"], m["off_corpus"], m["articles_indexed"]) == (4, 2, 2)
+    assert len((tmp_path / "dump.jsonl").read_text().splitlines()) == m["questions"] == 6
     args.json = False
     out = io.StringIO()
     ev.run_eval_command(args, settings, out)
@@ -196,11 +215,12 @@ def test_eval_command_end_to_end_with_the_fake_embedder(
 
 
 @pytest.mark.integration
-def test_quality_floors_on_a_squad1_slice(tmp_path: Path) -> None:
-    """Real model, two indexed articles, one held out. Floors sit well below the targets."""
-    settings = Settings(corpus_dir=DATA / "corpus", index_dir=tmp_path / "index")
-    report = ev.run_eval(settings, read_questions(DATA / "questions.jsonl"), holdout=1)
+def test_quality_floors_on_a_squad1_slice(squad1_ci_slice: EvalSlice, tmp_path: Path) -> None:
+    """Real model, two of the 3 CI articles indexed, one held out. Floors sit well below the targets."""
+    settings = Settings(corpus_dir=squad1_ci_slice.corpus, index_dir=tmp_path / "index")
+    report = ev.run_eval(settings, read_questions(squad1_ci_slice.questions), holdout=1)
     m = report.metrics
+    assert m["holdout_articles"] == ["sky-united-kingdom"]
     assert m["answerable"] > 150 and m["off_corpus"] > 50
     assert m["retrieval@1"] >= 0.75
     assert m["retrieval@5"] >= 0.90

@@ -1,15 +1,19 @@
-"""Golden answers on the shipped sample corpus, with the real model."""
+"""Golden answers on the shipped sample corpus, with the real model: one question per article and format."""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
 
+from index.corpus import scan_corpus
 from index.engine import Engine
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
+
+CORPUS = REPO / "corpus"
 
 
 def test_india_japan_question_quotes_space_and_cyber(sample_engine: Engine) -> None:
@@ -18,7 +22,7 @@ def test_india_japan_question_quotes_space_and_cyber(sample_engine: Engine) -> N
     quote = answer.quotes[0]
     assert quote.article == "india-japan-defence-cooperation"
     assert "space and cyber" in quote.text
-    raw = (REPO / "corpus" / "india-japan-defence-cooperation.md").read_text(encoding="utf-8")
+    raw = (CORPUS / "india-japan-defence-cooperation.md").read_text(encoding="utf-8")
     assert quote.text in raw  # character for character in the file
     found = sample_engine.article(quote.article)
     assert found is not None and found[1][quote.start : quote.end] == quote.text
@@ -27,13 +31,36 @@ def test_india_japan_question_quotes_space_and_cyber(sample_engine: Engine) -> N
 @pytest.mark.parametrize(
     ("question", "article", "words"),
     [
-        ("When was Nikola Tesla born?", "nikola-tesla", "1856"),
         (
             "Who co-chaired the Defence Policy Dialogue?",
             "india-japan-defence-cooperation",
             "Aramane",
         ),
-        ("Into which sea does the Rhine flow?", "rhine", "North Sea"),
+        (
+            "What is the default minimum confidence before the bot abstains?",
+            "how-articlebot-answers",
+            "0.21 by default",
+        ),
+        (
+            "How many generations of the index are kept on disk?",
+            "adding-articles-and-reindexing",
+            "Two generations",
+        ),
+        (
+            "How large an attachment does /add-article accept?",
+            "admin-commands",
+            "2,000,000 bytes",
+        ),
+        (
+            "How much memory did the process use with ONNX Runtime?",
+            "news-onnx-runtime-by-default",
+            "721 MB",
+        ),
+        (
+            "For what share of questions is the passage with the answer ranked first?",
+            "answer-quality",
+            "88.2%",
+        ),
     ],
 )
 def test_sample_questions(sample_engine: Engine, question: str, article: str, words: str) -> None:
@@ -43,12 +70,59 @@ def test_sample_questions(sample_engine: Engine, question: str, article: str, wo
     assert words in " ".join(q.text for q in answer.quotes)
 
 
-def test_off_topic_question_abstains(sample_engine: Engine) -> None:
-    answer = sample_engine.ask("What is the best recipe for chocolate chip cookies?")
+def test_markdown_and_text_quotes_appear_in_their_files(sample_engine: Engine) -> None:
+    for question, path in [
+        (
+            "How many passages of one article can be shown for a question?",
+            "how-articlebot-answers.md",
+        ),
+        (
+            "How often does the bot check for a new index generation?",
+            "adding-articles-and-reindexing.txt",
+        ),
+    ]:
+        quote = sample_engine.ask(question).quotes[0]
+        assert quote.article == Path(path).stem
+        assert quote.text in (CORPUS / path).read_text(encoding="utf-8")
+
+
+def test_a_pdf_quote_names_its_page(sample_engine: Engine) -> None:
+    answer = sample_engine.ask(
+        "On what share of SQuAD 2.0 unanswerable questions does the bot abstain?"
+    )
+    assert answer.answered
+    quote = answer.quotes[0]
+    assert (quote.article, quote.page) == ("answer-quality", 2)
+    assert "10.7%" in quote.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the best recipe for chocolate chip cookies?",
+        "Who won the football world cup in 2018?",
+    ],
+)
+def test_off_topic_question_abstains(sample_engine: Engine, question: str) -> None:
+    answer = sample_engine.ask(question)
     assert not answer.answered
     assert answer.quotes == ()
 
 
-def test_every_sample_file_is_an_article() -> None:
-    names = sorted(p.name for p in Path(REPO / "corpus").iterdir())
-    assert "india-japan-defence-cooperation.md" in names
+def test_every_sample_file_is_an_article_in_every_format() -> None:
+    scan = scan_corpus(CORPUS)
+    assert scan.skipped == ()
+    assert all(a.title for a in scan.articles)
+    assert {Path(a.path).suffix for a in scan.articles} == {".md", ".txt", ".html", ".pdf"}
+    assert "india-japan-defence-cooperation" in {a.id for a in scan.articles}
+
+
+def test_the_sample_pdf_is_what_its_script_writes() -> None:
+    spec = importlib.util.spec_from_file_location(
+        "make_sample_pdf", REPO / "scripts" / "make_sample_pdf.py"
+    )
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    written = script.build_pdf(script.PAGES, script.TITLE, script.AUTHOR)
+    assert written == (CORPUS / "answer-quality.pdf").read_bytes(), "run scripts/make_sample_pdf.py"
