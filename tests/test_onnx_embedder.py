@@ -1,4 +1,8 @@
-"""The ONNX backend gives the torch model's vectors and token counts, and caches its export."""
+"""The ONNX backend gives the torch model's vectors and token counts, and caches its graph.
+
+The graph is built without torch (index/bert_onnx.py); torch and transformers are used here only as
+the reference it must match (they come with the `[dev]` extra).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,10 @@ import numpy as np
 import pytest
 
 import index.onnx_embedder as onnx_embedder
+from index.bert_onnx import build_bert_onnx
 from index.config import DEFAULT_MODEL
 from index.embedding import EmbedderError, SentenceTransformerEmbedder, load_embedder
+from index.model_path import resolve_model_path
 from index.onnx_embedder import OnnxEmbedder
 
 pytestmark = pytest.mark.integration
@@ -20,7 +26,22 @@ TEXTS = [
     "word " * 400,  # over the window: truncated the way sentence-transformers truncates
     "",
     "Ünïcode café — 東京",
+    "def f(x):\n    return {'a': [1, 2.5e-3]}  # code, numbers & symbols <b>html</b>",
+    "THE SAME WORDS IN CAPITALS, and   odd\tspacing\n\nacross lines.",
+    "¿Dónde está la biblioteca? Wo ist der Bahnhof? Где вокзал? 駅はどこですか",
 ]
+REPO = Path(__file__).resolve().parents[1]
+
+
+def corpus_paragraphs(limit: int = 40) -> list[str]:
+    """Real paragraphs of the sample articles, of every length up to the window and past it."""
+    paragraphs = [
+        block.strip()
+        for file in sorted((REPO / "corpus").glob("*.[mt][dx]*"))
+        for block in file.read_text(encoding="utf-8").split("\n\n")
+        if block.strip()
+    ]
+    return paragraphs[:limit]
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +51,11 @@ def torch_embedder() -> SentenceTransformerEmbedder:
 
 def test_same_vectors_and_counts_as_torch(real_embedder, torch_embedder) -> None:
     assert isinstance(real_embedder, OnnxEmbedder)
-    a, b = torch_embedder.encode(TEXTS), real_embedder.encode(TEXTS)
-    assert a.shape == b.shape == (len(TEXTS), 384)
-    assert np.allclose((a * b).sum(axis=1), 1.0, atol=1e-4)
+    texts = TEXTS + corpus_paragraphs()
+    assert len(texts) > 30
+    a, b = torch_embedder.encode(texts), real_embedder.encode(texts)
+    assert a.shape == b.shape == (len(texts), 384)
+    assert (a * b).sum(axis=1).min() >= 0.9999
     assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
     assert real_embedder.count_tokens(TEXTS) == torch_embedder.count_tokens(TEXTS)
     assert (real_embedder.name, real_embedder.dim, real_embedder.max_tokens) == (
@@ -55,15 +78,15 @@ def test_int8_is_close_and_named_apart(tmp_path: Path, torch_embedder) -> None:
     assert (cos > 0.97).all()
 
 
-def test_export_is_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_graph_is_built_once_and_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     OnnxEmbedder(DEFAULT_MODEL, cache_dir=tmp_path)
     exported = list(tmp_path.rglob("model.onnx"))
     assert len(exported) == 1
 
-    def no_export(*args: object) -> None:
-        raise AssertionError("exported again")
+    def no_build(*args: object) -> None:
+        raise AssertionError("built again")
 
-    monkeypatch.setattr(onnx_embedder, "_export", no_export)
+    monkeypatch.setattr(onnx_embedder, "write_bert_onnx", no_build)
     OnnxEmbedder(DEFAULT_MODEL, cache_dir=tmp_path)
     assert not list(tmp_path.rglob("*.tmp"))
 
@@ -88,3 +111,134 @@ def test_unwritable_cache_is_a_clear_error(tmp_path: Path) -> None:
 def test_cache_dir_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("ARTICLEBOT_CACHE_DIR", str(tmp_path))
     assert onnx_embedder.default_cache_dir() == tmp_path / "onnx"
+
+
+def shipped_model_copy(
+    folder: Path, config: dict | None = None, modules: list | None = None
+) -> Path:
+    """The shipped model's files linked into ``folder``, with config.json / modules.json changed."""
+    import json
+
+    source = resolve_model_path(DEFAULT_MODEL)
+    folder.mkdir()
+    for item in source.iterdir():
+        (folder / item.name).symlink_to(item)
+    for name, change in (("config.json", config), ("modules.json", modules)):
+        if change is not None:
+            original = json.loads((source / name).read_text(encoding="utf-8"))
+            (folder / name).unlink()
+            updated = {**original, **change} if isinstance(change, dict) else original + change
+            (folder / name).write_text(json.dumps(updated), encoding="utf-8")
+    return folder
+
+
+def test_a_copied_model_folder_gives_the_same_vectors(tmp_path: Path, real_embedder) -> None:
+    folder = shipped_model_copy(tmp_path / "model")
+    copy = OnnxEmbedder(str(folder), cache_dir=tmp_path / "cache")
+    assert copy.name == str(folder)
+    assert np.allclose(copy.encode(TEXTS), real_embedder.encode(TEXTS), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"model_type": "roberta"}, "model_type 'roberta' is not supported"),
+        ({"hidden_act": "silu"}, "hidden_act 'silu'"),
+        ({"position_embedding_type": "relative_key"}, "position_embedding_type 'relative_key'"),
+    ],
+)
+def test_unsupported_architecture_is_a_clear_error(
+    tmp_path: Path, config: dict, message: str
+) -> None:
+    folder = shipped_model_copy(tmp_path / "model", config=config)
+    with pytest.raises(EmbedderError, match=message) as caught:
+        OnnxEmbedder(str(folder), cache_dir=tmp_path / "cache")
+    assert "EMBED_BACKEND=torch" in str(caught.value)
+    assert "config.json" in str(caught.value)
+    assert not (tmp_path / "cache").exists()  # refused before anything is built
+
+
+def test_a_model_with_a_dense_layer_is_refused(tmp_path: Path) -> None:
+    dense = [
+        {"idx": 3, "name": "3", "path": "3_Dense", "type": "sentence_transformers.models.Dense"}
+    ]
+    folder = shipped_model_copy(tmp_path / "model", modules=dense)
+    with pytest.raises(EmbedderError, match=r"it has Dense.*EMBED_BACKEND=torch"):
+        OnnxEmbedder(str(folder), cache_dir=tmp_path / "cache")
+
+
+def test_weights_without_safetensors_are_a_clear_error(tmp_path: Path) -> None:
+    folder = shipped_model_copy(tmp_path / "model")
+    (folder / "model.safetensors").unlink()
+    with pytest.raises(EmbedderError, match=r"no \.safetensors weights"):
+        OnnxEmbedder(str(folder), cache_dir=tmp_path / "cache")
+
+
+@pytest.mark.parametrize(
+    ("activation", "bf16"), [("gelu", False), ("gelu_new", False), ("relu", True)]
+)
+def test_graph_matches_transformers_on_any_bert_shape(
+    tmp_path: Path, activation: str, bf16: bool
+) -> None:
+    """A small random BERT (other sizes, heads, activation, bf16 weights) computes what torch does."""
+    import onnxruntime as ort
+    import torch
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=99,
+        hidden_size=48,
+        num_hidden_layers=3,
+        num_attention_heads=6,
+        intermediate_size=70,
+        hidden_act=activation,
+        max_position_embeddings=40,
+        type_vocab_size=2,
+    )
+    model = BertModel(config, add_pooling_layer=False).eval()
+    if bf16:
+        model = model.to(torch.bfloat16)
+    model.save_pretrained(tmp_path)
+    model = (
+        model.float()
+    )  # the reference computes in float32 on the (rounded) weights, as ONNX does
+    ids = torch.randint(1, 99, (3, 17))
+    mask = torch.ones_like(ids)
+    mask[1, 9:], mask[2, 2:] = 0, 0  # padding of different lengths
+    types = torch.zeros_like(ids)
+    types[:, 5:] = 1
+    with torch.no_grad():
+        expected = model(input_ids=ids, attention_mask=mask, token_type_ids=types)[0].numpy()
+
+    session = ort.InferenceSession(
+        build_bert_onnx(tmp_path).SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+    got = session.run(None, {k: v.numpy() for k, v in feed.items()})[0]
+    real = mask.numpy().astype(bool)  # padded positions are pooled away: compare the others
+    assert got.shape == expected.shape
+    assert np.abs(got[real] - expected[real]).max() < 1e-4
+
+
+def test_the_onnx_backend_never_imports_torch(tmp_path: Path) -> None:
+    """Building the graph, loading the engine's modules and encoding: no torch, no transformers."""
+    import subprocess
+    import sys
+
+    script = f"""
+import sys
+import index.build, index.cli, index.engine, index.search
+from index.config import DEFAULT_MODEL
+from index.onnx_embedder import OnnxEmbedder
+from pathlib import Path
+e = OnnxEmbedder(DEFAULT_MODEL, cache_dir=Path({str(tmp_path)!r}))
+assert e.encode(["a question"]).shape == (1, 384)
+print(sorted(m for m in ("torch", "transformers", "sentence_transformers") if m in sys.modules))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    assert list(tmp_path.rglob("model.onnx"))  # the graph was built in this process
