@@ -2,10 +2,15 @@
 
 Every span keeps character offsets into the article text: ``text[span.start:span.end] == span.text``.
 Nothing is dropped or truncated: a sentence longer than the window is split at word boundaries.
+
+Every scan is linear in the text (no pattern here can backtrack over a run it has already read), and a
+chunk is bounded in characters as well as tokens: a tokenizer counts one enormous "word" as a single
+unknown token, so a 5 MB line without spaces would otherwise be one chunk.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -98,8 +103,18 @@ _ABBREVIATIONS = frozenset(
 )
 # A sentence ends at . ! ? (or …), optionally followed by closing quotes/brackets and reference
 # markers as pasted from Wikipedia ("[12]", ":162–164"), then white space.
-_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?:\[\d+\]|:\d+(?:[–-]\d+)?)*(?=\s)")
-_LIST_ITEM = re.compile(r"\n(?=[ \t]*(?:[-*+•]|\d{1,3}[.)])[ \t]+\S)")
+# Possessive quantifiers and the look-behind keep it linear: a match starts only at the first mark of
+# a run and never gives characters back, so a run of 100,000 dots is read once (it was quadratic).
+_END = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’)\]]*+(?:\[\d++\]|:\d++(?:[–-]\d++)?)*+(?=\s)")
+_LIST_ITEM = re.compile(r"\n(?=[ \t]*+(?:[-*+•]|\d{1,3}[.)])[ \t]++\S)")
+# A token is rarely more than 6 characters of real text (squad1 and the sample corpus: under 5.7);
+# above this many characters per token a span is split whatever its token count.
+CHARS_PER_TOKEN = 10
+
+
+def max_chunk_chars(max_tokens: int) -> int:
+    """The most characters a sentence or chunk of a ``max_tokens`` window may hold."""
+    return CHARS_PER_TOKEN * max_tokens
 
 
 def paragraphs(text: str) -> list[Span]:
@@ -190,26 +205,41 @@ def sentences(text: str) -> list[Sentence]:
 
 
 def fit_sentences(
-    text: str, sents: list[Sentence], max_tokens: int, count: TokenCounter
+    text: str,
+    sents: list[Sentence],
+    max_tokens: int,
+    count: TokenCounter,
+    *,
+    max_chars: int | None = None,
 ) -> list[Sentence]:
-    """Sentences too long for ``max_tokens`` split at word boundaries into pieces that fit."""
+    """Sentences too long for ``max_tokens`` (or ``max_chars``) split at word boundaries into pieces
+    that fit."""
+    chars = max_chunk_chars(max_tokens) if max_chars is None else max_chars
     lengths = count([s.text for s in sents])
     out: list[Sentence] = []
     for sent, n in zip(sents, lengths, strict=True):
-        if n <= max_tokens:
+        if n <= max_tokens and len(sent.text) <= chars:
             out.append(sent)
         else:
-            out.extend(_split_long(text, sent, max_tokens, count))
+            out.extend(_split_long(text, sent, max_tokens, chars, count))
     return out
 
 
-def _split_long(text: str, sent: Sentence, max_tokens: int, count: TokenCounter) -> list[Sentence]:
+def _split_long(
+    text: str, sent: Sentence, max_tokens: int, max_chars: int, count: TokenCounter
+) -> list[Sentence]:
+    """Greedy pieces of whole words. Every word is at least one token, so a piece never holds more
+    than ``max_tokens`` words or ``max_chars`` characters: only such windows are ever measured,
+    which keeps a one-line megabyte linear."""
     words = [m.span() for m in re.finditer(r"\S+", text[sent.start : sent.end])]
+    ends = [e for _, e in words]
     pieces: list[Sentence] = []
     i = 0
     while i < len(words):
-        lo, hi = i + 1, len(words)  # binary search for the most words that fit
-        while lo < hi:
+        # The most words that can fit: a window of max_tokens words, max_chars characters.
+        reach = bisect.bisect_right(ends, words[i][0] + max_chars, lo=i, hi=len(words))
+        lo, hi = i + 1, min(len(words), i + max_tokens, max(reach, i + 1))
+        while lo < hi:  # binary search for the most words that fit
             mid = (lo + hi + 1) // 2
             a, b = sent.start + words[i][0], sent.start + words[mid - 1][1]
             if count([text[a:b]])[0] <= max_tokens:
@@ -217,8 +247,8 @@ def _split_long(text: str, sent: Sentence, max_tokens: int, count: TokenCounter)
             else:
                 hi = mid - 1
         a, b = sent.start + words[i][0], sent.start + words[lo - 1][1]
-        if lo == i + 1 and count([text[a:b]])[0] > max_tokens:
-            pieces.extend(_split_chars(text, a, b, max_tokens, count, sent.paragraph))
+        if lo == i + 1 and (b - a > max_chars or count([text[a:b]])[0] > max_tokens):
+            pieces.extend(_split_chars(text, a, b, max_tokens, max_chars, count, sent.paragraph))
         else:
             pieces.append(Sentence(a, b, text[a:b], sent.paragraph))
         i = lo
@@ -226,12 +256,18 @@ def _split_long(text: str, sent: Sentence, max_tokens: int, count: TokenCounter)
 
 
 def _split_chars(
-    text: str, start: int, end: int, max_tokens: int, count: TokenCounter, paragraph: int
+    text: str,
+    start: int,
+    end: int,
+    max_tokens: int,
+    max_chars: int,
+    count: TokenCounter,
+    paragraph: int,
 ) -> list[Sentence]:
     """A single 'word' too long for the window (a URL, a formula) cut into pieces that fit."""
     pieces: list[Sentence] = []
     while start < end:
-        lo, hi = start + 1, end
+        lo, hi = start + 1, min(end, start + max_chars)
         while lo < hi:
             mid = (lo + hi + 1) // 2
             if count([text[start:mid]])[0] <= max_tokens:
@@ -251,8 +287,10 @@ def chunk_sentences(
     *,
     min_tokens: int = 48,
     overlap: int = 1,
+    max_chars: int | None = None,
 ) -> list[ChunkSpan]:
-    """Pack consecutive sentences into chunks of at most ``max_tokens`` tokens.
+    """Pack consecutive sentences into chunks of at most ``max_tokens`` tokens and ``max_chars``
+    characters (default ``max_chunk_chars(max_tokens)``).
 
     A chunk stays inside one paragraph unless the paragraph is short (under ``min_tokens``), then it
     joins the next; a paragraph longer than the window is cut into windows that share ``overlap``
@@ -260,6 +298,7 @@ def chunk_sentences(
     """
     if not sents:
         return []
+    chars = max_chunk_chars(max_tokens) if max_chars is None else max_chars
     lengths = count([s.text for s in sents])
     chunks: list[ChunkSpan] = []
     first = 0
@@ -271,7 +310,7 @@ def chunk_sentences(
             if not same_para and total >= min_tokens:
                 break
             # +1 approximates the separator between sentences.
-            if total + lengths[nxt] + 1 > max_tokens:
+            if total + lengths[nxt] + 1 > max_tokens or sents[nxt].end - sents[first].start > chars:
                 break
             last, total = nxt, total + lengths[nxt] + 1
         start, end = sents[first].start, sents[last].end

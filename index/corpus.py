@@ -14,7 +14,9 @@ from pathlib import Path
 
 import yaml
 
+from index.corpus_paths import read_inside, stat_inside, walk_corpus
 from index.errors import ArticleError
+from index.front_matter import load_front_matter
 from index.types import Article, Parsed, SkippedFile
 
 log = logging.getLogger(__name__)
@@ -34,12 +36,10 @@ def slug_for(corpus_dir: Path, path: Path) -> str:
 
 
 def iter_corpus_files(corpus_dir: Path) -> Iterator[Path]:
-    """Every non-hidden file below ``corpus_dir``, in a stable order."""
-    for path in sorted(corpus_dir.rglob("*")):
-        rel = path.relative_to(corpus_dir)
-        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
-            continue
-        yield path
+    """Every non-hidden regular file below ``corpus_dir`` that resolves inside it, in path order."""
+    for entry in walk_corpus(corpus_dir):
+        if isinstance(entry, Path):
+            yield entry
 
 
 def scan_corpus(corpus_dir: Path) -> CorpusScan:
@@ -49,7 +49,10 @@ def scan_corpus(corpus_dir: Path) -> CorpusScan:
     articles: list[Article] = []
     skipped: list[SkippedFile] = []
     seen: dict[str, str] = {}
-    for path in iter_corpus_files(corpus_dir):
+    for path in walk_corpus(corpus_dir):
+        if isinstance(path, SkippedFile):  # a link outside the corpus, a FIFO, a device...
+            skipped.append(path)
+            continue
         rel = path.relative_to(corpus_dir).as_posix()
         try:
             article = read_article(corpus_dir, path)
@@ -77,12 +80,12 @@ def read_article(corpus_dir: Path, path: Path) -> Article:
         raise ArticleError(
             f"unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED)}"
         )
-    size = path.stat().st_size
+    size = stat_inside(corpus_dir, path).st_size  # inside the corpus, a regular file
     if size == 0:
         raise ArticleError("empty file")
     if size > MAX_FILE_BYTES:
         raise ArticleError(f"file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit")
-    data = path.read_bytes()
+    data = read_inside(corpus_dir, path, MAX_FILE_BYTES)
     digest = hashlib.sha256(data).hexdigest()
     slug = slug_for(corpus_dir, path)
     rel = path.relative_to(corpus_dir).as_posix()
@@ -130,7 +133,8 @@ def decode_text(data: bytes) -> str:
 
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
-_HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+# The closing " ##" is stripped in Python: a lazy group before [ \t#]*$ was quadratic per line.
+_HEADING = re.compile(r"^#[ \t]++([^\n]+)", re.MULTILINE)
 
 
 def parse_markdown(text: str) -> Parsed:
@@ -140,7 +144,7 @@ def parse_markdown(text: str) -> Parsed:
     match = _FRONT_MATTER.match(text)
     if match:
         try:
-            loaded = yaml.safe_load(match.group(1)) or {}
+            loaded = load_front_matter(match.group(1)) or {}  # bounded, no aliases
         except yaml.YAMLError as exc:
             raise ArticleError(f"front matter is not valid YAML: {exc}") from None
         if not isinstance(loaded, dict):
@@ -151,7 +155,7 @@ def parse_markdown(text: str) -> Parsed:
     title = _meta_str(meta, "title")
     if title is None:
         heading = _HEADING.search(body)
-        title = heading.group(1).strip() if heading else None
+        title = _heading_title(heading.group(1)) if heading else None
     return Parsed(
         text=body,
         title=title,
@@ -179,6 +183,11 @@ def parse_plain(text: str) -> Parsed:
         if first.strip().endswith(second.strip()) and len(first.strip()) > len(second.strip()):
             offset, title = second_pos, second.strip()
     return Parsed(text=text[offset:], title=title, offset=offset)
+
+
+def _heading_title(line: str) -> str:
+    """A heading line's text without its closing hashes ("# Title ##" -> "Title")."""
+    return (line.rstrip(" \t#\r") or line.lstrip(" \t")[:1]).strip()
 
 
 def _meta_str(meta: dict[str, object], key: str) -> str | None:

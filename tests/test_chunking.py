@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.chunking import (
+    Span,
     chunk_sentences,
     fit_sentences,
+    max_chunk_chars,
     paragraphs,
     sentences,
     split_sentences,
@@ -62,6 +65,7 @@ def test_chunks_have_exact_offsets_keep_order_and_fit(text: str, max_tokens: int
     for c in chunks:
         assert text[c.start : c.end] == c.text
         assert word_count_tokens([c.text])[0] <= max_tokens
+        assert len(c.text) <= max_chunk_chars(max_tokens)
     starts = [c.start for c in chunks]
     assert starts == sorted(starts)
     assert all(a.end <= b.end for a, b in itertools.pairwise(chunks))
@@ -136,3 +140,45 @@ def test_reference_markers_end_with_their_sentence() -> None:
         "In 1912 he returned.[3][4]",
         "The end.",
     ]
+
+
+def test_runs_of_end_marks_end_one_sentence() -> None:
+    """The linear sentence-end pattern (tests/test_linear_scans.py) keeps the old boundaries."""
+    assert [s.text for s in split_sentences('Run.... Then! Again?" Done.[2] Ok.:3-4 X')] == [
+        "Run....",
+        "Then!",
+        'Again?"',
+        "Done.[2]",
+        "Ok.:3-4",
+        "X",
+    ]
+    assert split_sentences("a" + "." * 5_000 + "b") == [Span(0, 5_002, "a" + "." * 5_000 + "b")]
+
+
+def test_a_long_one_word_line_is_cut_into_bounded_chunks() -> None:
+    """A 5 MB one-line file became one 5,000,023-character chunk (one 'word' counts as one token)."""
+    text = "# T\n\n" + "x" * 500_000
+    chunks = chunk(text, 200)
+    limit = max_chunk_chars(200)
+    assert limit < 5_000
+    assert all(len(c.text) <= limit for c in chunks)
+    assert sum(len(c.text) for c in chunks) == 500_003
+    assert all(text[c.start : c.end] == c.text for c in chunks)
+
+
+def test_a_single_line_of_words_counts_tokens_of_bounded_spans_only() -> None:
+    """Splitting one enormous sentence measures windows, not the whole rest of the line each time."""
+    text = "word " * 20_000
+    measured: list[int] = []
+
+    def counting(texts: Sequence[str]) -> list[int]:
+        measured.extend(len(t) for t in texts)
+        return word_count_tokens(texts)
+
+    sents = fit_sentences(text, sentences(text), 100, counting)
+    measured_once = measured[0]  # the whole sentence is measured once to see it is too long
+    assert measured_once == len(text.strip())
+    # After that, work is linear in the text: every measured span is at most a chunk window.
+    assert max(measured[1:]) <= 100 * len("word ")
+    assert sum(measured[1:]) < 20 * len(text)
+    assert sum(len(s.text.split()) for s in sents) == 20_000
