@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import errno
 import logging
+import shutil
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -12,23 +14,23 @@ from pathlib import Path
 
 import numpy as np
 
+from index.build_lock import Notify, build_lock
 from index.chunking import ChunkSpan, Sentence, chunk_sentences, fit_sentences, sentences
 from index.config import Settings
 from index.corpus import scan_corpus
 from index.embedding import Embedder
-from index.errors import BuildInProgress, IndexUnavailable
+from index.errors import DiskFull, IndexUnavailable
 from index.generation import read_articles, write_generation
 from index.store import (
     SCHEMA_VERSION,
     Manifest,
-    VectorCache,
     current_generation,
     new_generation_name,
     publish,
     staging_folder,
-    text_key,
 )
 from index.types import Article, BuildReport
+from index.vector_cache import VectorCache, text_key
 
 log = logging.getLogger(__name__)
 
@@ -56,72 +58,69 @@ def split_article(article: Article, embedder: Embedder, max_tokens: int) -> Arti
     return ArticleSplit(article, sents, chunks)
 
 
-@contextlib.contextmanager
-def build_lock(index_dir: Path) -> Iterator[None]:
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with (index_dir / ".build.lock").open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BuildInProgress(f"another build of {index_dir} is running") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def build_index(
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+    wait: float = 0.0,
+    on_wait: Notify | None = None,
+) -> BuildReport:
+    """Scan the corpus, reuse cached vectors of unchanged text, publish a new generation.
+
+    Another build holding the lock is waited for up to ``wait`` seconds (``on_wait`` hears about it
+    once), then BuildInProgress. ``full`` re-embeds everything and starts a fresh vector cache.
+    """
+    with build_lock(settings.index_dir, wait=wait, on_wait=on_wait):
+        return build_holding_lock(settings, embedder, full=full, progress=progress)
+
+
+def build_holding_lock(
     settings: Settings, embedder: Embedder, *, full: bool = False, progress: Progress | None = None
 ) -> BuildReport:
-    """Scan the corpus, reuse cached vectors of unchanged text, publish a new generation."""
+    """``build_index`` for a caller that already holds ``build_lock`` (e.g. around a corpus change)."""
     started = time.perf_counter()
     report = progress or (lambda stage, done, total: None)
-    with build_lock(settings.index_dir):
-        scan = scan_corpus(settings.corpus_dir)
-        previous = _previous_hashes(settings.index_dir)
-        splits = []
-        for i, article in enumerate(scan.articles):
-            splits.append(split_article(article, embedder, settings.chunk_max_tokens))
-            report("chunking", i + 1, len(scan.articles))
-        chunk_texts = [
-            embed_text_for_chunk(s.article.title, c.text) for s in splits for c in s.chunks
-        ]
-        sentence_texts = [x.text for s in splits for x in s.sentences]
-        cache = VectorCache(
-            settings.index_dir / "cache" / "embeddings.sqlite", embedder.name, embedder.dim
-        )
-        try:
-            vectors, embedded = _embed_cached(
-                embedder, cache, chunk_texts + sentence_texts, full, report
-            )
-            cache.keep_only(text_key(t) for t in chunk_texts + sentence_texts)
-        finally:
-            cache.close()
-        name = new_generation_name()
+    scan = scan_corpus(settings.corpus_dir)
+    previous = _previous_hashes(settings.index_dir)
+    splits = []
+    for i, article in enumerate(scan.articles):
+        splits.append(split_article(article, embedder, settings.chunk_max_tokens))
+        report("chunking", i + 1, len(scan.articles))
+    chunk_texts = [embed_text_for_chunk(s.article.title, c.text) for s in splits for c in s.chunks]
+    sentence_texts = [x.text for s in splits for x in s.sentences]
+    vectors, embedded = _embed(settings, embedder, chunk_texts + sentence_texts, full, report)
+    name = new_generation_name()
+    chunk_rows, sentence_rows = _rows(splits)
+    manifest = Manifest(
+        schema_version=SCHEMA_VERSION,
+        generation=name,
+        created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        model=embedder.name,
+        dim=embedder.dim,
+        articles=len(splits),
+        chunks=len(chunk_rows),
+        sentences=len(sentence_rows),
+        corpus_dir=str(settings.corpus_dir),
+        checksums={},
+        params={"chunk_max_tokens": settings.chunk_max_tokens},
+    )
+    root = settings.index_dir / "generations"
+    with disk_full_as_error(root, _estimate_bytes(splits, manifest)):
         staging = staging_folder(settings.index_dir, name)
-        chunk_rows, sentence_rows = _rows(splits)
-        write_generation(
-            staging,
-            [s.article for s in splits],
-            chunk_rows,
-            vectors[: len(chunk_texts)],
-            sentence_rows,
-            vectors[len(chunk_texts) :],
-        )
-        manifest = Manifest(
-            schema_version=SCHEMA_VERSION,
-            generation=name,
-            created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            model=embedder.name,
-            dim=embedder.dim,
-            articles=len(splits),
-            chunks=len(chunk_rows),
-            sentences=len(sentence_rows),
-            corpus_dir=str(settings.corpus_dir),
-            checksums={},
-            params={"chunk_max_tokens": settings.chunk_max_tokens},
-        )
-        publish(settings.index_dir, staging, manifest, settings.keep_generations)
+        try:
+            write_generation(
+                staging,
+                [s.article for s in splits],
+                chunk_rows,
+                vectors[: len(chunk_texts)],
+                sentence_rows,
+                vectors[len(chunk_texts) :],
+            )
+            publish(settings.index_dir, staging, manifest, settings.keep_generations)
+        finally:  # published: renamed away; failed: nothing half-written stays to fill the disk
+            shutil.rmtree(staging, ignore_errors=True)
     current = {a.id: a.sha256 for a in scan.articles}
     return BuildReport(
         generation=name,
@@ -134,6 +133,57 @@ def build_index(
         seconds=time.perf_counter() - started,
         skipped=scan.skipped,
     )
+
+
+def _embed(
+    settings: Settings, embedder: Embedder, texts: list[str], full: bool, report: Progress
+) -> tuple[np.ndarray, int]:
+    path = settings.index_dir / "cache" / "embeddings.sqlite"
+    with disk_full_as_error(path.parent, 0):
+        cache = VectorCache(path, embedder.name, embedder.dim, fresh=full)
+        try:
+            vectors, embedded = _embed_cached(embedder, cache, texts, full, report)
+            cache.keep_only(text_key(t) for t in texts)
+        finally:
+            cache.close()
+    return vectors, embedded
+
+
+def _estimate_bytes(splits: list[ArticleSplit], manifest: Manifest) -> int:
+    """About what a generation takes on disk: vectors, texts (metadata and BM25), row tables."""
+    text = sum(len(s.article.text.encode("utf-8")) for s in splits)
+    vectors = manifest.chunks * manifest.dim * 4 + manifest.sentences * manifest.dim * 2
+    return vectors + 3 * text + 64 * (manifest.chunks + manifest.sentences)
+
+
+@contextlib.contextmanager
+def disk_full_as_error(folder: Path, needed: int) -> Iterator[None]:
+    """A write that failed for lack of space becomes one DiskFull naming ``folder``."""
+    try:
+        yield
+    except (OSError, sqlite3.OperationalError, RuntimeError) as exc:
+        if not _is_disk_full(exc, folder):
+            raise
+        raise DiskFull(folder, needed or None) from None
+
+
+def _is_disk_full(exc: BaseException, folder: Path) -> bool:
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc).lower()
+    if "disk is full" in text or "no space left" in text:  # SQLite, and C++ libraries
+        return True
+    # FAISS reports a short write without errno: check the disk itself.
+    if isinstance(exc, RuntimeError) and "write" in text:
+        with contextlib.suppress(OSError):
+            return shutil.disk_usage(_existing(folder)).free < 1 << 20
+    return False
+
+
+def _existing(folder: Path) -> Path:
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
 
 
 def _previous_hashes(index_dir: Path) -> dict[str, str]:

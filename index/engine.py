@@ -13,8 +13,8 @@ from index.answer import CANDIDATE_PASSAGES, choose_quotes
 from index.build import Progress, build_index
 from index.config import Settings
 from index.embedding import Embedder, load_embedder
-from index.errors import QuestionTooLong, ReindexInProgress
-from index.generation import Generation, load_generation
+from index.errors import CorruptIndex, IndexUnavailable, QuestionTooLong, ReindexInProgress
+from index.generation import Generation, load_generation, load_serving
 from index.search import Hit, retrieve
 from index.store import current_generation
 from index.types import Answer, ArticleInfo, BuildReport, IndexInfo, Passage
@@ -30,6 +30,7 @@ class Engine:
         self.embedder = embedder
         self._generation = generation
         self._reindex_lock = threading.Lock()
+        self._damaged: str | None = None  # a published generation that failed to load
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
@@ -134,9 +135,18 @@ class Engine:
         if not self._reindex_lock.acquire(blocking=False):
             return False
         try:
-            if current_generation(self.settings.index_dir).name == self._generation.name:
+            try:
+                newest = current_generation(self.settings.index_dir)
+            except IndexUnavailable:  # CURRENT damaged: keep serving; the next build rewrites it
                 return False
-            self._generation = _load_current(self.settings, self.embedder)
+            if newest.name in (self._generation.name, self._damaged):
+                return False
+            try:
+                self._generation = load_generation(newest, self.embedder.name, self.embedder.dim)
+            except CorruptIndex as exc:
+                self._damaged = newest.name
+                log.warning("%s; still serving generation %s", exc, self.generation)
+                return False
             log.info("now serving generation %s, published by another process", self.generation)
             return True
         finally:
@@ -157,8 +167,8 @@ class Engine:
 
 
 def _load_current(settings: Settings, embedder: Embedder) -> Generation:
-    folder = current_generation(settings.index_dir)
-    return load_generation(folder, embedder.name, embedder.dim)
+    """The current generation or, if it is damaged, the newest intact one (with a warning)."""
+    return load_serving(settings.index_dir, embedder.name, embedder.dim)
 
 
 def _article_infos(gen: Generation) -> dict[str, ArticleInfo]:

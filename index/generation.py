@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sqlite3
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,15 @@ import bm25s
 import faiss
 import numpy as np
 
-from index.store import Manifest, check_compatible
+from index.errors import CorruptIndex, IncompatibleIndex, IndexUnavailable, NoIndexError
+from index.store import (
+    POINTER,
+    Manifest,
+    check_compatible,
+    current_generation,
+    published_generations,
+    verify_generation,
+)
 from index.text import terms
 from index.types import Article
 
@@ -135,28 +144,77 @@ def _numbered(rows: Sequence[tuple[int, ...]]) -> list[tuple[int, ...]]:
 
 
 def read_articles(folder: Path) -> list[Article]:
-    db = sqlite3.connect(f"file:{folder / 'meta.sqlite'}?mode=ro", uri=True)
-    try:
-        rows = db.execute(
-            "SELECT id, title, url, date, author, path, sha256, source_offset, pages, text "
-            "FROM articles ORDER BY row"
-        ).fetchall()
-    finally:
-        db.close()
-    return [
+    """The articles of a generation (their text is what quotes are cut from)."""
+    with _reading(folder / "meta.sqlite"):
+        db = sqlite3.connect(f"file:{folder / 'meta.sqlite'}?mode=ro", uri=True)
+        try:
+            rows = db.execute(
+                "SELECT id, title, url, date, author, path, sha256, source_offset, pages, text "
+                "FROM articles ORDER BY row"
+            ).fetchall()
+        finally:
+            db.close()
+        return [
         Article(
             id=r[0], title=r[1], url=r[2], text=r[9], sha256=r[6], path=r[5], date=r[3],
-            author=r[4], source_offset=r[7], pages=tuple(tuple(p) for p in json.loads(r[8])),
-        )
-        for r in rows
-    ]  # fmt: skip
+                author=r[4], source_offset=r[7],
+                pages=tuple(tuple(p) for p in json.loads(r[8])),
+            )
+            for r in rows
+        ]  # fmt: skip
+
+
+@contextlib.contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Any failure to parse ``path`` becomes one CorruptIndex naming it (never a library traceback)."""
+    try:
+        yield
+    except CorruptIndex:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, IndexError, RuntimeError,
+            sqlite3.Error) as exc:  # fmt: skip
+        raise CorruptIndex(path, f"{type(exc).__name__}: {exc}") from None
 
 
 def load_generation(folder: Path, model: str, dim: int) -> Generation:
-    """Load a published generation; refuses one built for another model or dimension."""
+    """Load a published generation after checking every file against the manifest's checksums;
+    CorruptIndex names a damaged file, IncompatibleIndex refuses another model or dimension."""
     manifest = Manifest.read(folder)
     check_compatible(manifest, model, dim)
+    verify_generation(folder, manifest)
     articles = read_articles(folder)
+    with _reading(folder / "meta.sqlite"):
+        chunks, sents = _read_rows(folder)
+    with _reading(folder / "doc_freq.json"):
+        stats = json.loads((folder / "doc_freq.json").read_text(encoding="utf-8"))
+        doc_freq, n_docs = stats["df"], int(stats["n_docs"])
+    with _reading(folder / "sentences.npy"):
+        sentence_vectors = np.load(folder / "sentences.npy", allow_pickle=False)
+    with _reading(folder / "dense.faiss"):
+        dense = faiss.read_index(str(folder / "dense.faiss"))
+    with _reading(folder / "bm25"):
+        bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
+    return Generation(
+        manifest=manifest,
+        articles=articles,
+        chunk_article=chunks[:, 0],
+        chunk_start=chunks[:, 1],
+        chunk_end=chunks[:, 2],
+        chunk_first_sentence=chunks[:, 3],
+        chunk_last_sentence=chunks[:, 4],
+        sentence_article=sents[:, 0],
+        sentence_start=sents[:, 1],
+        sentence_end=sents[:, 2],
+        sentence_paragraph=sents[:, 3],
+        sentence_vectors=sentence_vectors,
+        dense=dense,
+        bm25=bm25,
+        doc_freq=doc_freq,
+        n_docs=n_docs,
+    )
+
+
+def _read_rows(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     db = sqlite3.connect(f"file:{folder / 'meta.sqlite'}?mode=ro", uri=True)
     try:
         chunks = np.array(
@@ -174,22 +232,41 @@ def load_generation(folder: Path, model: str, dim: int) -> Generation:
         ).reshape(-1, 4)
     finally:
         db.close()
-    stats = json.loads((folder / "doc_freq.json").read_text(encoding="utf-8"))
-    return Generation(
-        manifest=manifest,
-        articles=articles,
-        chunk_article=chunks[:, 0],
-        chunk_start=chunks[:, 1],
-        chunk_end=chunks[:, 2],
-        chunk_first_sentence=chunks[:, 3],
-        chunk_last_sentence=chunks[:, 4],
-        sentence_article=sents[:, 0],
-        sentence_start=sents[:, 1],
-        sentence_end=sents[:, 2],
-        sentence_paragraph=sents[:, 3],
-        sentence_vectors=np.load(folder / "sentences.npy", allow_pickle=False),
-        dense=faiss.read_index(str(folder / "dense.faiss")),
-        bm25=bm25s.BM25.load(str(folder / "bm25"), show_progress=False),
-        doc_freq=stats["df"],
-        n_docs=int(stats["n_docs"]),
-    )
+    return chunks, sents
+
+
+def load_serving(index_dir: Path, model: str, dim: int) -> Generation:
+    """The generation CURRENT names or, when it is damaged, the newest intact older one.
+
+    Falling back logs a warning that names the damaged file and the generation served instead; when
+    no generation is intact, the first damage found is raised (its line says how to repair it).
+    """
+    current: Path | None = None
+    damage: CorruptIndex | None = None
+    try:
+        current = current_generation(index_dir)
+    except NoIndexError:
+        if not published_generations(index_dir):
+            raise
+        damage = CorruptIndex(index_dir / POINTER, "missing")
+    except CorruptIndex as exc:
+        damage = exc
+    candidates = ([current] if current else []) + [
+        p for p in published_generations(index_dir) if p != current
+    ]
+    for folder in candidates:
+        try:
+            gen = load_generation(folder, model, dim)
+        except IncompatibleIndex:
+            if folder == current:
+                raise
+            continue
+        except CorruptIndex as exc:
+            damage = damage or exc
+            continue
+        if damage is not None:
+            log.warning("%s; meanwhile serving the older generation %s", damage, gen.name)
+        return gen
+    if damage is None:  # e.g. CURRENT missing and no generation folder left to read
+        raise IndexUnavailable(f"no usable index in {index_dir}; build one with `articlebot index`")
+    raise damage

@@ -5,7 +5,8 @@ Layout of INDEX_DIR:
     generations/<name>/          manifest.json, dense.faiss, sentences.npy, meta.sqlite, bm25/
     cache/embeddings.sqlite      vectors by (model, sha256 of the embedded text)
 A reader only ever follows CURRENT to a complete folder; a crash mid-build leaves a `.tmp-*`
-folder that the next build removes. No pickle anywhere.
+folder that the next build removes. Every file's sha256 is in the manifest and is checked when a
+generation is opened (see ``verify_generation``). No pickle anywhere.
 """
 
 from __future__ import annotations
@@ -13,19 +14,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
-import sqlite3
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from index.errors import IncompatibleIndex, IndexUnavailable, NoIndexError
+from index.errors import CorruptIndex, IncompatibleIndex, NoIndexError
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
+POINTER = "CURRENT"
+# Sizes and modification times of a generation's files when their checksums last matched: a later
+# open whose files all still match skips re-hashing (a stat per file instead of reading them all).
+VERIFIED_STAMP = ".verified.json"
+_NAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,99}$")
 
 
 @dataclass(frozen=True)
@@ -41,17 +44,28 @@ class Manifest:
     corpus_dir: str
     checksums: dict[str, str]
     params: dict[str, object]
+    # sha256 of the other fields (canonical JSON): a damaged manifest is noticed, not believed.
+    self_check: str = field(default="", compare=False)
+
+    def fields_digest(self) -> str:
+        data = {k: v for k, v in asdict(self).items() if k != "self_check"}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()
+
+    def sealed(self) -> Manifest:
+        return Manifest(**(asdict(self) | {"self_check": self.fields_digest()}))
 
     @classmethod
     def read(cls, folder: Path) -> Manifest:
         path = folder / MANIFEST
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(**data)
+            manifest = cls(**json.loads(path.read_text(encoding="utf-8")))
         except FileNotFoundError:
-            raise IndexUnavailable(f"index generation {folder} has no {MANIFEST}") from None
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise IndexUnavailable(f"{path} is not a valid manifest: {exc}") from None
+            raise CorruptIndex(path, "missing") from None
+        except (ValueError, TypeError) as exc:  # JSON, UTF-8 or fields
+            raise CorruptIndex(path, f"not a valid manifest: {type(exc).__name__}") from None
+        if manifest.self_check and manifest.self_check != manifest.fields_digest():
+            raise CorruptIndex(path, "its contents do not match its own checksum")
+        return manifest
 
 
 def new_generation_name() -> str:
@@ -61,19 +75,38 @@ def new_generation_name() -> str:
     )
 
 
-def current_generation(index_dir: Path) -> Path:
-    """The folder of the generation that serves; NoIndexError if none was published."""
-    pointer = index_dir / "CURRENT"
+def read_pointer(index_dir: Path) -> str:
+    """The generation name in CURRENT; NoIndexError if absent, CorruptIndex if unreadable."""
+    pointer = index_dir / POINTER
     try:
-        name = pointer.read_text(encoding="utf-8").strip()
+        name = pointer.read_bytes().decode("utf-8").strip()
     except FileNotFoundError:
         raise NoIndexError(f"no index in {index_dir}; build one with `articlebot index`") from None
+    except UnicodeDecodeError:
+        raise CorruptIndex(pointer, "not a generation name") from None
+    if not _NAME.match(name):
+        raise CorruptIndex(pointer, "not a generation name")
+    return name
+
+
+def current_generation(index_dir: Path) -> Path:
+    """The folder of the generation that serves; NoIndexError if none was published."""
+    name = read_pointer(index_dir)
     folder = index_dir / "generations" / name
+    if not folder.is_dir():
+        raise CorruptIndex(index_dir / POINTER, f"it names generation {name!r}, which is missing")
     if not (folder / MANIFEST).is_file():
-        raise IndexUnavailable(
-            f"{pointer} names generation {name!r}, which is missing or incomplete"
-        )
+        raise CorruptIndex(folder / MANIFEST, "missing")
     return folder
+
+
+def published_generations(index_dir: Path) -> list[Path]:
+    """Every published generation folder, newest first (by modification time, as ``prune`` keeps)."""
+    root = index_dir / "generations"
+    if not root.is_dir():
+        return []
+    found = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
 def check_compatible(manifest: Manifest, model: str, dim: int) -> None:
@@ -88,6 +121,47 @@ def check_compatible(manifest: Manifest, model: str, dim: int) -> None:
             f"(dim {manifest.dim}), but EMBED_MODEL is {model!r} (dim {dim}); rebuild with "
             "`articlebot index --full` or set EMBED_MODEL back"
         )
+
+
+def verify_generation(folder: Path, manifest: Manifest) -> None:
+    """CorruptIndex naming the first file that is missing or whose sha256 differs from the manifest.
+
+    Files whose size and modification time still match the stamp written after the last successful
+    check are not re-read; anything written to since (truncated, a byte flipped) is hashed again.
+    """
+    if not manifest.checksums:
+        raise CorruptIndex(folder / MANIFEST, "it lists no checksums")
+    stats = {}
+    for rel in manifest.checksums:
+        path = folder / rel
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            raise CorruptIndex(path, "missing") from None
+        stats[rel] = [st.st_size, st.st_mtime_ns]
+    if _read_stamp(folder) == stats:
+        return
+    for rel, digest in manifest.checksums.items():
+        if file_sha256(folder / rel) != digest:
+            raise CorruptIndex(folder / rel, "checksum mismatch")
+    _write_stamp(folder, stats)
+
+
+def _read_stamp(folder: Path) -> object:
+    try:
+        return json.loads((folder / VERIFIED_STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _write_stamp(folder: Path, stats: dict[str, list[int]]) -> None:
+    """Best effort: a read-only index is simply checked in full at every open."""
+    tmp = folder / f"{VERIFIED_STAMP}.{os.getpid()}.tmp"
+    try:
+        tmp.write_text(json.dumps(stats), encoding="utf-8")
+        os.replace(tmp, folder / VERIFIED_STAMP)
+    except OSError:
+        tmp.unlink(missing_ok=True)
 
 
 def staging_folder(index_dir: Path, name: str) -> Path:
@@ -107,33 +181,33 @@ def publish(index_dir: Path, staging: Path, manifest: Manifest, keep: int) -> Pa
         for p in sorted(staging.rglob("*"))
         if p.is_file()
     }
-    data = manifest.__dict__ | {"checksums": checksums}
-    (staging / MANIFEST).write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
+    sealed = Manifest(**(asdict(manifest) | {"checksums": checksums})).sealed()
+    text = json.dumps(asdict(sealed), indent=2, sort_keys=True)
+    (staging / MANIFEST).write_text(text, encoding="utf-8")
     for p in staging.rglob("*"):
         if p.is_file():
             _fsync_file(p)
     final = staging.parent / manifest.generation
     os.replace(staging, final)
     _fsync_dir(final.parent)
-    tmp_pointer = index_dir / "CURRENT.tmp"
-    tmp_pointer.write_text(manifest.generation + "\n", encoding="utf-8")
-    _fsync_file(tmp_pointer)
-    os.replace(tmp_pointer, index_dir / "CURRENT")
-    _fsync_dir(index_dir)
-    prune(index_dir, keep)
+    _write_stamp(final, {rel: _stat(final / rel) for rel in checksums})
+    point_current(index_dir, manifest.generation)
+    prune(index_dir, keep, manifest.generation)
     return final
 
 
-def prune(index_dir: Path, keep: int) -> None:
-    """Remove all but the newest ``keep`` published generations (never the current one)."""
-    current = (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
-    root = index_dir / "generations"
-    published = sorted(
-        (p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
-        key=lambda p: p.stat().st_mtime,
-        reverse=True,
-    )
-    for old in published[keep:]:
+def point_current(index_dir: Path, name: str) -> None:
+    """Make generation ``name`` the one that serves: CURRENT replaced atomically, fsynced."""
+    tmp_pointer = index_dir / f"{POINTER}.tmp"
+    tmp_pointer.write_text(name + "\n", encoding="utf-8")
+    _fsync_file(tmp_pointer)
+    os.replace(tmp_pointer, index_dir / POINTER)
+    _fsync_dir(index_dir)
+
+
+def prune(index_dir: Path, keep: int, current: str) -> None:
+    """Remove all but the newest ``keep`` published generations (never ``current``)."""
+    for old in published_generations(index_dir)[keep:]:
         if old.name != current:
             shutil.rmtree(old, ignore_errors=True)
 
@@ -144,6 +218,11 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def _stat(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns]
 
 
 def _fsync_file(path: Path) -> None:
@@ -157,57 +236,3 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def text_key(text: str) -> bytes:
-    return hashlib.sha256(text.encode("utf-8")).digest()
-
-
-class VectorCache:
-    """Embeddings by (model, sha256 of text), so rebuilds embed only new or changed text."""
-
-    def __init__(self, path: Path, model: str, dim: int) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS vectors (model TEXT, key BLOB, vec BLOB, "
-            "PRIMARY KEY (model, key))"
-        )
-        self._model = model
-        self._dim = dim
-
-    def get_many(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
-        found: dict[bytes, np.ndarray] = {}
-        for i in range(0, len(keys), 500):
-            batch = list(keys[i : i + 500])
-            marks = ",".join("?" * len(batch))
-            rows = self._db.execute(
-                f"SELECT key, vec FROM vectors WHERE model = ? AND key IN ({marks})",
-                [self._model, *batch],
-            )
-            for key, blob in rows:
-                vec = np.frombuffer(blob, dtype=np.float32)
-                if vec.shape == (self._dim,):
-                    found[bytes(key)] = vec
-        return found
-
-    def put_many(self, items: Iterable[tuple[bytes, np.ndarray]]) -> None:
-        self._db.executemany(
-            "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
-            ((self._model, key, np.asarray(v, dtype=np.float32).tobytes()) for key, v in items),
-        )
-        self._db.commit()
-
-    def keep_only(self, keys: Iterable[bytes]) -> None:
-        """Drop this model's vectors that no current text uses (bounds the cache's growth)."""
-        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS live (key BLOB PRIMARY KEY)")
-        self._db.execute("DELETE FROM live")
-        self._db.executemany("INSERT OR IGNORE INTO live VALUES (?)", ((k,) for k in keys))
-        self._db.execute(
-            "DELETE FROM vectors WHERE model = ? AND key NOT IN (SELECT key FROM live)",
-            (self._model,),
-        )
-        self._db.commit()
-
-    def close(self) -> None:
-        self._db.close()

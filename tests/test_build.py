@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import index.build
-from index.build import build_index, build_lock
+from index.build import build_index
+from index.build_lock import build_lock
 from index.config import Settings
 from index.embedding import HashEmbedder
 from index.engine import Engine

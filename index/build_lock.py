@@ -1,0 +1,82 @@
+"""One build of an index at a time, across processes (an flock on INDEX_DIR/.build.lock).
+
+A second build either waits, saying so once, up to a time limit, or gives up with BuildInProgress
+before it has changed anything; the lock file names the holder's process id for that message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TextIO
+
+from index.errors import BuildInProgress
+
+LOCK_FILE = ".build.lock"
+POLL_SECONDS = 0.2
+# How long `articlebot index`, `add` and `remove` wait for another build by default.
+DEFAULT_WAIT_SECONDS = 600.0
+
+Notify = Callable[[str], None]
+
+
+@contextlib.contextmanager
+def build_lock(
+    index_dir: Path, *, wait: float = 0.0, on_wait: Notify | None = None
+) -> Iterator[None]:
+    """Hold the index's build lock; wait up to ``wait`` seconds for another holder to finish."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with (index_dir / LOCK_FILE).open("a+", encoding="utf-8") as handle:
+        _acquire(handle, index_dir, wait, on_wait)
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def is_locked(index_dir: Path) -> bool:
+    """Whether another process holds the build lock right now (a snapshot, for messages)."""
+    try:
+        with build_lock(index_dir):
+            return False
+    except BuildInProgress:
+        return True
+
+
+def _acquire(handle: TextIO, index_dir: Path, wait: float, on_wait: Notify | None) -> None:
+    deadline = time.monotonic() + max(0.0, wait)
+    told = False
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        holder = _holder(handle)
+        if time.monotonic() >= deadline:
+            waited = f" (waited {wait:.0f} s)" if wait > 0 else ""
+            raise BuildInProgress(
+                f"another build of {index_dir}{holder} is running{waited}; nothing was changed, "
+                "run the command again when it ends"
+            )
+        if not told and on_wait is not None:
+            on_wait(
+                f"waiting for another build of {index_dir}{holder} to finish "
+                f"(up to {wait:.0f} s)..."
+            )
+            told = True
+        time.sleep(POLL_SECONDS)
+
+
+def _holder(handle: TextIO) -> str:
+    handle.seek(0)
+    pid = handle.read().strip()
+    return f" (process {pid})" if pid.isdigit() else ""
