@@ -11,6 +11,8 @@ from typing import TypeVar
 
 from index.config import home, read_dotenv, under_home
 from index.errors import SettingsError
+from index.health import DEFAULT_FILE as DEFAULT_HEARTBEAT_FILE
+from index.health import heartbeat_path
 
 # A bot token is three dot-separated base64url parts; checking the shape catches pasted client
 # secrets and stray quotes before Discord is asked at all.
@@ -39,6 +41,7 @@ class BotSettings:
     max_question_chars: int = 500
     max_attachment_bytes: int = 2_000_000
     db_path: Path = Path("var/bot.sqlite3")
+    heartbeat_path: Path = Path(DEFAULT_HEARTBEAT_FILE)
 
     @property
     def wants_message_content(self) -> bool:
@@ -74,6 +77,7 @@ class BotSettings:
                 env, "BOT_MAX_ATTACHMENT_BYTES", int, cls.max_attachment_bytes
             ),
             db_path=under_home(env.get("BOT_DB_PATH") or cls.db_path, env),
+            heartbeat_path=heartbeat_path(env),
         )
         settings.validate()
         return settings

@@ -7,9 +7,13 @@ never a traceback. The token is never printed or logged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import math
+import signal
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 
 import aiohttp
 import discord
@@ -18,7 +22,9 @@ from bot.client import ArticleBot, EngineFactory, default_engine_factory
 from bot.config import BotConfigError, BotSettings
 from bot.protocols import EngineLike
 from index.config import Settings
-from index.errors import ArticlebotError
+from index.errors import ArticlebotError, SettingsError
+from index.health import HEARTBEAT_EVERY_S, write_heartbeat
+from index.log_setup import configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +44,9 @@ def _fail(message: str, code: int = 1) -> int:
 
 
 def _configure_logging() -> None:
+    """LOG_LEVEL (default INFO) and LOG_FORMAT (text or json), unless the CLI did it already."""
     if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        configure_logging("INFO")
 
 
 def run(
@@ -53,9 +58,9 @@ def run(
     """Start the bot and serve until stopped; the exit code for the CLI."""
     try:
         bot_settings = BotSettings.from_env(env)
-    except BotConfigError as exc:
+        _configure_logging()
+    except (BotConfigError, SettingsError) as exc:
         return _fail(str(exc), 2)
-    _configure_logging()
     try:
         return asyncio.run(serve(settings, bot_settings, engine_factory=engine_factory))
     except KeyboardInterrupt:
@@ -83,7 +88,12 @@ async def serve(
         )
         try:
             async with bot:
-                await bot.start(bot_settings.token)
+                stop_on_sigterm(bot)
+                beats = asyncio.create_task(heartbeat(bot, bot_settings.heartbeat_path))
+                try:
+                    await bot.start(bot_settings.token)
+                finally:
+                    beats.cancel()
             return 0
         except discord.LoginFailure:
             return _fail(REJECTED_TOKEN)
@@ -98,13 +108,32 @@ async def serve(
             return _fail(f"cannot reach Discord: {exc}")
 
 
+def stop_on_sigterm(bot: ArticleBot) -> None:
+    """`docker stop` and systemd send SIGTERM: close the gateway cleanly, then exit 0."""
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every platform/thread
+        asyncio.get_running_loop().add_signal_handler(
+            signal.SIGTERM, lambda: asyncio.ensure_future(bot.close())
+        )
+
+
+async def heartbeat(bot: ArticleBot, path: Path, every_s: float = HEARTBEAT_EVERY_S) -> None:
+    """Rewrite the heartbeat file while the bot is connected (`articlebot health` reads it)."""
+    while True:
+        if bot.is_ready() and not bot.is_closed() and math.isfinite(bot.latency):
+            try:
+                await asyncio.to_thread(write_heartbeat, path)
+            except OSError as exc:
+                log.warning("cannot write the heartbeat file %s: %s", path, exc)
+        await asyncio.sleep(every_s)
+
+
 def sync_commands(settings: Settings, env: Mapping[str, str] | None = None) -> int:
     """Publish the slash commands globally (and to the dev guild if set), then exit."""
     try:
         bot_settings = BotSettings.from_env(env)
-    except BotConfigError as exc:
+        _configure_logging()
+    except (BotConfigError, SettingsError) as exc:
         return _fail(str(exc), 2)
-    _configure_logging()
     return asyncio.run(sync_only(settings, bot_settings))
 
 

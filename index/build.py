@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.build_checks import check_shrink, unchanged_generation
 from index.build_lock import Notify, build_lock
 from index.chunking import ChunkSpan, Sentence, chunk_sentences, fit_sentences, sentences
 from index.config import Settings
@@ -66,24 +67,50 @@ def build_index(
     progress: Progress | None = None,
     wait: float = 0.0,
     on_wait: Notify | None = None,
+    allow_shrink: bool = False,
 ) -> BuildReport:
     """Scan the corpus, reuse cached vectors of unchanged text, publish a new generation.
 
     Another build holding the lock is waited for up to ``wait`` seconds (``on_wait`` hears about it
     once), then BuildInProgress. ``full`` re-embeds everything and starts a fresh vector cache.
+    Nothing is published when nothing changed (unless ``full``); ShrinkRefused when the corpus lost
+    every article or more than half of them, unless ``allow_shrink``.
     """
     with build_lock(settings.index_dir, wait=wait, on_wait=on_wait):
-        return build_holding_lock(settings, embedder, full=full, progress=progress)
+        return build_holding_lock(
+            settings, embedder, full=full, progress=progress, allow_shrink=allow_shrink
+        )
 
 
 def build_holding_lock(
-    settings: Settings, embedder: Embedder, *, full: bool = False, progress: Progress | None = None
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+    allow_shrink: bool = False,
 ) -> BuildReport:
     """``build_index`` for a caller that already holds ``build_lock`` (e.g. around a corpus change)."""
     started = time.perf_counter()
     report = progress or (lambda stage, done, total: None)
-    scan = scan_corpus(settings.corpus_dir)
+    scan = scan_corpus(settings.corpus_dir, settings.max_article_bytes)
     previous = _previous_hashes(settings.index_dir)
+    params = {"chunk_max_tokens": settings.chunk_max_tokens}
+    same = (
+        None
+        if full
+        else unchanged_generation(
+            settings.index_dir, embedder.name, embedder.dim, params, scan.articles
+        )
+    )
+    if same is not None:  # nothing changed: the serving generation stays, nothing is published
+        return BuildReport(
+            same.generation, 0, 0, 0, len(scan.articles), same.chunks, 0,
+            time.perf_counter() - started, scan.skipped, published=False,
+        )  # fmt: skip
+    check_shrink(
+        list(previous), [a.id for a in scan.articles], settings.corpus_dir, allow=allow_shrink
+    )
     splits = []
     for i, article in enumerate(scan.articles):
         splits.append(split_article(article, embedder, settings.chunk_max_tokens))
@@ -104,7 +131,7 @@ def build_holding_lock(
         sentences=len(sentence_rows),
         corpus_dir=str(settings.corpus_dir),
         checksums={},
-        params={"chunk_max_tokens": settings.chunk_max_tokens},
+        params=params,
     )
     root = settings.index_dir / "generations"
     with disk_full_as_error(root, _estimate_bytes(splits, manifest)):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from index.config import DEFAULT_MAX_ARTICLE_BYTES
 from index.corpus_paths import read_inside, stat_inside, walk_corpus
 from index.errors import ArticleError
 from index.front_matter import load_front_matter
@@ -22,7 +23,7 @@ from index.types import Article, Parsed, SkippedFile
 log = logging.getLogger(__name__)
 
 SUPPORTED = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
-MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_FILE_BYTES = DEFAULT_MAX_ARTICLE_BYTES  # MAX_ARTICLE_BYTES in the settings
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def iter_corpus_files(corpus_dir: Path) -> Iterator[Path]:
             yield entry
 
 
-def scan_corpus(corpus_dir: Path) -> CorpusScan:
+def scan_corpus(corpus_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> CorpusScan:
     """Read every article below ``corpus_dir``; files that fail are returned in ``skipped``."""
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
@@ -55,7 +56,7 @@ def scan_corpus(corpus_dir: Path) -> CorpusScan:
             continue
         rel = path.relative_to(corpus_dir).as_posix()
         try:
-            article = read_article(corpus_dir, path)
+            article = read_article(corpus_dir, path, max_bytes)
         except ArticleError as exc:
             skipped.append(SkippedFile(rel, str(exc)))
             continue
@@ -69,11 +70,11 @@ def scan_corpus(corpus_dir: Path) -> CorpusScan:
         seen[article.id] = rel
         articles.append(article)
     for s in skipped:
-        log.warning("skipped %s: %s", s.path, s.reason)
+        log.info("skipped %s: %s", s.path, s.reason)  # the build report shows each once
     return CorpusScan(tuple(articles), tuple(skipped))
 
 
-def read_article(corpus_dir: Path, path: Path) -> Article:
+def read_article(corpus_dir: Path, path: Path, max_bytes: int = MAX_FILE_BYTES) -> Article:
     """One article from one file; raises ArticleError with a reason a person can act on."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
@@ -83,9 +84,11 @@ def read_article(corpus_dir: Path, path: Path) -> Article:
     size = stat_inside(corpus_dir, path).st_size  # inside the corpus, a regular file
     if size == 0:
         raise ArticleError("empty file")
-    if size > MAX_FILE_BYTES:
-        raise ArticleError(f"file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit")
-    data = read_inside(corpus_dir, path, MAX_FILE_BYTES)
+    if size > max_bytes:
+        raise ArticleError(
+            f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (MAX_ARTICLE_BYTES)"
+        )
+    data = read_inside(corpus_dir, path, max_bytes)
     digest = hashlib.sha256(data).hexdigest()
     slug = slug_for(corpus_dir, path)
     rel = path.relative_to(corpus_dir).as_posix()
@@ -146,7 +149,7 @@ def parse_markdown(text: str) -> Parsed:
         try:
             loaded = load_front_matter(match.group(1)) or {}  # bounded, no aliases
         except yaml.YAMLError as exc:
-            raise ArticleError(f"front matter is not valid YAML: {exc}") from None
+            raise ArticleError(f"front matter is not valid YAML: {_yaml_problem(exc)}") from None
         if not isinstance(loaded, dict):
             raise ArticleError("front matter must be a mapping of fields (title: ..., url: ...)")
         meta = loaded
@@ -183,6 +186,18 @@ def parse_plain(text: str) -> Parsed:
         if first.strip().endswith(second.strip()) and len(first.strip()) > len(second.strip()):
             offset, title = second_pos, second.strip()
     return Parsed(text=text[offset:], title=title, offset=offset)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """The parser's complaint on one line, with the file's line numbers (not its 8-line dump)."""
+    parts = []
+    for text, mark in (
+        (getattr(exc, "context", None), getattr(exc, "context_mark", None)),
+        (getattr(exc, "problem", None), getattr(exc, "problem_mark", None)),
+    ):
+        if text:
+            parts.append(f"{text} on line {mark.line + 2}" if mark is not None else text)
+    return ": ".join(parts) or " ".join(str(exc).split())  # line + 2: 0-based, after the ---
 
 
 def _heading_title(line: str) -> str:

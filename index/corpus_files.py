@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 
-from index.corpus import SUPPORTED, read_article
+from index.corpus import MAX_FILE_BYTES, SUPPORTED, read_article
 from index.errors import ArticleError, CorpusError
 
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()-]{0,119}$")
+# Letters and digits of any script (é, ü, 東), then also spaces and . _ ( ) -; no control characters.
+_SAFE_NAME = re.compile(r"^[^\W_][\w ._()-]{0,119}$")
 
 
 class CorpusFileError(CorpusError):
@@ -46,13 +48,13 @@ def safe_article_name(filename: str) -> str:
     return name
 
 
-def check_article(name: str, data: bytes) -> None:
+def check_article(name: str, data: bytes, max_bytes: int = MAX_FILE_BYTES) -> None:
     """Refuse (kind "unreadable") what the index would skip: empty, binary, broken, unsupported."""
     with tempfile.TemporaryDirectory(prefix="articlebot-check-") as tmp:
         path = Path(tmp) / safe_article_name(name)
         path.write_bytes(data)
         try:
-            read_article(Path(tmp), path)
+            read_article(Path(tmp), path, max_bytes)
         except ArticleError as exc:
             raise CorpusFileError(
                 f"Refused: {name} is not a readable article: {exc}.", "unreadable"
@@ -74,6 +76,7 @@ def save_article(corpus_dir: Path, name: str, data: bytes, *, replace: bool) -> 
     corpus_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=corpus_dir, prefix=".upload-", suffix=".part")
     try:
+        os.fchmod(fd, file_mode(corpus_dir))  # mkstemp's 0600 would hide it from the bot's user
         with os.fdopen(fd, "wb") as out:
             out.write(data)
             out.flush()
@@ -83,6 +86,11 @@ def save_article(corpus_dir: Path, name: str, data: bytes, *, replace: bool) -> 
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def file_mode(folder: Path) -> int:
+    """The mode for a new file in ``folder``: the folder's own bits without execute (0755 -> 0644)."""
+    return stat.S_IMODE(folder.stat().st_mode) & 0o666
 
 
 def remove_article(corpus_dir: Path, relative_path: str) -> Path:

@@ -158,8 +158,9 @@ class Engine:
             raise ReindexInProgress("a reindex is already running")
         try:
             report = build_index(self.settings, self.embedder, full=full, progress=progress)
-            # One reference assignment: readers see the old generation or the new one, whole.
-            self._generation = _load_current(self.settings, self.embedder)
+            if report.generation != self._generation.name:  # else: nothing changed, kept
+                # One reference assignment: readers see the old generation or the new one, whole.
+                self._generation = _load_current(self.settings, self.embedder)
             log.info("reindex: %s", report.summary())
             return report
         finally:

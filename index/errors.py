@@ -48,6 +48,10 @@ class ArticleError(CorpusError):
     """This file cannot be read as an article; the message says why."""
 
 
+class ShrinkRefused(CorpusError):
+    """A build would drop every article or more than half of them; ``--allow-shrink`` permits it."""
+
+
 class EmbedderError(ArticlebotError, RuntimeError):
     """The embedding model or backend cannot be loaded; the message names the setting."""
 

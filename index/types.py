@@ -116,12 +116,14 @@ class BuildReport:
     embedded: int  # chunk/sentence texts that had to be embedded (cache misses)
     seconds: float
     skipped: tuple[SkippedFile, ...] = ()
+    published: bool = True  # False: nothing changed, the serving generation stays
 
     def summary(self) -> str:
+        kept = "" if self.published else " (nothing changed: kept)"
         return (
             f"{self.added} added, {self.changed} changed, {self.removed} removed, "
             f"{self.unchanged} unchanged articles; {self.chunks} chunks "
-            f"({self.embedded} embedded); {self.seconds:.1f} s; generation {self.generation}"
+            f"({self.embedded} embedded); {self.seconds:.1f} s; generation {self.generation}{kept}"
         )
 
 

@@ -27,7 +27,10 @@ def test_first_build_then_nothing_to_embed(settings: Settings, fake_embedder: Ha
     assert (second.added, second.unchanged) == (0, 3)
     assert second.embedded == 0
     assert fake_embedder.calls == []
-    assert second.generation != first.generation
+    assert second.generation == first.generation and not second.published  # nothing new
+    assert "(nothing changed: kept)" in second.summary()
+    third = build_index(settings, fake_embedder, full=True)  # --full always publishes
+    assert third.generation != first.generation and third.published
 
 
 def test_touching_one_article_embeds_only_its_chunks(
@@ -98,7 +101,7 @@ def test_failed_reindex_keeps_the_engine_answering(
 
     monkeypatch.setattr(index.build, "write_generation", explode)
     with pytest.raises(OSError):
-        engine.reindex()
+        engine.reindex(full=True)  # full: an unchanged corpus publishes nothing otherwise
     assert engine.generation == generation
     assert engine.ask("What is tea?").passages
 
@@ -139,7 +142,7 @@ def test_stored_vectors_are_unit_length(settings: Settings, fake_embedder: HashE
 
 def test_old_generations_are_pruned(settings: Settings, fake_embedder: HashEmbedder) -> None:
     for _ in range(4):
-        build_index(settings, fake_embedder)
+        build_index(settings, fake_embedder, full=True)
     published = [
         p for p in (settings.index_dir / "generations").iterdir() if not p.name.startswith(".")
     ]

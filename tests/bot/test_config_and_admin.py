@@ -57,7 +57,7 @@ def test_is_admin() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["../x.md", "a/b.md", "..\\x.md", ".env.md", "x.exe", "x", "..md", "a\x00.md", "é" * 3 + ".md"],
+    ["../x.md", "a/b.md", "..\\x.md", ".env.md", "x.exe", "x", "..md", "a\x00.md", "\u202egpj.md"],
 )
 def test_unsafe_names_are_refused(name: str) -> None:
     with pytest.raises(UserFacingError, match="Refused"):

@@ -1,0 +1,47 @@
+"""Logging for the CLI and the bot: LOG_LEVEL, and LOG_FORMAT=json for services (one object a line)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Mapping
+
+from index.errors import SettingsError
+
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time (UTC, ISO 8601), level, logger, message, exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(default_level: str, env: Mapping[str, str] | None = None) -> None:
+    """Root logging to stderr at LOG_LEVEL (else ``default_level``), as text or JSON (LOG_FORMAT)."""
+    env = os.environ if env is None else env
+    level = (env.get("LOG_LEVEL") or default_level).strip().upper()
+    if level not in LEVELS:
+        raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LEVELS)}, got {level!r}")
+    style = (env.get("LOG_FORMAT") or "text").strip().lower()
+    if style not in ("text", "json"):
+        raise SettingsError(f"LOG_FORMAT must be text or json, got {style!r}")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if style == "json" else logging.Formatter(TEXT_FORMAT))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
