@@ -35,7 +35,7 @@ run: $(STAMP)
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -rs
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
