@@ -164,7 +164,9 @@ def source_link(title: str, url: str | None, limit: int = 300) -> str:
 
 def _cite(item: Quote | Passage) -> str:
     page = f", p. {item.page}" if item.page else ""
-    return source_link(item.title, item.url) + page
+    date = getattr(item, "date", None)  # quotes carry their article's date; passages do not
+    dated = f" ({fit(date, 40)})" if date else ""
+    return source_link(item.title, item.url) + page + dated
 
 
 def _footer(answer: Answer) -> str:

@@ -226,6 +226,7 @@ def quote_for(gen: Generation, sentence: int, last: int | None = None) -> Quote:
         start=start,
         end=end,
         page=article.page_at(start),
+        date=article.date,
     )
 
 

@@ -73,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
             "remove", parents=[common], help="remove an article from the corpus, then index"
         )
     )
+    from index.web.cli import add_feed_arguments
+
+    add_feed_arguments(
+        sub.add_parser("feed", help="follow RSS/Atom feeds: add, list, remove, poll"), common
+    )
     from index.evaluate import add_eval_arguments
 
     add_eval_arguments(sub.add_parser("eval", parents=[common], help="measure answer quality"))
@@ -288,6 +293,7 @@ def format_answer(answer: Answer) -> str:
         for i, quote in enumerate(answer.quotes):
             where = quote.url or quote.article
             page = f", page {quote.page}" if quote.page else ""
+            page += f", {quote.date}" if quote.date else ""
             label = "" if i == 0 else "Also: "
             lines.append(f'{label}"{quote.text}"')
             lines.append(f"  — {quote.title} ({where}{page}) [chars {quote.start}-{quote.end}]")
@@ -413,12 +419,12 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from index.cli_corpus import add_files
     from index.embedding import load_embedder
+    from index.web.cli import add_sources
 
     settings = settings_from(args)
-    for path in add_files(settings, args.files, replace=args.replace):
-        print(f"added {path.relative_to(settings.corpus_dir).as_posix()}")
+    for line in add_sources(settings, args.files, replace=args.replace):
+        print(line)
     update_index(settings, load_embedder(settings.embed_model, settings.embed_backend), sys.stdout)
     return 0
 
@@ -432,6 +438,12 @@ def cmd_remove(args: argparse.Namespace) -> int:
     print(f"removed {removed.relative_to(settings.corpus_dir).as_posix()}")
     update_index(settings, load_embedder(settings.embed_model, settings.embed_backend), sys.stdout)
     return 0
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    from index.web.cli import run_feed_command
+
+    return run_feed_command(args, settings_from(args))
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -488,6 +500,7 @@ COMMANDS = {
     "bench": cmd_bench,
     "run": cmd_run,
     "sync-commands": cmd_sync_commands,
+    "feed": cmd_feed,
 }
 
 if __name__ == "__main__":

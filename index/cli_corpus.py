@@ -26,7 +26,9 @@ class CorpusCommandError(CorpusError):
 
 
 def add_add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="+", type=Path, help="article files (.md .txt .html .pdf)")
+    parser.add_argument(
+        "files", nargs="+", help="article files (.md .txt .html .pdf) or http(s) links to fetch"
+    )
     parser.add_argument(
         "--replace", action="store_true", help="overwrite corpus files of the same name"
     )

@@ -62,6 +62,7 @@ class Quote:
     start: int
     end: int
     page: int | None = None
+    date: str | None = None  # the article's date (front matter, page metadata), shown in replies
 
 
 @dataclass(frozen=True)

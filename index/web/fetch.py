@@ -1,0 +1,275 @@
+"""Fetch one web page or feed without opening a door to the server's own network (SSRF).
+
+Only http and https, no credentials in the url; the host is resolved first and every address must be
+public (not loopback, private, link-local, metadata, multicast or reserved), the connection goes to
+the checked address itself (so a second DNS answer cannot swap it), the connected socket's address
+is checked again, and each redirect is checked the same way. Bytes, time and redirects are capped.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import os
+import socket
+import ssl
+import time
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.message import Message
+from urllib.parse import urljoin, urlsplit
+
+from index.errors import SettingsError
+from index.web.errors import WebError
+
+USER_AGENT = "Articlebot/0.1 (fetches one article or feed at an admin's request)"
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_URL_CHARS = 2048
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+Resolver = Callable[[str, int], list[str]]
+
+# What FETCH_ALLOW_PRIVATE=1 lets through: loopback and private ranges. Link-local (and so the cloud
+# metadata address 169.254.169.254) stays refused whatever the setting.
+PRIVATE_NETWORKS: tuple[IPNetwork, ...] = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "127.0.0.0/8",
+        "::1/128",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "fc00::/7",
+    )
+)
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """The caps of one fetch. ``allowed_networks`` are non-public networks let through (tests)."""
+
+    max_bytes: int = 5_000_000
+    timeout: float = 20.0  # seconds for the whole fetch, redirects included
+    max_redirects: int = 5
+    allowed_networks: tuple[IPNetwork, ...] = ()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> FetchPolicy:
+        """FETCH_ALLOW_PRIVATE (0/1, for tests), FETCH_MAX_BYTES, FETCH_TIMEOUT_SECONDS."""
+        env = os.environ if env is None else env
+        allow = env.get("FETCH_ALLOW_PRIVATE", "").strip()
+        if allow not in ("", "0", "1"):
+            raise SettingsError(f"FETCH_ALLOW_PRIVATE must be 0 or 1, got {allow!r}")
+        policy = cls(
+            max_bytes=int(_env_number(env, "FETCH_MAX_BYTES", cls.max_bytes)),
+            timeout=_env_number(env, "FETCH_TIMEOUT_SECONDS", cls.timeout),
+            allowed_networks=PRIVATE_NETWORKS if allow == "1" else (),
+        )
+        if policy.max_bytes < 1 or policy.timeout <= 0:
+            raise SettingsError("FETCH_MAX_BYTES and FETCH_TIMEOUT_SECONDS must be positive")
+        return policy
+
+
+@dataclass(frozen=True)
+class Response:
+    url: str  # the url asked for
+    final_url: str  # where the redirects ended
+    status: int  # 200, or 304 for a conditional request whose resource did not change
+    content_type: str  # the media type, lower case, without parameters ("" when not sent)
+    charset: str | None
+    body: bytes
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def check_url(url: str) -> str:
+    """``url`` stripped, if it is an absolute http(s) url without credentials; else WebError."""
+    url = url.strip()
+    if len(url) > MAX_URL_CHARS:
+        raise WebError(url, f"the link is longer than {MAX_URL_CHARS} characters")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise WebError(url, "only http:// and https:// links can be fetched")
+    if parts.username is not None or parts.password is not None:
+        raise WebError(url, "links with a user name or password are refused")
+    if not parts.hostname:
+        raise WebError(url, "the link has no host name")
+    try:
+        parts.port  # noqa: B018 (raises on a bad port)
+    except ValueError:
+        raise WebError(url, "the link's port is not a number from 0 to 65535") from None
+    return url
+
+
+def check_address(url: str, address: str, policy: FetchPolicy) -> IPAddress:
+    """The address, if a fetch may connect to it: public, or inside an allowed network."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if any(ip in net for net in policy.allowed_networks):
+        return ip
+    if ip.is_global and not ip.is_multicast:
+        return ip
+    raise WebError(url, f"refused: {ip} is a private, loopback, link-local or reserved address")
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (blocking DNS)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def fetch(
+    url: str,
+    policy: FetchPolicy,
+    *,
+    accept: str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
+    headers: Mapping[str, str] | None = None,
+    resolver: Resolver = resolve,
+) -> Response:
+    """GET ``url``, following at most ``policy.max_redirects`` checked redirects (blocking)."""
+    first = current = check_url(url)
+    deadline = time.monotonic() + policy.timeout
+    for _ in range(policy.max_redirects + 1):
+        try:
+            response = _get_once(current, policy, deadline, accept, headers or {}, resolver)
+        except TimeoutError:
+            raise WebError(first, f"no complete answer within {policy.timeout:g} seconds") from None
+        except (OSError, http.client.HTTPException) as exc:
+            raise WebError(first, f"could not fetch {current}: {_os_reason(exc)}") from None
+        if isinstance(response, str):  # a redirect: check the next hop as if it were the first
+            current = check_url(urljoin(current, response))
+            continue
+        return Response(first, current, *response)
+    raise WebError(first, f"more than {policy.max_redirects} redirects")
+
+
+_Got = tuple[int, str, str | None, bytes, str | None, str | None]
+
+
+def _get_once(
+    url: str,
+    policy: FetchPolicy,
+    deadline: float,
+    accept: str,
+    headers: Mapping[str, str],
+    resolver: Resolver,
+) -> _Got | str:
+    """One request: the response fields, or the Location of a redirect."""
+    parts = urlsplit(url)
+    https = parts.scheme.lower() == "https"
+    port = parts.port or (443 if https else 80)
+    host = parts.hostname or ""
+    try:
+        addresses = resolver(host, port)
+    except (OSError, UnicodeError) as exc:
+        raise WebError(
+            url, f"the host name {host} cannot be resolved ({_os_reason(exc)})"
+        ) from None
+    if not addresses:
+        raise WebError(url, f"the host name {host} cannot be resolved")
+    checked = [check_address(url, a, policy) for a in addresses]  # every address, not only one
+    conn = _Pinned(host, port, str(checked[0]), https, _remaining(deadline))
+    try:
+        conn.connect()
+        check_address(url, conn.sock.getpeername()[0], policy)  # the socket really connected here
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        conn.putrequest("GET", target, skip_accept_encoding=True)
+        for name, value in {
+            "User-Agent": USER_AGENT,
+            "Accept": accept,
+            "Accept-Encoding": "gzip, identity",
+            **headers,
+        }.items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        sock = conn.sock  # http.client drops conn.sock once it knows the server will close
+        sock.settimeout(_remaining(deadline))
+        resp = conn.getresponse()
+        if resp.status in REDIRECTS:
+            location = resp.getheader("Location")
+            if not location:
+                raise WebError(url, f"redirect {resp.status} without a Location")
+            return location
+        if resp.status == 304:
+            return (304, "", None, b"", resp.getheader("ETag"), resp.getheader("Last-Modified"))
+        if resp.status != 200:
+            raise WebError(url, f"the server answered {resp.status} {resp.reason}".rstrip())
+        body = _read_body(url, resp, sock, deadline, policy.max_bytes)
+        media, charset = _content_type(resp.getheader("Content-Type", ""))
+        etag, modified = resp.getheader("ETag"), resp.getheader("Last-Modified")
+        return (200, media, charset, body, etag, modified)
+    finally:
+        conn.close()
+
+
+class _Pinned(http.client.HTTPSConnection):
+    """A connection to one checked address, sending the host name in Host (and SNI for https)."""
+
+    def __init__(self, host: str, port: int, address: str, https: bool, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address, self._https = address, https
+        self.default_port = 443 if https else 80  # Host carries the port only when not the default
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = (
+            self._context.wrap_socket(sock, server_hostname=self.host) if self._https else sock
+        )
+
+
+def _read_body(
+    url: str, resp: http.client.HTTPResponse, sock: socket.socket, deadline: float, limit: int
+) -> bytes:
+    declared = resp.getheader("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise WebError(
+            url, f"the response is {int(declared):,} bytes, over the {limit:,}-byte limit"
+        )
+    encoding = resp.getheader("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("identity", "gzip", ""):
+        raise WebError(url, f"the response uses the unsupported encoding {encoding}")
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding == "gzip" else None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        sock.settimeout(_remaining(deadline))
+        raw = resp.read1(65536)
+        if not raw:
+            break
+        chunk = inflate.decompress(raw, limit + 1 - size) if inflate else raw
+        size += len(chunk)
+        if size > limit:
+            raise WebError(url, f"the response is over the {limit:,}-byte limit; stopped reading")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _remaining(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError
+    return left
+
+
+def _content_type(header: str) -> tuple[str, str | None]:
+    msg = Message()
+    msg["Content-Type"] = header or "application/octet-stream"
+    charset = msg.get_param("charset")
+    return msg.get_content_type().lower(), charset if isinstance(charset, str) else None
+
+
+def _os_reason(exc: BaseException) -> str:
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return " ".join(str(text).split())
+
+
+def _env_number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip() or str(default)
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
