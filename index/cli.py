@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from index.config import Settings, home_hint, load_dotenv_file
-from index.errors import ArticlebotError, NoIndexError, QuestionTooLong, UsageError
+from index.errors import (
+    ArticlebotError,
+    NoIndexError,
+    QuestionTooLong,
+    ShrinkRefused,
+    UsageError,
+)
+from index.health import DEFAULT_MAX_AGE_S
+from index.log_setup import configure_logging
 from index.types import Answer, BuildReport, Passage
 
 if TYPE_CHECKING:
@@ -43,6 +51,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", parents=[common], help="build or update the index")
     p.add_argument("--full", action="store_true", help="re-embed everything (ignore the cache)")
+    p.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="publish even if every article, or more than half, would be dropped",
+    )
+    p = sub.add_parser(
+        "rollback", parents=[common], help="serve the generation that served before the last build"
+    )
+    p.add_argument(
+        "--to", metavar="GENERATION", help="a kept generation (`info --json` lists them)"
+    )
+    p = sub.add_parser("health", parents=[common], help="exit 0 if the running bot is connected")
+    p.add_argument(
+        "--max-age", type=float, default=DEFAULT_MAX_AGE_S, help="seconds since its last heartbeat"
+    )
 
     p = sub.add_parser("ask", parents=[common], help="answer a question with quotes")
     p.add_argument("question", nargs="?", help="the question (or use --batch)")
@@ -124,12 +147,12 @@ def _main(argv: Sequence[str] | None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     try:
         load_dotenv_file()  # ARTICLEBOT_HOME/.env; the environment wins
+        service = args.command in ("run", "sync-commands")
+        configure_logging("INFO" if args.verbose or service else "WARNING")
+        if args.verbose:
+            logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
         return COMMANDS[args.command](args)
     except ArticlebotError as exc:
         return fail(exc.user_line(), exc.exit_code, not_found=isinstance(exc, NoIndexError))
@@ -158,8 +181,28 @@ def cmd_index(args: argparse.Namespace) -> int:
             load_embedder(settings.embed_model, settings.embed_backend),
             full=args.full,
             progress=bar,
+            allow_shrink=args.allow_shrink,
         )
     print_report(report)
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from index.rollback import rollback
+
+    settings = settings_from(args)
+    old, new = rollback(settings.index_dir, args.to)
+    print(f"now serving generation {new} (was {old}); a running bot picks it up within 30 s")
+    return 0
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    from index.health import check_heartbeat, heartbeat_path
+
+    problem = check_heartbeat(heartbeat_path(), args.max_age)
+    if problem is not None:
+        print(f"articlebot: unhealthy: {problem}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -218,16 +261,32 @@ def open_engine(settings: Settings, *, build: bool = True) -> Engine:
 
     embedder = load_embedder(settings.embed_model, settings.embed_backend)
     if build:
-        update_index(settings, embedder)
+        update_index(settings, embedder, serving=True)
     return Engine.open(settings, embedder)
 
 
-def update_index(settings: Settings, embedder: Embedder, out: TextIO | None = None) -> None:
-    """Bring the index up to date; the report goes to ``out`` (default stderr: stdout may be data)."""
+def update_index(
+    settings: Settings,
+    embedder: Embedder,
+    out: TextIO | None = None,
+    *,
+    allow_shrink: bool = False,
+    serving: bool = False,
+) -> None:
+    """Bring the index up to date; the report goes to ``out`` (default stderr: stdout may be data).
+
+    ``serving`` (chat, run): a refused shrink is a warning and the current generation serves on.
+    """
     from index.build import build_index
 
-    with ProgressBar() as bar:
-        report = build_index(settings, embedder, progress=bar)
+    try:
+        with ProgressBar() as bar:
+            report = build_index(settings, embedder, progress=bar, allow_shrink=allow_shrink)
+    except ShrinkRefused as exc:
+        if not serving:
+            raise
+        print(f"articlebot: warning: {exc.user_line()}", file=sys.stderr)
+        return
     print_report(report, out or sys.stderr)
 
 
@@ -398,7 +457,7 @@ def line_reader(stdin: TextIO, out: TextIO) -> Callable[[], str | None]:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from index.generation import read_articles
-    from index.store import Manifest, current_generation
+    from index.store import Manifest, current_generation, published_generations
 
     settings = settings_from(args)
     folder = current_generation(settings.index_dir)  # the manifest only: no model load
@@ -406,6 +465,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     data = {k: v for k, v in manifest.__dict__.items() if k != "checksums"}
     data["index_dir"] = str(settings.index_dir)
     data["article_ids"] = [a.id for a in read_articles(folder)]
+    data["kept_generations"] = [p.name for p in published_generations(settings.index_dir)]
     if args.json:
         print(json.dumps(data, indent=2))
     else:
@@ -436,7 +496,8 @@ def cmd_remove(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     removed = remove_file(settings, args.article)
     print(f"removed {removed.relative_to(settings.corpus_dir).as_posix()}")
-    update_index(settings, load_embedder(settings.embed_model, settings.embed_backend), sys.stdout)
+    embedder = load_embedder(settings.embed_model, settings.embed_backend)
+    update_index(settings, embedder, sys.stdout, allow_shrink=True)  # asked for by name
     return 0
 
 
@@ -478,7 +539,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"articlebot: error: {exc}", file=sys.stderr)
         return 2
     embedder = load_embedder(settings.embed_model, settings.embed_backend)
-    update_index(settings, embedder)
+    update_index(settings, embedder, serving=True)
     return run(settings, engine_factory=lambda s: Engine.open(s, embedder))
 
 
@@ -498,6 +559,8 @@ COMMANDS = {
     "remove": cmd_remove,
     "eval": cmd_eval,
     "bench": cmd_bench,
+    "rollback": cmd_rollback,
+    "health": cmd_health,
     "run": cmd_run,
     "sync-commands": cmd_sync_commands,
     "feed": cmd_feed,

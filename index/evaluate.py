@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import re
 import shutil
 import statistics
@@ -214,13 +213,16 @@ def _corpus_files(corpus: Path) -> dict[str, Path]:
 
 
 def holdout_corpus(corpus: Path, left_out: set[str], into: Path) -> None:
-    """Symlinks to every article of ``corpus`` except ``left_out``, under ``into``."""
+    """Copies of every article of ``corpus`` except ``left_out``, under ``into``.
+
+    Copies, not symlinks: the corpus reader skips links that resolve outside the corpus folder.
+    """
     for slug, path in _corpus_files(corpus).items():
         if slug in left_out:
             continue
         target = into / path.relative_to(corpus)
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(path.resolve(), target)
+        shutil.copyfile(path, target)
 
 
 def _seed_cache(source_index: Path, index_dir: Path) -> None:

@@ -27,6 +27,8 @@ COMMANDS = [
     "remove",
     "eval",
     "bench",
+    "rollback",
+    "health",
     "run",
     "sync-commands",
 ]
@@ -241,3 +243,212 @@ def test_empty_question_or_query_is_a_usage_error(cli) -> None:
     assert code == 2 and "the question is empty" in err
     code, _, err = cli("search", "")
     assert code == 2 and "the query is empty" in err
+
+
+# ---- issue 10: errors, losing things, what a user expects ----
+
+STEAM = (
+    "# Steam engine\n\nThe first commercially successful engine was the atmospheric engine. "
+    "It was invented by Thomas Newcomen in 1712. It pumped water out of mines.\n\n"
+    "James Watt later improved the design with a separate condenser in 1765."
+)
+
+
+def test_one_question_limit_for_every_entry_point(cli, real_embedder, settings) -> None:
+    cli("index")
+    long = "What is tea? " * 800  # 10,400 characters
+    for args in (("ask", long), ("search", long)):
+        code, out, err = cli(*args)
+        assert code == 2 and out == ""
+        assert "the question is 10400 characters; the limit is 500 (MAX_QUESTION_CHARS)" in err
+    code, out, err = cli("ask", "--json", "--batch", "-", stdin=f"What is tea?\n{long}\n")
+    assert code == 2 and len(out.splitlines()) == 1  # the good line is answered
+    assert "question 2: the question is 10399 characters" in err  # the line, stripped
+    engine = Engine.open(settings.with_(index_dir=settings.index_dir.parent / "idx"), real_embedder)
+    out_chat = io.StringIO()
+    chat(engine, io.StringIO(f"{long}\nWhat is tea?\n"), out_chat)
+    assert "the limit is 500" in out_chat.getvalue() and "aromatic" in out_chat.getvalue()
+
+
+def test_chat_reads_follow_ups_in_context(real_embedder, settings) -> None:
+    from index.build import build_index
+
+    (settings.corpus_dir / "steam.md").write_text(STEAM, encoding="utf-8")
+    build_index(settings, real_embedder)
+    engine = Engine.open(settings, real_embedder)
+    assert engine.ask("When?").answered is False  # alone, "When?" asks nothing
+    out = io.StringIO()
+    chat(engine, io.StringIO("Who invented the atmospheric engine?\nWhen?\nnew\nWhen?\n"), out)
+    answers = out.getvalue().split("\n", 1)[1].split("\n\n")  # after the greeting
+    assert "Newcomen in 1712" in answers[0]
+    assert "Newcomen in 1712" in answers[1] and "confidence" in answers[1]  # in context
+    assert "(new conversation)" in answers[2]
+    assert "don't answer" in answers[3]  # a fresh conversation has no context
+
+
+def test_search_scores_tell_passages_apart(cli) -> None:
+    cli("index")
+    code, out, _ = cli("search", "magma chamber gases", "-k", "3")
+    assert code == 0
+    scores = [line.split("]")[0].split()[-1] for line in out.splitlines() if "[ranker" in line]
+    assert len(scores) == 3 and len(set(scores)) == 3  # not [1.0000] three times
+    assert [float(s) for s in scores] == sorted((float(s) for s in scores), reverse=True)
+
+
+def test_progress_is_plain_lines_when_not_a_terminal() -> None:
+    from index.cli import ProgressBar
+
+    err = io.StringIO()
+    with ProgressBar(err, every_s=3600) as bar:
+        for done in range(1, 101):
+            bar("embedding", done, 100)
+    # the first and the last update of the stage; the rest fall within the interval
+    assert err.getvalue() == "embedding: 1/100 (1%)\nembedding: 100/100 (100%)\n"
+
+
+def test_unchanged_corpus_publishes_nothing(cli, tmp_path: Path) -> None:
+    _, first, _ = cli("index")
+    code, _, _ = cli("run", stdin="")  # chat on an unchanged corpus
+    assert code == 0
+    generations = list((tmp_path / "idx" / "generations").iterdir())
+    assert len(generations) == 1
+    assert first.split("generation ")[1].split()[0] == generations[0].name
+
+
+def test_emptied_corpus_is_not_published_unless_allowed(
+    cli, corpus_dir: Path, tmp_path: Path
+) -> None:
+    cli("index")
+    corpus_dir.rename(tmp_path / "away")
+    corpus_dir.mkdir()  # e.g. an empty or unmounted folder
+    code, _, err = cli("index")
+    assert code == 2
+    assert "refusing to publish an index without 3 of the 3 articles" in err
+    assert "--allow-shrink" in err
+    code, out, _ = cli("info", "--json")
+    assert json.loads(out)["articles"] == 3  # still serving
+    code, out, err = cli("run", stdin="What is tea?\n")  # the chat warns and serves on
+    assert code == 0 and "warning: refusing to publish" in err and "aromatic" in out
+    code, out, _ = cli("index", "--allow-shrink")
+    assert code == 0 and "3 removed" in out
+
+
+def test_rollback_serves_the_previous_generation(cli, corpus_dir: Path) -> None:
+    _, out, _ = cli("index")
+    first = out.split("generation ")[1].split()[0]
+    (corpus_dir / "tea.md").unlink()
+    _, out, _ = cli("index")
+    second = out.split("generation ")[1].split()[0]
+    code, out, _ = cli("rollback")
+    assert code == 0 and f"now serving generation {first} (was {second})" in out
+    _, out, _ = cli("info", "--json")
+    info = json.loads(out)
+    assert info["generation"] == first and "tea" in info["article_ids"]
+    code, _, err = cli("rollback", "--to", "nonsense")
+    assert code == 2 and "no generation 'nonsense'" in err
+
+
+def test_add_checks_every_file_before_copying_any(cli, corpus_dir: Path, tmp_path: Path) -> None:
+    new = tmp_path / "a.md"
+    new.write_text("# A\n\nSome text about a.", encoding="utf-8")
+    clash = tmp_path / "tea.md"
+    clash.write_text("# Tea\n\nOther tea text.", encoding="utf-8")
+    code, _, err = cli("add", str(new), str(clash))
+    assert code == 2 and "already exists" in err
+    assert not (corpus_dir / "a.md").exists()
+
+
+def test_added_files_get_the_folders_mode_and_any_letters(
+    cli, corpus_dir: Path, tmp_path: Path
+) -> None:
+    corpus_dir.chmod(0o755)
+    src = tmp_path / "Thé über notes.md"
+    src.write_text("# Thé\n\nÜber notes about tea.", encoding="utf-8")
+    code, out, err = cli("add", str(src))
+    assert code == 0, err
+    saved = corpus_dir / "Thé über notes.md"
+    assert saved.stat().st_mode & 0o777 == 0o644
+    assert "added Thé über notes.md" in out
+
+
+def test_add_a_folder_says_it_is_a_folder(cli, tmp_path: Path) -> None:
+    folder = tmp_path / "drafts"
+    folder.mkdir()
+    code, _, err = cli("add", str(folder))
+    assert code == 2 and "is a folder; name its files instead" in err
+    assert "extension" not in err
+
+
+def test_remove_by_file_path(cli, corpus_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cli("index")
+    code, out, err = cli("remove", str(corpus_dir / "tea.md"))  # absolute
+    assert code == 0, err and "removed tea.md" in out
+    monkeypatch.chdir(corpus_dir.parent)
+    code, out, err = cli("remove", "corpus/notes/bicycle.txt")  # relative to the current folder
+    assert code == 0, err
+    assert "removed notes/bicycle.txt" in out
+
+
+def test_over_large_article_is_skipped_once_with_the_setting(
+    cli, corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAX_ARTICLE_BYTES", "1000")
+    (corpus_dir / "big.txt").write_text("Big\n\n" + "word " * 400, encoding="utf-8")
+    code, out, err = cli("index")
+    assert code == 0
+    assert (
+        "skipped big.txt: file is 2,005 bytes, over the 1,000-byte limit (MAX_ARTICLE_BYTES)" in out
+    )
+    assert "big.txt" not in err  # reported once, not again as a WARNING log line
+    monkeypatch.setenv("MAX_ARTICLE_BYTES", "lots")
+    code, _, err = cli("index")
+    assert code == 2 and "MAX_ARTICLE_BYTES must be a whole number, got 'lots'" in err
+
+
+def test_bad_front_matter_is_one_line(cli, corpus_dir: Path) -> None:
+    (corpus_dir / "bad.md").write_text(
+        '---\ntitle: "unclosed\nurl: x\n---\nBody.\n', encoding="utf-8"
+    )
+    _, out, _ = cli("index")
+    [line] = [x for x in out.splitlines() if "bad.md" in x]
+    assert line == (
+        "skipped bad.md: front matter is not valid YAML: while scanning a quoted scalar on line 2:"
+        " found unexpected end of stream on line 3"
+    )
+
+
+def test_page_without_title_is_named_after_its_file(cli, corpus_dir: Path) -> None:
+    (corpus_dir / "kettle-notes.html").write_text(
+        "<html><body><p>A kettle boils water for tea in a few minutes.</p></body></html>",
+        encoding="utf-8",
+    )
+    cli("index")
+    _, out, _ = cli("search", "kettle boils water", "--json", "-k", "1")
+    assert json.loads(out)[0]["title"] == "kettle notes"
+
+
+def test_health_reads_the_bots_heartbeat(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from index.health import write_heartbeat
+
+    beat = tmp_path / "beat"
+    monkeypatch.setenv("BOT_HEARTBEAT_FILE", str(beat))
+    code, _, err = cli("health")
+    assert code == 1 and f"no heartbeat file {beat}" in err
+    write_heartbeat(beat, now=1.0)  # long ago
+    code, _, err = cli("health")
+    assert code == 1 and "stuck or disconnected" in err
+    write_heartbeat(beat)
+    assert cli("health")[0] == 0
+
+
+def test_json_logs(cli, monkeypatch: pytest.MonkeyPatch, corpus_dir: Path) -> None:
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    code, _, err = cli("index", "-v")
+    assert code == 0
+    records = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert records and {"time", "level", "logger", "message"} <= records[0].keys()
+    monkeypatch.setenv("LOG_LEVEL", "loud")
+    code, _, err = cli("info")
+    assert code == 2 and "LOG_LEVEL must be one of DEBUG" in err

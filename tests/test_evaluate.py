@@ -164,7 +164,7 @@ def test_read_questions_squad2_fields(tmp_path: Path) -> None:
     assert q.is_impossible and q.answers == ()
 
 
-def test_holdout_corpus_links_all_but_the_left_out(tmp_path: Path) -> None:
+def test_holdout_corpus_copies_all_but_the_left_out(tmp_path: Path) -> None:
     src = tmp_path / "src"
     (src / "sub").mkdir(parents=True)
     for name in ("a.md", "b.md", "sub/c.md"):
@@ -174,6 +174,7 @@ def test_holdout_corpus_links_all_but_the_left_out(tmp_path: Path) -> None:
         p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.md")
     )
     assert linked == ["a.md", "sub/c.md"]
+    assert not any(p.is_symlink() for p in (tmp_path / "out").rglob("*"))  # links are not read
 
 
 def test_eval_command_end_to_end_with_the_fake_embedder(
