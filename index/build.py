@@ -19,6 +19,7 @@ from index.build_lock import Notify, build_lock
 from index.chunking import ChunkSpan, Sentence, chunk_sentences, fit_sentences, sentences
 from index.config import Settings
 from index.corpus import scan_corpus
+from index.corpus_batch import recover
 from index.embedding import Embedder
 from index.errors import DiskFull, IndexUnavailable
 from index.generation import read_articles, write_generation
@@ -93,6 +94,8 @@ def build_holding_lock(
     """``build_index`` for a caller that already holds ``build_lock`` (e.g. around a corpus change)."""
     started = time.perf_counter()
     report = progress or (lambda stage, done, total: None)
+    if settings.corpus_dir.is_dir():
+        recover(settings.corpus_dir)  # a batch cut short by a kill: all of it, or none
     scan = scan_corpus(settings.corpus_dir, settings.max_article_bytes)
     previous = _previous_hashes(settings.index_dir)
     params = {"chunk_max_tokens": settings.chunk_max_tokens}

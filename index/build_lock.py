@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,16 +23,27 @@ POLL_SECONDS = 0.2
 DEFAULT_WAIT_SECONDS = 600.0
 
 Notify = Callable[[str], None]
+_held = threading.local()  # index folders this thread holds the lock of (re-entry is free)
 
 
 @contextlib.contextmanager
 def build_lock(
     index_dir: Path, *, wait: float = 0.0, on_wait: Notify | None = None
 ) -> Iterator[None]:
-    """Hold the index's build lock; wait up to ``wait`` seconds for another holder to finish."""
+    """Hold the index's build lock; wait up to ``wait`` seconds for another holder to finish.
+
+    Re-entrant within one thread, so `articlebot add` can hold it around the corpus change and the
+    build that follows; another thread or process waits or gets BuildInProgress.
+    """
     index_dir.mkdir(parents=True, exist_ok=True)
+    key = str(index_dir.resolve())
+    held: set[str] = _held.__dict__.setdefault("dirs", set())
+    if key in held:
+        yield
+        return
     with (index_dir / LOCK_FILE).open("a+", encoding="utf-8") as handle:
         _acquire(handle, index_dir, wait, on_wait)
+        held.add(key)
         try:
             handle.seek(0)
             handle.truncate()
@@ -39,11 +51,12 @@ def build_lock(
             handle.flush()
             yield
         finally:
+            held.discard(key)
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def is_locked(index_dir: Path) -> bool:
-    """Whether another process holds the build lock right now (a snapshot, for messages)."""
+    """Whether someone else holds the build lock right now (a snapshot, for messages)."""
     try:
         with build_lock(index_dir):
             return False

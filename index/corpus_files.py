@@ -74,7 +74,9 @@ def save_article(corpus_dir: Path, name: str, data: bytes, *, replace: bool) -> 
     if target.exists() and not replace:
         raise CorpusFileError(f"`{name}` already exists in the corpus.", "exists")
     corpus_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=corpus_dir, prefix=".upload-", suffix=".part")
+    # The pid in the name lets the next build tell a part left by a killed process (removed) from
+    # one still being written (index/corpus_batch.py).
+    fd, tmp = tempfile.mkstemp(dir=corpus_dir, prefix=f".upload-{os.getpid()}-", suffix=".part")
     try:
         os.fchmod(fd, file_mode(corpus_dir))  # mkstemp's 0600 would hide it from the bot's user
         with os.fdopen(fd, "wb") as out:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -150,8 +151,21 @@ def test_old_generations_are_pruned(settings: Settings, fake_embedder: HashEmbed
 
 
 def test_concurrent_build_is_refused(settings: Settings, fake_embedder: HashEmbedder) -> None:
-    with build_lock(settings.index_dir), pytest.raises(BuildInProgress):
-        build_index(settings, fake_embedder)
+    """Another thread's build is refused; the thread that holds the lock may build (re-entry)."""
+    with build_lock(settings.index_dir):
+        errors: list[BaseException] = []
+
+        def other() -> None:
+            try:
+                build_index(settings, fake_embedder)
+            except BaseException as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+        assert len(errors) == 1 and isinstance(errors[0], BuildInProgress)
+        assert build_index(settings, fake_embedder).published
 
 
 def test_chunk_offsets_are_exact_in_the_built_index(
