@@ -21,8 +21,11 @@ from index.errors import (
     BuildInProgress,
     NoIndexError,
     QuestionTooLong,
+    ShrinkRefused,
     UsageError,
 )
+from index.health import DEFAULT_MAX_AGE_S
+from index.log_setup import configure_logging
 from index.types import Answer, BuildReport, Passage
 
 if TYPE_CHECKING:
@@ -52,6 +55,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", parents=[common], help="build or update the index")
     p.add_argument("--full", action="store_true", help="re-embed everything (ignore the cache)")
+    p.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="publish even if every article, or more than half, would be dropped",
+    )
+    p = sub.add_parser(
+        "rollback", parents=[common], help="serve the generation that served before the last build"
+    )
+    p.add_argument(
+        "--to", metavar="GENERATION", help="a kept generation (`info --json` lists them)"
+    )
+    p = sub.add_parser("health", parents=[common], help="exit 0 if the running bot is connected")
+    p.add_argument(
+        "--max-age", type=float, default=DEFAULT_MAX_AGE_S, help="seconds since its last heartbeat"
+    )
 
     p = sub.add_parser("ask", parents=[common], help="answer a question with quotes")
     p.add_argument("question", nargs="?", help="the question (or use --batch)")
@@ -81,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser(
             "remove", parents=[common], help="remove an article from the corpus, then index"
         )
+    )
+    from index.web.cli import add_feed_arguments
+
+    add_feed_arguments(
+        sub.add_parser("feed", help="follow RSS/Atom feeds: add, list, remove, poll"), common
     )
     from index.evaluate import add_eval_arguments
 
@@ -128,12 +151,12 @@ def _main(argv: Sequence[str] | None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     try:
         load_dotenv_file()  # ARTICLEBOT_HOME/.env; the environment wins
+        service = args.command in ("run", "sync-commands")
+        configure_logging("INFO" if args.verbose or service else "WARNING")
+        if args.verbose:
+            logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
         return COMMANDS[args.command](args)
     except ArticlebotError as exc:
         return fail(exc.user_line(), exc.exit_code, not_found=isinstance(exc, NoIndexError))
@@ -162,10 +185,30 @@ def cmd_index(args: argparse.Namespace) -> int:
             load_embedder(settings.embed_model, settings.embed_backend),
             full=args.full,
             progress=bar,
+            allow_shrink=args.allow_shrink,
             wait=LOCK_WAIT_SECONDS,
             on_wait=say,
         )
     print_report(report)
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from index.rollback import rollback
+
+    settings = settings_from(args)
+    old, new = rollback(settings.index_dir, args.to)
+    print(f"now serving generation {new} (was {old}); a running bot picks it up within 30 s")
+    return 0
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    from index.health import check_heartbeat, heartbeat_path
+
+    problem = check_heartbeat(heartbeat_path(), args.max_age)
+    if problem is not None:
+        print(f"articlebot: unhealthy: {problem}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -233,9 +276,13 @@ def update_index(
     embedder: Embedder,
     out: TextIO | None = None,
     *,
+    allow_shrink: bool = False,
     serving: bool = False,
 ) -> None:
-    """Bring the index up to date; the report goes to ``out`` (default stderr: stdout may be data)."""
+    """Bring the index up to date; the report goes to ``out`` (default stderr: stdout may be data).
+
+    ``serving`` (chat, run): a refused shrink is a warning and the current generation serves on.
+    """
     from index.build import build_index
     from index.store import published_generations
 
@@ -248,9 +295,15 @@ def update_index(
                 settings,
                 embedder,
                 progress=bar,
+                allow_shrink=allow_shrink,
                 wait=0.0 if busy_ok else LOCK_WAIT_SECONDS,
                 on_wait=say,
             )
+    except ShrinkRefused as exc:
+        if not serving:
+            raise
+        print(f"articlebot: warning: {exc.user_line()}", file=sys.stderr)
+        return
     except BuildInProgress:
         if not busy_ok:
             raise
@@ -326,6 +379,7 @@ def format_answer(answer: Answer) -> str:
         for i, quote in enumerate(answer.quotes):
             where = quote.url or quote.article
             page = f", page {quote.page}" if quote.page else ""
+            page += f", {quote.date}" if quote.date else ""
             label = "" if i == 0 else "Also: "
             lines.append(f'{label}"{quote.text}"')
             lines.append(f"  — {quote.title} ({where}{page}) [chars {quote.start}-{quote.end}]")
@@ -430,7 +484,7 @@ def line_reader(stdin: TextIO, out: TextIO) -> Callable[[], str | None]:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from index.generation import read_articles
-    from index.store import Manifest, current_generation
+    from index.store import Manifest, current_generation, published_generations
 
     settings = settings_from(args)
     folder = current_generation(settings.index_dir)  # the manifest only: no model load
@@ -438,6 +492,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     data = {k: v for k, v in manifest.__dict__.items() if k != "checksums"}
     data["index_dir"] = str(settings.index_dir)
     data["article_ids"] = [a.id for a in read_articles(folder)]
+    data["kept_generations"] = [p.name for p in published_generations(settings.index_dir)]
     if args.json:
         print(json.dumps(data, indent=2))
     else:
@@ -451,16 +506,16 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from index.cli_corpus import add_files
     from index.embedding import load_embedder
+    from index.web.cli import add_sources
 
     settings = settings_from(args)
     embedder = load_embedder(settings.embed_model, settings.embed_backend)
     # The lock is held from before the corpus changes until the index is updated: a build running
     # elsewhere is waited for, or nothing is copied.
     with build_lock(settings.index_dir, wait=LOCK_WAIT_SECONDS, on_wait=say):
-        for path in add_files(settings, args.files, replace=args.replace):
-            print(f"added {path.relative_to(settings.corpus_dir).as_posix()}")
+        for line in add_sources(settings, args.files, replace=args.replace):
+            print(line)
         update_index(settings, embedder, sys.stdout)
     return 0
 
@@ -474,8 +529,14 @@ def cmd_remove(args: argparse.Namespace) -> int:
     with build_lock(settings.index_dir, wait=LOCK_WAIT_SECONDS, on_wait=say):  # as in cmd_add
         removed = remove_file(settings, args.article)
         print(f"removed {removed.relative_to(settings.corpus_dir).as_posix()}")
-        update_index(settings, embedder, sys.stdout)
+        update_index(settings, embedder, sys.stdout, allow_shrink=True)  # asked for by name
     return 0
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    from index.web.cli import run_feed_command
+
+    return run_feed_command(args, settings_from(args))
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -530,8 +591,11 @@ COMMANDS = {
     "remove": cmd_remove,
     "eval": cmd_eval,
     "bench": cmd_bench,
+    "rollback": cmd_rollback,
+    "health": cmd_health,
     "run": cmd_run,
     "sync-commands": cmd_sync_commands,
+    "feed": cmd_feed,
 }
 
 if __name__ == "__main__":
