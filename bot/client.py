@@ -21,7 +21,7 @@ from index.config import Settings
 
 log = logging.getLogger(__name__)
 
-COGS = ("bot.cogs.ask", "bot.cogs.lookup", "bot.cogs.admin")
+COGS = ("bot.cogs.ask", "bot.cogs.lookup", "bot.cogs.admin", "bot.cogs.feeds")
 # How often the bot looks for a generation published by `articlebot index` from the command line.
 INDEX_POLL_SECONDS = 30.0
 EngineFactory = Callable[[Settings], EngineLike]

@@ -97,16 +97,28 @@ class AdminCog(commands.Cog):
         finally:
             pump_task.cancel()
 
-    @app_commands.command(name="add-article", description="Add an article file and index it")
+    @app_commands.command(name="add-article", description="Add an article (a file or a link)")
     @app_commands.describe(
-        file="A .md, .txt, .html or .pdf file", replace="Overwrite a file of the same name"
+        file="A .md, .txt, .html or .pdf file",
+        url="Or a web page's http(s) link: its article is fetched and saved",
+        replace="Overwrite a file of the same name (or fetch a changed page again)",
     )
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
     async def add_article(
-        self, interaction: discord.Interaction, file: discord.Attachment, replace: bool = False
+        self,
+        interaction: discord.Interaction,
+        file: discord.Attachment | None = None,
+        url: str | None = None,
+        replace: bool = False,
     ) -> None:
         require_admin(interaction)
+        if (file is None) == (url is None):
+            raise UserFacingError("Give a file or a url: one of the two.")
+        if url is not None:
+            await self._add_url(interaction, url, replace=replace)
+            return
+        assert file is not None
         name = admin_logic.safe_article_name(file.filename)
         limit = self.bot.bot_settings.max_attachment_bytes
         if file.size > limit:
@@ -123,6 +135,17 @@ class AdminCog(commands.Cog):
         )
         log.info("article %s saved (%d bytes) by %s", path.name, len(data), _who(interaction))
         await self._reindex_after_change(interaction, f"Saved `{name}`. ")
+
+    async def _add_url(self, interaction: discord.Interaction, url: str, *, replace: bool) -> None:
+        from bot.cogs.feeds import add_from_url
+
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        item, header = await add_from_url(self.bot, url, replace=replace)
+        log.info("web article %s (%s) by %s", item.path, item.outcome, _who(interaction))
+        if item.outcome in ("added", "updated"):
+            await self._reindex_after_change(interaction, header)
+        else:
+            await interaction.edit_original_response(content=header + "Nothing to reindex.")
 
     @app_commands.command(name="remove-article", description="Remove an article and reindex")
     @app_commands.describe(article="The article to remove")

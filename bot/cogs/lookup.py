@@ -103,6 +103,12 @@ class LookupCog(commands.Cog):
         pages = render.page_count(len(articles), render.SOURCES_PER_PAGE)
         pager = Pager(page, pages, owner_id=interaction.user.id)
         await interaction.followup.send(embed=page(0), view=pager, ephemeral=True)
+        from bot.cogs.feeds import FeedsCog, render_feeds
+
+        feeds_cog = self.bot.get_cog("FeedsCog")
+        feeds = await feeds_cog.feeds() if isinstance(feeds_cog, FeedsCog) else []
+        if feeds:  # where the web articles come from: each feed's last poll and error
+            await interaction.followup.send(embed=render_feeds(feeds), ephemeral=True)
 
 
 async def setup(bot: ArticleBot) -> None:

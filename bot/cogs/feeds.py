@@ -1,0 +1,201 @@
+"""Articles from the web on Discord: `/feed add|list|remove|poll`, the feed poller, and the link
+half of `/add-article url:` (called by the admin cog).
+
+Fetching runs in threads off the event loop (asyncio.to_thread: network waits, not compute, so they
+stay off the query and build workers); each poll that adds articles publishes one index generation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, TypeVar
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import render
+from bot.cogs.admin import require_admin
+from bot.errors import UserFacingError
+from index.web.articles import Saved, fetch_article, plan, save, web_texts
+from index.web.cli import poll_line
+from index.web.errors import WebError
+from index.web.feeds import FeedReport, FeedSettings, follow, poll_all, unfollow
+from index.web.feedstore import Feed, FeedStore
+from index.web.fetch import FetchPolicy
+
+if TYPE_CHECKING:
+    from bot.client import ArticleBot
+
+log = logging.getLogger(__name__)
+
+MAX_FEED_CHOICES = 25
+T = TypeVar("T")
+
+
+def feed_lines(feeds: list[Feed]) -> str:
+    """One line per feed: title, url, articles, last poll and its error (escaped: web text)."""
+    if not feeds:
+        return "No feeds are followed. `/feed add url:` follows one."
+    lines = [
+        f"• {render.source_link(f.title or f.url, f.url, 200)} · {f.articles} articles · "
+        f"{render.fit(poll_line(f), 300)}"
+        for f in feeds
+    ]
+    return render.fit("\n".join(lines), render.MAX_CONTENT - 100, str)
+
+
+def render_feeds(feeds: list[Feed]) -> discord.Embed:
+    return discord.Embed(title="Feeds followed", description=feed_lines(feeds))
+
+
+class FeedsCog(commands.Cog):
+    feed = app_commands.Group(
+        name="feed",
+        description="Follow RSS or Atom feeds: new entries become articles",
+        default_permissions=discord.Permissions(manage_guild=True),
+        guild_only=True,
+    )
+
+    def __init__(self, bot: ArticleBot) -> None:
+        self.bot = bot
+        self.policy = FetchPolicy.from_env()
+        self.settings = FeedSettings.from_env()
+        self.store = FeedStore(bot.bot_settings.db_path)
+        self._poll_lock = asyncio.Lock()
+        self._poller: asyncio.Task[None] | None = None
+
+    async def cog_load(self) -> None:
+        if self.settings.poll_minutes > 0:
+            self._poller = asyncio.create_task(self._poll_forever(self.settings.poll_minutes * 60))
+
+    async def cog_unload(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        self.store.close()
+
+    async def _poll_forever(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                for report in await self.poll():
+                    log.info("feed poll: %s", report.line())
+            except Exception:
+                log.exception("the feed poll failed; the next one runs in %.0f s", seconds)
+
+    async def poll(self) -> list[FeedReport]:
+        """Poll every feed once, then publish one generation if anything was added or updated."""
+        async with self._poll_lock:
+            corpus = self.bot.engine.corpus_dir
+            reports = await asyncio.to_thread(
+                poll_all, self.store, corpus, self.policy, self.settings
+            )
+            if any(r.changed for r in reports):
+                async with self.bot.reindex_lock:  # waits for a running reindex, then one more
+                    await self.bot.workers.build(self.bot.engine.reindex)
+            return reports
+
+    async def feeds(self) -> list[Feed]:
+        return await self.bot.workers.io(self.store.feeds)
+
+    @feed.command(name="add", description="Follow an RSS or Atom feed")
+    @app_commands.describe(url="The feed's http(s) link")
+    async def feed_add(self, interaction: discord.Interaction, url: str) -> None:
+        require_admin(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        feed, parsed = await _web(asyncio.to_thread(follow, self.store, url, self.policy))
+        log.info("feed %s followed by %s", feed.url, interaction.user.id)
+        every = (
+            f"every {self.settings.poll_minutes:g} minutes" if self.settings.poll_minutes else ""
+        )
+        await interaction.followup.send(
+            f"Following {render.source_link(feed.title or feed.url, feed.url)} "
+            f"({len(parsed.entries)} entries now). New entries are added at the next poll "
+            f"{every}, or now with `/feed poll`.",
+            ephemeral=True,
+        )
+
+    @feed.command(name="list", description="The feeds followed, their last poll and errors")
+    async def feed_list(self, interaction: discord.Interaction) -> None:
+        require_admin(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await interaction.followup.send(embed=render_feeds(await self.feeds()), ephemeral=True)
+
+    @feed.command(name="remove", description="Stop following a feed (its articles stay)")
+    @app_commands.describe(url="The feed to stop following")
+    async def feed_remove(self, interaction: discord.Interaction, url: str) -> None:
+        require_admin(interaction)
+        await _web(self.bot.workers.io(unfollow, self.store, url))
+        log.info("feed %s unfollowed by %s", url, interaction.user.id)
+        await interaction.response.send_message(
+            f"No longer following <{render.safe_url(url) or 'that feed'}>; its articles stay.",
+            ephemeral=True,
+        )
+
+    @feed_remove.autocomplete("url")
+    async def _feed_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        typed = current.casefold()
+        return [
+            app_commands.Choice(name=render.fit(f.title or f.url, 100, str), value=f.url)
+            for f in await self.feeds()
+            if typed in f.url.casefold() or typed in (f.title or "").casefold()
+            if len(f.url) <= 100
+        ][:MAX_FEED_CHOICES]
+
+    @feed.command(name="poll", description="Fetch new entries of every feed now, then reindex")
+    async def feed_poll(self, interaction: discord.Interaction) -> None:
+        require_admin(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        reports = await self.poll()
+        text = "\n".join(render.fit(r.line(), 400) for r in reports) or "No feeds are followed."
+        changed = any(r.changed for r in reports)
+        done = f"\nIndex generation {self.bot.engine.generation}." if changed else ""
+        await interaction.followup.send(
+            render.fit(text + done, render.MAX_CONTENT, str), ephemeral=True
+        )
+
+
+async def add_from_url(bot: ArticleBot, url: str, *, replace: bool) -> tuple[Saved, str]:
+    """Fetch ``url``, store its article (checked first), and say what happened (escaped)."""
+    policy = FetchPolicy.from_env()
+    corpus = bot.engine.corpus_dir
+
+    def fetch_and_save() -> Saved:
+        item = plan(corpus, fetch_article(url, policy), web_texts(corpus), replace=replace)
+        save(corpus, [item])
+        return item
+
+    item = await _web(asyncio.to_thread(fetch_and_save))
+    return item, saved_line(item)
+
+
+def saved_line(item: Saved) -> str:
+    """What happened to a fetched page, with its linked title and date (web text escaped)."""
+    a = item.article
+    page = render.source_link(a.title, a.url) + (f" ({render.fit(a.date, 40)})" if a.date else "")
+    return {
+        "added": f"Saved {page} as `{item.path}`. ",
+        "updated": f"Updated {page} (`{item.path}`). ",
+        "unchanged": f"{page} is already in the corpus, unchanged (`{item.path}`). ",
+        "duplicate": f"Not added: the same text is already in `{item.same_as}`. ",
+    }[item.outcome]
+
+
+async def _web(work: Awaitable[T]) -> T:
+    """Await ``work``; a WebError becomes the user's one line (the url and the reason)."""
+    try:
+        return await work
+    except WebError as exc:
+        hint = " Add `replace: True` to fetch it again." if "replace it" in exc.reason else ""
+        raise UserFacingError(render.fit(exc.user_line(), 1800) + hint) from None
+
+
+async def setup(bot: ArticleBot) -> None:
+    await bot.add_cog(FeedsCog(bot))
