@@ -98,7 +98,7 @@ def build_holding_lock(
         recover(settings.corpus_dir)  # a batch cut short by a kill: all of it, or none
     scan = scan_corpus(settings.corpus_dir, settings.max_article_bytes)
     previous = _previous_hashes(settings.index_dir)
-    params = {"chunk_max_tokens": settings.chunk_max_tokens}
+    params: dict[str, object] = {"chunk_max_tokens": settings.chunk_max_tokens}
     same = (
         None
         if full
