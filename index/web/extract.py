@@ -38,7 +38,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted | None:
     import trafilatura  # imported on use: it loads lxml, dateparser and their data
 
     try:
-        doc = trafilatura.bare_extraction(
+        doc: Any = trafilatura.bare_extraction(
             html,
             url=url,
             with_metadata=True,

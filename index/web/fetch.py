@@ -210,15 +210,14 @@ class _Pinned(http.client.HTTPSConnection):
     """A connection to one checked address, sending the host name in Host (and SNI for https)."""
 
     def __init__(self, host: str, port: int, address: str, https: bool, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self._tls)
         self._address, self._https = address, https
         self.default_port = 443 if https else 80  # Host carries the port only when not the default
 
     def connect(self) -> None:
         sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = (
-            self._context.wrap_socket(sock, server_hostname=self.host) if self._https else sock
-        )
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host) if self._https else sock
 
 
 def _read_body(
