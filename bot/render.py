@@ -48,7 +48,8 @@ _STOPWORD_TEXT = (
 )
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split(" "))
 _ESCAPE_ANYWHERE = re.compile(r"([\\*_~`|\[\]()<>])")
-_LINE_START_MARKUP = re.compile(r"^(\s*)([#>\-+]|\d+\.)", re.MULTILINE)
+# [ \t]*, not \s*: \s* crossed line ends, so every line of a run of blank lines rescanned the rest.
+_LINE_START_MARKUP = re.compile(r"^([ \t]*+)([#>\-+]|\d+\.)", re.MULTILINE)
 _MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s")
 _WORD = re.compile(r"(\w+)")
@@ -63,6 +64,30 @@ def escape(text: str) -> str:
     """Text shown literally: markdown, masked links, user/role/channel mentions all neutralized."""
     text = _ESCAPE_ANYWHERE.sub(r"\\\1", text)
     text = _LINE_START_MARKUP.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    return neutralize_mentions(text)
+
+
+_LINE_BREAKS = re.compile(r"[\r\n\v\f\x85\u2028\u2029]+")
+# What renders as a link or a mention even where markdown does not: masked links, <@id>, <@&id>,
+# <#id>, </command:id>, <t:...>, and @everyone/@here.
+_PLAIN_LINK = re.compile(r"\]\(")
+_PLAIN_MENTION = re.compile(r"<(?=[@#/:at])")
+
+
+def escape_inline(text: str) -> str:
+    """A title or field name from a user or an article, on one line and shown literally: inline
+    markdown, masked links and mentions neutralized as ``escape`` does for quotes (titles and field
+    names render no block markup, so a leading "1." or "#" stays as it is)."""
+    text = _ESCAPE_ANYWHERE.sub(r"\\\1", _LINE_BREAKS.sub(" ", text))
+    return neutralize_mentions(text)
+
+
+def plain_text(text: str) -> str:
+    """Text for places Discord shows without markdown (footers, autocomplete choices): no
+    backslashes to show, but no masked link, mention or line break either (zero-width breaks)."""
+    text = _LINE_BREAKS.sub(" ", text)
+    text = _PLAIN_LINK.sub(f"]{ZWSP}(", text)
+    text = _PLAIN_MENTION.sub(f"<{ZWSP}", text)
     return neutralize_mentions(text)
 
 
@@ -198,14 +223,14 @@ def render_answer(answer: Answer) -> discord.Embed:
         quote.text, PRIMARY_QUOTE_CHARS, lambda s: block_quote(emphasize(s, answer.question))
     )
     embed = discord.Embed(
-        title=fit(quote.title or "Answer", MAX_TITLE, transform=str),
+        title=fit(quote.title or "Answer", MAX_TITLE, transform=escape_inline),
         url=safe_url(quote.url),
         description=f"{body}\n— {_cite(quote)}",
         colour=ANSWER_COLOUR,
     )
     for p in supporting_passages(answer):
         embed.add_field(
-            name=fit(f"Also: {p.title}", MAX_FIELD_NAME, transform=str),
+            name=fit(f"Also: {p.title}", MAX_FIELD_NAME, transform=escape_inline),
             value=_passage_value(p, SUPPORT_CHARS, answer.question),
             inline=False,
         )
@@ -221,7 +246,7 @@ def render_abstention(answer: Answer) -> discord.Embed:
     )
     for p in answer.passages[:3]:
         embed.add_field(
-            name=fit(f"Closest: {p.title}", MAX_FIELD_NAME, transform=str),
+            name=fit(f"Closest: {p.title}", MAX_FIELD_NAME, transform=escape_inline),
             value=_passage_value(p, SUPPORT_CHARS, answer.question),
             inline=False,
         )
@@ -245,10 +270,12 @@ def render_passages(
     pages = page_count(len(passages))
     page = max(0, min(page, pages - 1))
     first = page * PASSAGES_PER_PAGE
-    embed = discord.Embed(title=fit(title, MAX_TITLE, transform=str), colour=INFO_COLOUR)
+    embed = discord.Embed(title=fit(title, MAX_TITLE, transform=escape_inline), colour=INFO_COLOUR)
     for rank, p in enumerate(passages[first : first + PASSAGES_PER_PAGE], start=first + 1):
         embed.add_field(
-            name=fit(f"{rank}. {p.title} · score {p.score:.3f}", MAX_FIELD_NAME, transform=str),
+            name=fit(
+                f"{rank}. {p.title} · score {p.score:.3f}", MAX_FIELD_NAME, transform=escape_inline
+            ),
             value=_passage_value(p, PASSAGE_CHARS, question),
             inline=False,
         )
@@ -265,7 +292,7 @@ def page_count(items: int, per_page: int = PASSAGES_PER_PAGE) -> int:
 def render_paragraph(title: str, url: str | None, text: str) -> discord.Embed:
     """The full paragraph around a quote (shortened only if it exceeds an embed description)."""
     return discord.Embed(
-        title=fit(title or "Paragraph", MAX_TITLE, transform=str),
+        title=fit(title or "Paragraph", MAX_TITLE, transform=escape_inline),
         url=safe_url(url),
         description=fit(text, MAX_DESCRIPTION - 200, lambda s: block_quote(escape(s))),
         colour=INFO_COLOUR,
@@ -274,7 +301,7 @@ def render_paragraph(title: str, url: str | None, text: str) -> discord.Embed:
 
 def render_article(info: ArticleInfo, text: str) -> discord.Embed:
     embed = discord.Embed(
-        title=fit(info.title or info.id, MAX_TITLE, transform=str),
+        title=fit(info.title or info.id, MAX_TITLE, transform=escape_inline),
         url=safe_url(info.url),
         description=fit(text, 600, lambda s: block_quote(escape(s))),
         colour=INFO_COLOUR,

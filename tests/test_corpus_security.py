@@ -90,7 +90,7 @@ def test_link_inside_the_corpus_is_read_and_broken_links_are_named(corpus_dir: P
     assert "folder; not followed" in reasons["notes-link"]
 
 
-def test_fifo_and_socket_are_skipped_without_blocking(corpus_dir: Path, tmp_path: Path) -> None:
+def test_fifo_is_skipped_without_blocking(corpus_dir: Path, tmp_path: Path) -> None:
     os.mkfifo(corpus_dir / "pipe.md")
     (corpus_dir / "pipe-link.md").symlink_to("pipe.md")
     scan = scan_corpus(corpus_dir)  # opening a FIFO for reading would wait for a writer forever
@@ -186,3 +186,16 @@ def test_upload_checks_refuse_the_bomb_before_saving(tmp_path: Path) -> None:
     with pytest.raises(CorpusCommandError, match=r"bomb\.md.*anchor"):
         add_files(settings, [src], replace=False)
     assert list(corpus.iterdir()) == []
+
+
+def test_html_nested_too_deep_for_a_tree_builder_is_read_linearly() -> None:
+    """1 MB of unclosed <div> kept lexbor busy for minutes (tests/test_linear_scans.py runs it);
+    such pages are read by one pass over the tags instead."""
+    from index.formats.html import parse_html_selectolax
+    from index.formats.html_flat import MAX_HTML_DEPTH, nesting_depth
+
+    deep = "<html><body>" + "<div>" * (MAX_HTML_DEPTH + 1) + "<p>Deep &amp; text.<p>Next"
+    deep += "<script>var s = '<div>';</script>" + "</div>" * 10
+    assert nesting_depth(deep) > MAX_HTML_DEPTH
+    assert parse_html_selectolax(deep).text == "Deep & text.\n\nNext"
+    assert nesting_depth("<p>a<p>b<br><img src=x><div><b>c</b></div><hr/>") == 2

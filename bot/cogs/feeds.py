@@ -143,7 +143,9 @@ class FeedsCog(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         typed = current.casefold()
         return [
-            app_commands.Choice(name=render.fit(f.title or f.url, 100, str), value=f.url)
+            app_commands.Choice(
+                name=render.fit(f.title or f.url, 100, render.plain_text), value=f.url
+            )
             for f in await self.feeds()
             if typed in f.url.casefold() or typed in (f.title or "").casefold()
             if len(f.url) <= 100

@@ -30,7 +30,9 @@ def matching_articles(articles: list[ArticleInfo], typed: str) -> list[app_comma
         scored.append((not title.startswith(needle), title, a))
     scored.sort(key=lambda t: (t[0], t[1]))
     return [
-        app_commands.Choice(name=render.fit(a.title or a.id, 100, transform=str), value=a.id)
+        app_commands.Choice(
+            name=render.fit(a.title or a.id, 100, transform=render.plain_text), value=a.id
+        )
         for _, _, a in scored[:MAX_CHOICES]
         if len(a.id) <= 100
     ]

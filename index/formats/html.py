@@ -13,6 +13,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
 from index.errors import ArticleError
+from index.formats.html_flat import MAX_HTML_DEPTH, flat_paragraphs, nesting_depth
 from index.types import Parsed
 
 _DROP = "script, style, noscript, nav, header, footer, aside, form, iframe, svg, template"
@@ -76,6 +77,8 @@ def parse_html(html: str) -> Parsed:
 
 
 def parse_html_selectolax(html: str) -> Parsed:
+    if nesting_depth(html) > MAX_HTML_DEPTH:  # too deep for a tree builder in linear time
+        return Parsed(text="\n\n".join(flat_paragraphs(html, _BLOCKS)))
     tree = HTMLParser(html)
     title = _first_attr(tree, 'meta[property="og:title"]', "content") or _text(
         tree.css_first("title")
