@@ -268,6 +268,8 @@ def _split_chars(
     pieces: list[Sentence] = []
     while start < end:
         lo, hi = start + 1, min(end, start + max_chars)
+        if count([text[start:hi]])[0] <= max_tokens:
+            lo = hi  # the whole window fits (a run the tokenizer reads as one unknown token)
         while lo < hi:
             mid = (lo + hi + 1) // 2
             if count([text[start:mid]])[0] <= max_tokens:
