@@ -1,0 +1,324 @@
+"""Training examples for the reader, from a SQuAD-style folder (``corpus/*.md`` + ``questions.jsonl``).
+
+For each question: the sentence holding the answer is a positive (with the answer's character span in it);
+the other sentences of its paragraph and the closest-worded sentences of other paragraphs of the same article
+are negatives (on topic, no answer); and questions made unanswerable by a small edit (a name, number or year
+swapped for another one of the article that the sentence does not contain, a negation inserted, a word
+replaced by its opposite) are paired with the original answer sentence as negatives, so that "on topic but
+not answered" is learned. Pure Python (uses the project's own sentence splitter); deterministic for a seed.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.chunking import split_sentences
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'-]*")
+_NAME = re.compile(r"\b[A-Z][a-zA-Z'-]+(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][a-zA-Z'-]+)*")
+_NUMBER = re.compile(r"\b\d[\d,.]*\b")
+# "did"/"does" are left out: "When did not X happen" is not English.
+_AUX = re.compile(
+    r"\b(was|were|is|are|can|could|has|have|had|will|would|should|might)\b(?!\s+not\b)"
+)
+STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "by",
+        "with",
+        "from",
+        "and",
+        "or",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "as",
+        "that",
+        "this",
+        "these",
+        "those",
+        "it",
+        "its",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "did",
+        "does",
+        "do",
+        "many",
+        "much",
+        "there",
+        "their",
+        "they",
+        "he",
+        "she",
+        "his",
+        "her",
+        "him",
+        "i",
+        "you",
+        "we",
+        "our",
+        "not",
+        "no",
+        "into",
+        "than",
+        "then",
+        "also",
+        "can",
+        "could",
+        "has",
+        "have",
+        "had",
+        "would",
+        "should",
+    ]
+)
+# Pairs of opposites for the "antonym" edit (our own list; both directions are used).
+OPPOSITES = (
+    ("first", "last"),
+    ("largest", "smallest"),
+    ("biggest", "smallest"),
+    ("highest", "lowest"),
+    ("most", "least"),
+    ("before", "after"),
+    ("earliest", "latest"),
+    ("oldest", "youngest"),
+    ("older", "younger"),
+    ("longest", "shortest"),
+    ("increase", "decrease"),
+    ("increased", "decreased"),
+    ("won", "lost"),
+    ("north", "south"),
+    ("east", "west"),
+    ("northern", "southern"),
+    ("eastern", "western"),
+    ("maximum", "minimum"),
+    ("more", "fewer"),
+    ("major", "minor"),
+    ("began", "ended"),
+    ("start", "end"),
+    ("opened", "closed"),
+    ("rise", "fall"),
+    ("accepted", "rejected"),
+    ("supported", "opposed"),
+    ("inside", "outside"),
+    ("upper", "lower"),
+    ("early", "late"),
+    ("best", "worst"),
+)
+_OPPOSITE = {a: b for a, b in OPPOSITES} | {b: a for a, b in OPPOSITES}
+
+
+@dataclass(frozen=True)
+class Example:
+    question: str
+    sentence: str
+    previous: str
+    title: str
+    label: int  # 1: the sentence answers the question
+    span: tuple[int, int] | None = None  # answer characters in the sentence (positives only)
+    kind: str = "positive"  # positive | paragraph | article | edited
+
+
+@dataclass
+class Article:
+    slug: str
+    title: str
+    paragraphs: list[list[str]]  # sentences of each paragraph
+    names: list[str] = field(default_factory=list)  # capitalised names that are not common words
+    numbers: list[str] = field(default_factory=list)
+    bags: list[list[set[str]]] = field(default_factory=list)  # words() of each sentence
+
+    def __post_init__(self) -> None:
+        flat = [s for p in self.paragraphs for s in p]
+        lower = {w for s in flat for w in _WORD.findall(s) if w.islower()}
+        found = {m.group() for s in flat for m in _NAME.finditer(s)}
+        self.names = sorted(n for n in found if " " in n or n.lower() not in lower)
+        self.numbers = sorted({m.group() for s in flat for m in _NUMBER.finditer(s)})
+        self.bags = [[words(s) for s in p] for p in self.paragraphs]
+
+
+def read_articles(folder: Path) -> dict[str, Article]:
+    out: dict[str, Article] = {}
+    for path in sorted((folder / "corpus").glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        head, _, body = text.partition("\n")
+        blocks = [b.strip() for b in body.split("\n\n") if b.strip()]
+        paras = [[s.text for s in split_sentences(b)] for b in blocks]
+        out[path.stem] = Article(path.stem, head.lstrip("# ").strip(), paras)
+    return out
+
+
+def read_questions(folder: Path) -> list[dict[str, object]]:
+    with (folder / "questions.jsonl").open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def words(text: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(text)} - STOP
+
+
+def locate(sentences: Sequence[str], answers: Sequence[str], question: str) -> tuple[int, int, int]:
+    """(sentence index, start, end) of the answer occurrence in the sentence closest to the question."""
+    q = words(question)
+    best: tuple[float, int, int, int] | None = None
+    for answer in answers:
+        for i, sent in enumerate(sentences):
+            pos = sent.find(answer)
+            if pos < 0 or not answer.strip():
+                continue
+            score = len(q & words(sent)) - 0.001 * i
+            if best is None or score > best[0]:
+                best = (score, i, pos, pos + len(answer))
+        if best is not None:
+            return best[1], best[2], best[3]
+    return -1, 0, 0
+
+
+def edited_questions(
+    question: str, sentence: str, article: Article, rng: random.Random
+) -> list[str]:
+    """Unanswerable variants of ``question`` with respect to ``sentence`` (possibly none)."""
+    out: list[str] = []
+    q_names = [m.group() for m in _NAME.finditer(question) if m.start() > 0]
+    swappable = [n for n in q_names if n in sentence]
+    others = [n for n in article.names if n not in sentence and n not in question]
+    if swappable and others:
+        out.append(question.replace(rng.choice(swappable), rng.choice(others), 1))
+    q_numbers = [m.group() for m in _NUMBER.finditer(question) if m.group() in sentence]
+    if q_numbers:
+        pool = [n for n in article.numbers if n not in sentence]
+        old = rng.choice(q_numbers)
+        new = (
+            rng.choice(pool)
+            if pool
+            else str(int(re.sub(r"\D", "", old) or "1") + rng.randint(2, 9))
+        )
+        out.append(question.replace(old, new, 1))
+    if " not " not in question and " never " not in question:
+        aux = _AUX.search(question)
+        if aux:
+            out.append(question[: aux.end()] + " not" + question[aux.end() :])
+    flips = [w for w in _WORD.findall(question) if w.lower() in _OPPOSITE]
+    if flips:
+        word = rng.choice(flips)
+        new = _OPPOSITE[word.lower()]
+        new = new.capitalize() if word[0].isupper() else new
+        out.append(re.sub(rf"\b{re.escape(word)}\b", new, question, count=1))
+    return [q for q in out if q != question]
+
+
+def examples_for(
+    q: dict[str, object],
+    article: Article,
+    rng: random.Random,
+    *,
+    article_negatives: int = 2,
+    edited: int = 2,
+) -> Iterator[Example]:
+    """All training examples of one question (nothing if its answer cannot be placed)."""
+    question = str(q["question"])
+    answers = [str(a) for a in q["answers"]]  # type: ignore[attr-defined]
+    p_index = int(q["paragraph_index"])  # type: ignore[call-overload]
+    if p_index >= len(article.paragraphs):
+        return
+    sents = article.paragraphs[p_index]
+    gold, start, end = locate(sents, answers, question)
+    if gold < 0:
+        return
+    prev = sents[gold - 1] if gold > 0 else ""
+    gold_text = sents[gold]
+    yield Example(question, gold_text, prev, article.title, 1, (start, end))
+    holds_answer = {i for i, s in enumerate(sents) if any(a and a in s for a in answers)}
+    for i, sent in enumerate(sents):
+        if i not in holds_answer:
+            yield Example(
+                question, sent, sents[i - 1] if i else "", article.title, 0, None, "paragraph"
+            )
+    q_words = words(question)
+    pool = [
+        (len(q_words & bag) + rng.random() * 0.5, pi, si)
+        for pi, para in enumerate(article.bags)
+        if pi != p_index
+        for si, bag in enumerate(para)
+        if not any(a and a in article.paragraphs[pi][si] for a in answers)
+    ]
+    pool.sort(reverse=True)
+    for _, pi, si in pool[:article_negatives]:
+        para = article.paragraphs[pi]
+        yield Example(
+            question, para[si], para[si - 1] if si else "", article.title, 0, None, "article"
+        )
+    variants = edited_questions(question, gold_text, article, rng)
+    rng.shuffle(variants)
+    for variant in variants[:edited]:
+        yield Example(variant, gold_text, prev, article.title, 0, None, "edited")
+
+
+def build(
+    folder: Path,
+    *,
+    seed: int,
+    holdout: int,
+    max_questions: int | None = None,
+    article_negatives: int = 2,
+    edited: int = 2,
+) -> tuple[list[Example], list[Example], list[str]]:
+    """(training examples, held-out examples, held-out article slugs): articles split by a seeded draw."""
+    rng = random.Random(seed)
+    articles = read_articles(folder)
+    questions = read_questions(folder)
+    slugs = sorted(articles)
+    held = set(rng.sample(slugs, holdout)) if holdout else set()
+    train_q = [q for q in questions if q["article"] not in held]
+    test_q = [q for q in questions if q["article"] in held]
+    rng.shuffle(train_q)
+    if max_questions is not None:
+        train_q = train_q[:max_questions]
+    train: list[Example] = []
+    for q in train_q:
+        train.extend(
+            examples_for(
+                q,
+                articles[str(q["article"])],
+                rng,
+                article_negatives=article_negatives,
+                edited=edited,
+            )
+        )
+    test: list[Example] = []
+    for q in test_q:
+        test.extend(
+            examples_for(
+                q,
+                articles[str(q["article"])],
+                rng,
+                article_negatives=article_negatives,
+                edited=edited,
+            )
+        )
+    return train, test, sorted(held)
