@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,7 +22,8 @@ class Route:
 class LoopbackWeb:
     """``route(path, ...)`` answers GET ``path``; ``requests`` holds (path, headers) of each request."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: tuple[str, str] | None = None) -> None:
+        """``tls``: (certificate file, key file) to serve https instead of http."""
         self.routes: dict[str, Route | Handler] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.release = threading.Event()  # slow handlers wait on it; set when the server stops
@@ -44,9 +46,14 @@ class LoopbackWeb:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
+        self.scheme = "https" if tls else "http"
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def route(self, path: str, body: str | bytes = b"", status: int = 200, **headers: str) -> None:
         data = body.encode() if isinstance(body, str) else body

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import shutil
 import socket
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -149,3 +152,19 @@ def test_policy_from_env() -> None:
         FetchPolicy.from_env({"FETCH_ALLOW_PRIVATE": "yes"})
     with pytest.raises(SettingsError, match="FETCH_TIMEOUT_SECONDS must be a number"):
         FetchPolicy.from_env({"FETCH_TIMEOUT_SECONDS": "soon"})
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_https_is_verified(policy: FetchPolicy, tmp_path: Path) -> None:
+    """TLS runs on the pinned connection and an untrusted certificate is refused, in one line."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+         "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    with LoopbackWeb(tls=(str(cert), str(key))).running() as secure:
+        secure.page("/a", PAGE)
+        with pytest.raises(WebError, match=r"could not fetch https://127\.0\.0\.1:.*certificate"):
+            fetch(secure.url("/a"), policy)
