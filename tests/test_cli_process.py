@@ -121,3 +121,59 @@ def test_articlebot_home_is_the_base_of_relative_settings(home: Path, tmp_path: 
     assert missing.returncode == 2
     assert f"no index in {tmp_path / 'var' / 'index'}" in missing.stderr
     assert f"ARTICLEBOT_HOME={tmp_path} (default: .)" in missing.stderr
+
+
+class Terminal:
+    """The main side of a pty: ``expect`` reads until text appears after what was already matched."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.buffer, self.pos = fd, bytearray(), 0
+
+    def expect(self, wanted: bytes) -> str:
+        while (found := self.buffer.find(wanted, self.pos)) < 0:
+            try:
+                chunk = os.read(self.fd, 4096)
+            except OSError:  # EIO: the other side closed
+                chunk = b""
+            if not chunk:
+                raise AssertionError(f"{wanted!r} never came: {bytes(self.buffer[self.pos :])!r}")
+            self.buffer.extend(chunk)
+        text = self.buffer[self.pos : found + len(wanted)].decode("utf-8", "replace")
+        self.pos = found + len(wanted)
+        return text
+
+    def send(self, data: bytes) -> None:
+        os.write(self.fd, data)
+
+
+def test_chat_on_a_terminal_has_line_history(home: Path) -> None:
+    """Up-arrow recalls the previous question (readline), instead of asking "^[[A"."""
+    import pty
+
+    main_fd, child_fd = pty.openpty()
+    proc = subprocess.Popen(
+        [*articlebot(), "chat"],
+        stdin=child_fd,
+        stdout=child_fd,
+        stderr=subprocess.DEVNULL,
+        cwd=home,
+        env=clean_env(TERM="dumb"),
+        close_fds=True,
+    )
+    os.close(child_fd)
+    term = Terminal(main_fd)
+    try:
+        term.expect(b"? ")
+        term.send(b"Which volcano in Sicily is very active?\r")
+        assert "Etna" in term.expect(b"confidence")
+        term.expect(b"? ")  # the next prompt: readline is reading
+        term.send(b"\x1b[A\r")  # up-arrow: the same question again
+        again = term.expect(b"confidence")
+        assert "Which volcano in Sicily is very active?" in again and "Etna" in again
+        term.expect(b"? ")
+        term.send(b"\x04")  # Ctrl-D
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(main_fd)
