@@ -19,7 +19,7 @@ import numpy as np
 from index.generation import Generation
 from index.scoring import Query, Signals, load_model, term_cache, type_match
 from index.search import PASSAGE_FEATURES, Hit
-from index.types import Quote
+from index.types import AnswerText, Quote
 
 CANDIDATE_PASSAGES = 5
 MAX_QUOTE_CHARS = 400
@@ -202,8 +202,13 @@ def _is_heading(text: str, title: str) -> bool:
     return text.startswith("#") or text.strip().rstrip(".") == title.strip().rstrip(".")
 
 
-def quote_for(gen: Generation, sentence: int, last: int | None = None) -> Quote:
-    """Sentences ``sentence``..``last`` (default: the one), joined with the next when too short."""
+def quote_for(
+    gen: Generation, sentence: int, last: int | None = None, keep: AnswerText | None = None
+) -> Quote:
+    """Sentences ``sentence``..``last`` (default: the one), joined with the next when too short.
+
+    A quote longer than MAX_QUOTE_CHARS is cut at a word boundary, around ``keep`` (the answer) if given.
+    """
     article_row = int(gen.sentence_article[sentence])
     article = gen.articles[article_row]
     last = sentence if last is None else last
@@ -217,7 +222,13 @@ def quote_for(gen: Generation, sentence: int, last: int | None = None) -> Quote:
     ):
         end = int(gen.sentence_end[nxt])
     if end - start > MAX_QUOTE_CHARS:
-        end = _word_boundary(article.text, start, start + MAX_QUOTE_CHARS)
+        if keep is not None and keep.end - start > MAX_QUOTE_CHARS:
+            lo = max(start, keep.end - MAX_QUOTE_CHARS // 2)
+            cut = article.text.find(" ", lo, keep.start)
+            start = cut + 1 if cut >= 0 else keep.start
+        end = min(end, _word_boundary(article.text, start, start + MAX_QUOTE_CHARS))
+        if keep is not None and keep.end > end:
+            end = keep.end
     return Quote(
         article=article.id,
         title=article.title,
@@ -230,17 +241,19 @@ def quote_for(gen: Generation, sentence: int, last: int | None = None) -> Quote:
     )
 
 
-def primary_quote(gen: Generation, candidates: list[Candidate]) -> Quote:
-    """The best sentence, with its best-scoring neighbour when that one nearly ties and both fit."""
-    best = candidates[0]
-    s = best.sentence
-    scores = {c.sentence: c.score for c in candidates}
-    margin = PAIR_MARGIN if load_model(SENTENCE_MODEL) else 0.0
+def primary_span_quote(
+    gen: Generation,
+    s: int,
+    scores: dict[int, float],
+    margin: float,
+    keep: AnswerText | None = None,
+) -> Quote:
+    """Sentence ``s``, with its best-scoring neighbour when that one is within ``margin`` and both fit."""
     mate = None
     for n in (s - 1, s + 1):
         if (
             n in scores
-            and scores[n] >= best.score - margin
+            and scores[n] >= scores[s] - margin
             and gen.sentence_article[n] == gen.sentence_article[s]
             and gen.sentence_paragraph[n] == gen.sentence_paragraph[s]
             and (mate is None or scores[n] > scores[mate])
@@ -249,8 +262,16 @@ def primary_quote(gen: Generation, candidates: list[Candidate]) -> Quote:
     if mate is not None:
         first, last = min(s, mate), max(s, mate)
         if int(gen.sentence_end[last]) - int(gen.sentence_start[first]) <= MAX_QUOTE_CHARS:
-            return quote_for(gen, first, last)
-    return quote_for(gen, s)
+            return quote_for(gen, first, last, keep)
+    return quote_for(gen, s, keep=keep)
+
+
+def primary_quote(gen: Generation, candidates: list[Candidate]) -> Quote:
+    """The best sentence, with its best-scoring neighbour when that one nearly ties and both fit."""
+    margin = PAIR_MARGIN if load_model(SENTENCE_MODEL) else 0.0
+    return primary_span_quote(
+        gen, candidates[0].sentence, {c.sentence: c.score for c in candidates}, margin
+    )
 
 
 def _word_boundary(text: str, start: int, limit: int) -> int:
@@ -298,13 +319,19 @@ def confidence(query: Query, candidates: list[Candidate], hits: list[Hit]) -> fl
 
 
 def choose_quotes(
-    gen: Generation, qvec: np.ndarray, question: str, hits: list[Hit], *, extra: int = 2
-) -> tuple[list[Quote], float]:
-    """The primary quote, up to ``extra`` supporting quotes from other passages, and a confidence."""
+    gen: Generation,
+    qvec: np.ndarray,
+    question: str,
+    hits: list[Hit],
+    *,
+    extra: int = 2,
+) -> Choice:
+    """The primary quote, up to ``extra`` supporting quotes from other passages, and a confidence
+    (READER=off; index/answer_reader.py chooses with the reader)."""
     query = Query.make(gen, question)
     candidates = score_candidates(gen, qvec, query, hits)
     if not candidates or not hits:
-        return [], 0.0
+        return Choice([], 0.0, None)
     best = candidates[0]
     quotes = [primary_quote(gen, candidates)]
     used_ranks = {best.passage_rank}
@@ -316,4 +343,16 @@ def choose_quotes(
             continue
         used_ranks.add(cand.passage_rank)
         quotes.append(quote_for(gen, cand.sentence))
-    return quotes, confidence(query, candidates, hits)
+    x = confidence_features(query, candidates, hits)
+    return Choice(quotes, confidence(query, candidates, hits), None, tuple(float(v) for v in x))
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the engine answers with: quotes (best first), confidence, the answer span (reader only),
+    and the confidence model's input features (kept for evaluation and calibration)."""
+
+    quotes: list[Quote]
+    confidence: float
+    answer: AnswerText | None
+    features: tuple[float, ...] = ()

@@ -86,8 +86,12 @@ class Settings:
     # How the model runs: "onnx" (default: ONNX Runtime, same vectors as torch, faster start and
     # questions), "onnx-int8" (quantized: faster still, slightly different vectors), or "torch".
     embed_backend: str = "onnx"
-    # Abstain when the answer's confidence is below this (0..1). See docs/EVALUATION.md for how it was chosen.
-    min_confidence: float = 0.21
+    # Abstain when the answer's confidence is below this (0..1). Unset: the threshold calibrated for the
+    # confidence model in use (docs/READER.md for READER=on, docs/EVALUATION.md for READER=off).
+    min_confidence: float | None = None
+    # "on": our reader model picks the quote and the answer words (docs/READER.md); "off": the
+    # sentence scorer alone, as before the reader (for comparison).
+    reader: str = "on"
     # Passages from one article at most, among the passages shown for a question.
     per_article_cap: int = 5
     # Tokens of overlap kept between consecutive chunks of one long paragraph (in sentences: 1).
@@ -137,7 +141,9 @@ class Settings:
         ):
             if folder.exists() and not folder.is_dir():
                 raise SettingsError(f"{name} {folder} is a file, not a folder")
-        if not 0.0 <= self.min_confidence <= 1.0:
+        if self.reader not in ("on", "off"):
+            raise SettingsError(f"READER must be on or off, got {self.reader!r}")
+        if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:
             raise SettingsError(
                 f"MIN_CONFIDENCE must be between 0 and 1, got {self.min_confidence}"
             )
@@ -166,7 +172,11 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-_KINDS = {"float": (float, "a number"), "int": (int, "a whole number")}
+_KINDS = {
+    "float": (float, "a number"),
+    "float | None": (float, "a number"),
+    "int": (int, "a whole number"),
+}
 
 
 def _parse(name: str, type_name: object, raw: str) -> object:

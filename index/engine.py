@@ -9,12 +9,15 @@ from pathlib import Path
 
 import numpy as np
 
-from index.answer import CANDIDATE_PASSAGES, choose_quotes
+from index.answer import CANDIDATE_PASSAGES, CONFIDENCE_MODEL, choose_quotes
+from index.answer_reader import READER_CONFIDENCE_MODEL, choose_with_reader
 from index.build import Progress, build_index
 from index.config import Settings
 from index.embedding import Embedder, load_embedder
 from index.errors import CorruptIndex, IndexUnavailable, QuestionTooLong, ReindexInProgress
 from index.generation import Generation, load_generation, load_serving
+from index.reader import Reader, load_reader
+from index.scoring import model_threshold
 from index.search import Hit, retrieve
 from index.store import current_generation
 from index.types import Answer, ArticleInfo, BuildReport, IndexInfo, Passage
@@ -25,9 +28,16 @@ log = logging.getLogger(__name__)
 class Engine:
     """Thread-safe: questions read one immutable Generation; reindex builds a new one and swaps it."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, generation: Generation) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        generation: Generation,
+        reader: Reader | None = None,
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
+        self.reader = reader
         self._generation = generation
         self._reindex_lock = threading.Lock()
         self._damaged: str | None = None  # a published generation that failed to load
@@ -36,7 +46,18 @@ class Engine:
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
         """Load the model and the current generation (blocking: call from a worker thread)."""
         embedder = embedder or load_embedder(settings.embed_model, settings.embed_backend)
-        return cls(settings, embedder, _load_current(settings, embedder))
+        reader = load_reader() if settings.reader == "on" else None
+        return cls(settings, embedder, _load_current(settings, embedder), reader)
+
+    @property
+    def min_confidence(self) -> float:
+        """MIN_CONFIDENCE, or the threshold calibrated with the confidence model in use."""
+        if self.settings.min_confidence is not None:
+            return self.settings.min_confidence
+        # Stored with each confidence model by the script that fit it (docs/READER.md, EVALUATION.md).
+        if self.reader is not None:
+            return model_threshold(READER_CONFIDENCE_MODEL, 0.5)
+        return model_threshold(CONFIDENCE_MODEL, 0.21)
 
     @property
     def generation(self) -> str:
@@ -68,13 +89,18 @@ class Engine:
             return Answer(question, False, 0.0, (), (), generation=gen.name)
         query = f"{context}\n{question}" if context else question
         qvec, hits = self._hits(gen, query, max(k, CANDIDATE_PASSAGES))
-        quotes, conf = choose_quotes(gen, qvec, question, hits)
-        answered = bool(quotes) and conf >= self.settings.min_confidence
+        if self.reader is not None:
+            choice = choose_with_reader(gen, self.reader, qvec, question, hits, context=context)
+        else:
+            choice = choose_quotes(gen, qvec, question, hits)
+        answered = bool(choice.quotes) and choice.confidence >= self.min_confidence
         return Answer(
             question=question,
             answered=answered,
-            confidence=conf,
-            quotes=tuple(quotes) if answered else (),
+            confidence=choice.confidence,
+            quotes=tuple(choice.quotes) if answered else (),
+            answer=choice.answer if answered else None,
+            extra={"features": choice.features},
             passages=tuple(self._passage(gen, h) for h in hits[:k]),
             generation=gen.name,
             seconds=time.perf_counter() - started,

@@ -56,6 +56,10 @@ class EmbedderError(ArticlebotError, RuntimeError):
     """The embedding model or backend cannot be loaded; the message names the setting."""
 
 
+class ReaderError(ArticlebotError, RuntimeError):
+    """The reader model (index/data/reader.onnx) is missing or damaged; the message says how to restore it."""
+
+
 class IndexUnavailable(ArticlebotError, RuntimeError):
     """The index is missing, incomplete, corrupt or was built for another model."""
 

@@ -23,6 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -63,6 +64,10 @@ class QuestionResult:
     quote_hit: bool
     seconds: float
     quote: str = ""
+    answer: str | None = None  # the answer span, when one is given
+    answer_exact: bool = False  # the span equals a gold answer (SQuAD normalisation)
+    answer_f1: float = 0.0  # best token F1 of the span against the gold answers
+    features: tuple[float, ...] = ()  # the confidence model's inputs (for calibration)
 
 
 @dataclass
@@ -127,9 +132,33 @@ def gold_rank(answer: Answer, q: EvalQuestion) -> int | None:
     return None
 
 
+def squad_tokens(text: str) -> list[str]:
+    """SQuAD's answer normalisation: lower case, no punctuation, no articles, split on white space."""
+    text = "".join(ch for ch in text.lower() if ch.isalnum() or ch.isspace())
+    return [w for w in text.split() if w not in ("a", "an", "the")]
+
+
+def span_scores(span: str | None, answers: Sequence[str]) -> tuple[bool, float]:
+    """(exact match, best token F1) of an answer span against the gold answers."""
+    if not span or not answers:
+        return False, 0.0
+    got = squad_tokens(span)
+    exact, best = False, 0.0
+    for gold in answers:
+        want = squad_tokens(gold)
+        exact = exact or got == want
+        common = sum((Counter(got) & Counter(want)).values())
+        if common:
+            p, r = common / len(got), common / len(want)
+            best = max(best, 2 * p * r / (p + r))
+    return exact, best
+
+
 def score_answer(answer: Answer, q: EvalQuestion, kind: str, seconds: float) -> QuestionResult:
     quote = answer.quotes[0].text if answer.quotes else ""
     gradable = kind == ANSWERABLE
+    span = answer.answer.text if answer.answer is not None else None
+    exact, f1 = span_scores(span, q.answers) if gradable else (False, 0.0)
     return QuestionResult(
         id=q.id,
         kind=kind,
@@ -139,6 +168,10 @@ def score_answer(answer: Answer, q: EvalQuestion, kind: str, seconds: float) -> 
         quote_hit=gradable and answer.answered and contains_answer(quote, q.answers),
         seconds=seconds,
         quote=quote,
+        answer=span,
+        answer_exact=exact,
+        answer_f1=round(f1, 4),
+        features=tuple(round(float(v), 5) for v in answer.extra.get("features", ())),
     )
 
 
@@ -170,6 +203,11 @@ def compute_metrics(results: Sequence[QuestionResult]) -> dict[str, Any]:
     metrics["quote_hit"] = _rate([r.quote_hit for r in ans])
     metrics["quote_hit_answered"] = _rate([r.quote_hit for r in answered])
     metrics["answered_rate"] = _rate([r.answered for r in ans])
+    spans = [r for r in answered if r.answer is not None]
+    metrics["answer_exact_answered"] = _rate([r.answer_exact for r in spans])
+    metrics["answer_f1_answered"] = (
+        round(sum(r.answer_f1 for r in spans) / len(spans), 4) if spans else None
+    )
     metrics["abstain_rate_impossible"] = _rate([not r.answered for r in imp])
     metrics["abstain_rate_off_corpus"] = _rate([not r.answered for r in off])
     seconds = [r.seconds for r in results]
@@ -270,7 +308,8 @@ def run_eval(
         "index_chunks": report.chunks,
         "articles_indexed": len(indexed),
         "holdout_articles": sorted(left_out),
-        "min_confidence": settings.min_confidence,
+        "min_confidence": engine.min_confidence,
+        "reader": settings.reader,
     }
     return EvalReport(metrics, results)
 
@@ -291,6 +330,8 @@ def format_table(metrics: dict[str, Any]) -> str:
         *[(f"retrieval@{k}", _pct(metrics[f"retrieval@{k}"])) for k in RETRIEVAL_KS],
         ("quote_hit", _pct(metrics["quote_hit"])),
         ("quote_hit (answered only)", _pct(metrics["quote_hit_answered"])),
+        ("answer span exact / F1 (answered)",
+         f"{_pct(metrics.get('answer_exact_answered'))} / {_pct(metrics.get('answer_f1_answered'))}"),
         ("answered_rate (answerable)", _pct(metrics["answered_rate"])),
         ("abstain_rate (is_impossible)", _pct(metrics["abstain_rate_impossible"])),
         ("abstain_rate (off-corpus)", _pct(metrics["abstain_rate_off_corpus"])),

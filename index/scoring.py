@@ -267,5 +267,15 @@ def _load_file(name: str) -> LinearModel | None:
     return LinearModel.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
+@lru_cache(maxsize=8)
+def model_threshold(name: str, default: float) -> float:
+    """The abstention threshold stored beside model ``name`` (its "threshold" field), else ``default``."""
+    path = DATA_DIR / f"{name}.json"
+    try:
+        return float(json.loads(path.read_text(encoding="utf-8"))["threshold"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return default
+
+
 def sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))

@@ -66,6 +66,15 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class AnswerText:
+    """The words that answer the question, inside the primary quote: ``article.text[start:end] == text``."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Passage:
     article: str
     title: str
@@ -89,6 +98,9 @@ class Answer:
     id: Any = None
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    answer: AnswerText | None = (
+        None  # the reader's answer span (None when abstaining or READER=off)
+    )
 
     def to_json(self) -> dict[str, Any]:
         """The JSON shape documented in the README (``articlebot ask --json``)."""
@@ -97,6 +109,7 @@ class Answer:
             "question": self.question,
             "answered": self.answered,
             "confidence": round(self.confidence, 4),
+            "answer": asdict(self.answer) if self.answer and self.answered else None,
             "quotes": [asdict(q) for q in self.quotes],
             "passages": [asdict(p) | {"score": round(p.score, 6)} for p in self.passages],
             "generation": self.generation,

@@ -116,4 +116,5 @@ def test_the_default_threshold_is_the_one_learned() -> None:
     import json
 
     data = json.loads((scoring.DATA_DIR / f"{ans.CONFIDENCE_MODEL}.json").read_text())
-    assert Settings().min_confidence == pytest.approx(data["threshold"], abs=0.01)
+    assert Settings().min_confidence is None  # unset: the threshold stored with the model applies
+    assert scoring.model_threshold(ans.CONFIDENCE_MODEL, -1.0) == pytest.approx(data["threshold"])
