@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from index.config import Settings
+from index.errors import UsageError
 
 if TYPE_CHECKING:
     from index.engine import Engine
@@ -29,8 +30,25 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="JSON lines with 'question' (default: made from the corpus)",
     )
-    parser.add_argument("-n", "--questions", type=int, default=200, help="questions to time")
+    parser.add_argument(
+        "-n", "--questions", type=int, help="questions to time (default 200; 1000 with --scale)"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        metavar="N",
+        help="instead: a synthetic corpus of about N chunks built with a hash embedder (build, "
+        "one-article update, cold open, RSS, question latency with the real encoder's cost)",
+    )
+    parser.add_argument(
+        "--no-encoder",
+        action="store_true",
+        help="with --scale: leave the real question encoder's cost out",
+    )
+    parser.add_argument(
+        "--workdir", type=Path, help="with --scale: build here and keep it (default: a temp folder)"
+    )
 
 
 def run_bench_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -39,6 +57,15 @@ def run_bench_command(args: argparse.Namespace, settings: Settings) -> int:
     from index.engine import Engine
 
     figures: dict[str, object] = {"machine": machine(), "date": time.strftime("%Y-%m-%d")}
+    if args.scale is not None:
+        from index.bench_scale import run_scale_bench
+
+        if args.scale < 1:
+            raise UsageError(f"--scale must be a positive number of chunks, got {args.scale}")
+        n = args.questions or 1000
+        figures |= run_scale_bench(settings, args.scale, n, not args.no_encoder, args.workdir)
+        print_figures(figures, as_json=args.json)
+        return 0
     started = time.perf_counter()
     embedder = load_embedder(settings.embed_model, settings.embed_backend)
     figures["model_load_s"] = round(time.perf_counter() - started, 2)
@@ -53,7 +80,7 @@ def run_bench_command(args: argparse.Namespace, settings: Settings) -> int:
         again = build_index(fresh, embedder)
         figures["build_unchanged_s"] = round(again.seconds, 2)
         engine = Engine.open(fresh, embedder)
-        questions = load_questions(args.questions_file, engine, args.questions)
+        questions = load_questions(args.questions_file, engine, args.questions or 200)
         engine.ask(questions[0])  # warm-up
         latencies = []
         for question in questions:
@@ -64,12 +91,16 @@ def run_bench_command(args: argparse.Namespace, settings: Settings) -> int:
     figures["ask_ms_p50"] = round(statistics.median(latencies), 1)
     figures["ask_ms_p95"] = round(percentile(latencies, 95), 1)
     figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0)
-    if args.json:
+    print_figures(figures, as_json=args.json)
+    return 0
+
+
+def print_figures(figures: dict[str, object], *, as_json: bool) -> None:
+    if as_json:
         print(json.dumps(figures, indent=2))
     else:
         for key, value in figures.items():
-            print(f"{key:>20}: {value}")
-    return 0
+            print(f"{key:>22}: {value}")
 
 
 def percentile(values: list[float], pct: float) -> float:
