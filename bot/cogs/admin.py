@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot import admin_logic, render
 from bot.errors import NotAdmin, NotOwner, UserFacingError
-from index.errors import BuildInProgress
+from index.errors import BuildInProgress, ShrinkRefused
 from index.types import BuildReport
 
 if TYPE_CHECKING:
@@ -94,6 +94,8 @@ class AdminCog(commands.Cog):
             )
         except BuildInProgress:  # another process, or a reindex here (ReindexInProgress)
             raise UserFacingError("A reindex is already running; try again when it ends.") from None
+        except ShrinkRefused as exc:  # most articles gone: a person decides, on the server
+            raise UserFacingError(exc.user_line()) from None
         finally:
             pump_task.cancel()
 

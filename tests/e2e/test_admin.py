@@ -70,6 +70,26 @@ async def test_admin_reindex_swaps_while_questions_are_answered(
     await assert_new_generation_answers_glaciers(bot, loopback)
 
 
+async def test_reindex_of_an_emptied_corpus_is_refused(
+    bot: ArticleBot, loopback: LoopbackDiscord, settings: Settings
+) -> None:
+    before = bot.engine.generation
+    for path in list(settings.corpus_dir.rglob("*")):
+        if path.is_file():
+            path.unlink()  # e.g. the corpus volume was not mounted
+    log = await loopback.slash("reindex", admin=True)
+
+    def refusal() -> str | None:
+        messages = [*log.edits, *log.followups, log.original or {}]
+        return next(
+            (m["content"] for m in messages if "refusing" in (m.get("content") or "")), None
+        )
+
+    text = await loopback.until(refusal, what="the refusal")
+    assert "--allow-shrink" in text and "Traceback" not in text
+    assert bot.engine.generation == before
+
+
 async def test_add_article_refuses_path_traversal(
     bot: ArticleBot, loopback: LoopbackDiscord, settings: Settings, tmp_path: Path
 ) -> None:
