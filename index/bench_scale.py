@@ -151,6 +151,7 @@ def _folder(workdir: Path | None) -> Iterator[Path]:
 
 def serve_figures(settings: Settings, questions: list[str], encoder: bool) -> dict[str, object]:
     """In a fresh process: load the real encoder, open the index, time the questions."""
+    from index.dense_index import kind
     from index.embedding import load_embedder
     from index.engine import Engine
     from index.generation import load_serving
@@ -161,7 +162,7 @@ def serve_figures(settings: Settings, questions: list[str], encoder: bool) -> di
     gen = load_serving(settings.index_dir, embedder.name, embedder.dim)
     figures: dict[str, object] = {"open_s": round(time.perf_counter() - started, 3)}
     figures["rss_mb"] = rss_mb()
-    figures["dense_index"] = type(gen.dense).__name__
+    figures["dense_index"] = kind(gen.dense)
     engine = Engine(settings, embedder, gen, reader=None)
     for q in questions[:WARM_UP]:
         engine.ask(q)

@@ -483,7 +483,7 @@ def line_reader(stdin: TextIO, out: TextIO) -> Callable[[], str | None]:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from index.generation import read_articles
+    from index.generation import read_article_ids
     from index.store import Manifest, current_generation, published_generations
 
     settings = settings_from(args)
@@ -491,7 +491,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     manifest = Manifest.read(folder)
     data = {k: v for k, v in manifest.__dict__.items() if k != "checksums"}
     data["index_dir"] = str(settings.index_dir)
-    data["article_ids"] = [a.id for a in read_articles(folder)]
+    data["article_ids"] = read_article_ids(folder)
     data["kept_generations"] = [p.name for p in published_generations(settings.index_dir)]
     if args.json:
         print(json.dumps(data, indent=2))

@@ -16,6 +16,7 @@ import bm25s
 import faiss
 import numpy as np
 
+from index.dense_index import build_dense, prepare_for_search
 from index.errors import CorruptIndex, IncompatibleIndex, IndexUnavailable, NoIndexError
 from index.store import (
     POINTER,
@@ -91,10 +92,7 @@ def write_generation(
 ) -> None:
     """chunk_rows: (article, start, end, first_sentence, last_sentence); sentence_rows: (article,
     start, end, paragraph). Vectors are unit float32 rows in the same order."""
-    dense = faiss.IndexFlatIP(chunk_vectors.shape[1])
-    if len(chunk_vectors):
-        dense.add(np.ascontiguousarray(chunk_vectors, dtype=np.float32))
-    faiss.write_index(dense, str(folder / "dense.faiss"))
+    faiss.write_index(build_dense(chunk_vectors), str(folder / "dense.faiss"))
     np.save(folder / "sentences.npy", sentence_vectors.astype(np.float16), allow_pickle=False)
     tokens = [bm25_text(articles[a].title, articles[a].text[s:e]) for a, s, e, _, _ in chunk_rows]
     doc_freq = Counter(t for doc in tokens for t in set(doc))
@@ -164,6 +162,16 @@ def read_articles(folder: Path) -> list[Article]:
         ]  # fmt: skip
 
 
+def read_article_ids(folder: Path) -> list[str]:
+    """The article ids of a generation, in row order, without reading any article's text."""
+    with _reading(folder / "meta.sqlite"):
+        db = sqlite3.connect(f"file:{folder / 'meta.sqlite'}?mode=ro", uri=True)
+        try:
+            return [r[0] for r in db.execute("SELECT id FROM articles ORDER BY row")]
+        finally:
+            db.close()
+
+
 @contextlib.contextmanager
 def _reading(path: Path) -> Iterator[None]:
     """Any failure to parse ``path`` becomes one CorruptIndex naming it (never a library traceback)."""
@@ -191,7 +199,7 @@ def load_generation(folder: Path, model: str, dim: int) -> Generation:
     with _reading(folder / "sentences.npy"):
         sentence_vectors = np.load(folder / "sentences.npy", allow_pickle=False)
     with _reading(folder / "dense.faiss"):
-        dense = faiss.read_index(str(folder / "dense.faiss"))
+        dense = prepare_for_search(faiss.read_index(str(folder / "dense.faiss")))
     with _reading(folder / "bm25"):
         bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
     return Generation(

@@ -11,10 +11,12 @@ import itertools
 import json
 import math
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -22,6 +24,8 @@ from index.generation import Generation
 from index.text import terms, words
 
 DATA_DIR = Path(__file__).parent / "data"
+K = TypeVar("K")
+V = TypeVar("V")
 
 _YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2}|[1-9][0-9]{0,2} ?(?:BC|AD|BCE|CE))s?\b")
 _TIME = re.compile(
@@ -119,44 +123,77 @@ def type_match(qtype: str, sig: Signals, q_words: set[str]) -> tuple[float, floa
     )
 
 
+class _Lru(OrderedDict[K, V]):
+    """A dict that forgets its least recently used entries past ``limit``."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def hit(self, key: K) -> V | None:
+        got = self.get(key)
+        if got is not None:
+            self.move_to_end(key)
+        return got
+
+    def keep(self, key: K, value: V) -> V:
+        self[key] = value
+        if len(self) > self.limit:
+            self.popitem(last=False)
+        return value
+
+
 class TermCache:
-    """Stemmed term lists of a generation's sentences and chunks, computed once each."""
+    """Stemmed term lists of a generation's sentences and chunks, each kept for its recent users.
+
+    Bounded: an unbounded cache grew by about 450 objects per question (issue 11) and full garbage
+    collections over them reached 240-280 ms. Term lists are tuples of strings, which the collector
+    stops tracking.
+    """
+
+    SENTENCES = 20_000  # about 70 questions' candidate sentences
+    CHUNKS = 5_000
+    TITLES = 5_000
 
     def __init__(self, gen: Generation) -> None:
         self.gen = gen
-        self._sent: dict[int, list[str]] = {}
-        self._sig: dict[int, Signals] = {}
-        self._chunk: dict[int, frozenset[str]] = {}
-        self._title: dict[int, frozenset[str]] = {}
+        self._sent: _Lru[int, tuple[str, ...]] = _Lru(self.SENTENCES)
+        self._sig: _Lru[int, Signals] = _Lru(self.SENTENCES)
+        self._chunk: _Lru[int, frozenset[str]] = _Lru(self.CHUNKS)
+        self._title: _Lru[int, frozenset[str]] = _Lru(self.TITLES)
 
     def sentence_terms(self, row: int) -> list[str]:
-        got = self._sent.get(row)
+        got = self._sent.hit(row)
         if got is None:
-            got = self._sent[row] = terms(self.gen.sentence_text(row))
-        return got
+            got = self._sent.keep(row, tuple(terms(self.gen.sentence_text(row))))
+        return list(got)  # a copy: callers may change their list, never the cached terms
 
     def sentence_signals(self, row: int) -> Signals:
-        got = self._sig.get(row)
+        got = self._sig.hit(row)
         if got is None:
-            got = self._sig[row] = signals(self.gen.sentence_text(row))
+            got = self._sig.keep(row, signals(self.gen.sentence_text(row)))
         return got
 
     def chunk_terms(self, row: int) -> frozenset[str]:
-        got = self._chunk.get(row)
+        got = self._chunk.hit(row)
         if got is None:
             first = int(self.gen.chunk_first_sentence[row])
             last = int(self.gen.chunk_last_sentence[row])
             bag: set[str] = set()
             for s in range(first, last + 1):
                 bag.update(self.sentence_terms(s))
-            got = self._chunk[row] = frozenset(bag)
+            got = self._chunk.keep(row, frozenset(bag))
         return got
 
     def title_terms(self, article: int) -> frozenset[str]:
-        got = self._title.get(article)
+        got = self._title.hit(article)
         if got is None:
-            got = self._title[article] = frozenset(terms(self.gen.articles[article].title))
+            got = self._title.keep(article, frozenset(terms(self.gen.articles[article].title)))
         return got
+
+    def sizes(self) -> tuple[int, int, int, int]:
+        """Entries held: sentences' terms, sentences' signals, chunks, titles."""
+        return len(self._sent), len(self._sig), len(self._chunk), len(self._title)
 
 
 def term_cache(gen: Generation) -> TermCache:

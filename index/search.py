@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.dense_index import search_one
 from index.generation import Generation
 from index.scoring import Query, load_model, term_cache
 from index.text import terms
@@ -53,9 +54,9 @@ def dense_search(gen: Generation, qvec: np.ndarray, depth: int) -> tuple[np.ndar
     n = gen.dense.ntotal
     if n == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    scores, ids = gen.dense.search(qvec.reshape(1, -1).astype(np.float32), min(depth, n))
-    keep = ids[0] >= 0
-    return ids[0][keep].astype(np.int64), scores[0][keep]
+    scores, ids = search_one(gen.dense, qvec, min(depth, n))
+    keep = ids >= 0
+    return ids[keep].astype(np.int64), scores[keep]
 
 
 def bm25_scores(gen: Generation, query: str) -> np.ndarray:

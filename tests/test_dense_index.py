@@ -1,0 +1,69 @@
+"""The dense index by size: exact Flat for small corpora, HNSW above the threshold, one thread a query."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+
+from index import dense_index, search
+from index.bench_embedder import BenchHashEmbedder
+from index.bench_scale import real_sentences
+from index.build import build_index
+from index.config import Settings
+from index.embedding import HashEmbedder
+from index.generation import load_generation
+from index.store import Manifest, current_generation
+
+SAMPLE_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+@pytest.fixture(scope="module")
+def sentence_vectors() -> tuple[np.ndarray, np.ndarray]:
+    """Vectors of real sentences (corpus and queries), from the bench's hash embedder."""
+    pool = real_sentences(SAMPLE_CORPUS)
+    embedder = BenchHashEmbedder(dim=96)
+    queries = [" ".join(s.split()[:8]) for s in pool[::7]]
+    return embedder.encode(pool), embedder.encode(queries)
+
+
+def test_small_corpora_get_an_exact_index(sentence_vectors: tuple[np.ndarray, np.ndarray]) -> None:
+    vectors, _ = sentence_vectors
+    index = dense_index.build_dense(vectors[:100])
+    assert dense_index.kind(index) == "exact" and index.ntotal == 100
+    scores, ids = dense_index.search_one(index, vectors[7], 3)
+    assert ids[0] == 7 and scores[0] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_hnsw_above_the_threshold_finds_what_exact_search_finds(
+    monkeypatch: pytest.MonkeyPatch, sentence_vectors: tuple[np.ndarray, np.ndarray]
+) -> None:
+    vectors, queries = sentence_vectors
+    monkeypatch.setattr(dense_index, "EXACT_MAX_VECTORS", 50)
+    approx = dense_index.build_dense(vectors)
+    assert dense_index.kind(approx) == "hnsw" and approx.ntotal == len(vectors)
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(vectors)
+    _, truth = exact.search(queries, 10)
+    found = [dense_index.search_one(approx, q, 10)[1] for q in queries]
+    recall = np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)])
+    assert recall >= 0.95
+
+
+def test_a_generation_above_the_threshold_is_hnsw_checksummed_and_searchable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, corpus_dir: Path
+) -> None:
+    monkeypatch.setattr(dense_index, "EXACT_MAX_VECTORS", 1)
+    embedder = HashEmbedder()
+    settings = Settings(corpus_dir=corpus_dir, index_dir=tmp_path / "index")
+    build_index(settings, embedder)
+    folder = current_generation(settings.index_dir)
+    assert "dense.faiss" in Manifest.read(folder).checksums
+    gen = load_generation(folder, embedder.name, embedder.dim)
+    assert dense_index.kind(gen.dense) == "hnsw"
+    assert gen.dense.hnsw.efSearch == dense_index.HNSW_EF_SEARCH  # not carried by the file
+    text = gen.chunk_text(0)
+    ids, _ = search.dense_search(gen, embedder.encode([text])[0], 5)
+    assert ids[0] == 0 and len(ids) == min(5, gen.dense.ntotal)
