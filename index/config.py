@@ -92,6 +92,8 @@ class Settings:
     # "on": our reader model picks the quote and the answer words (docs/READER.md); "off": the
     # sentence scorer alone, as before the reader (for comparison).
     reader: str = "on"
+    # Another reader model (an ONNX file exported by scripts/train_reader.py); empty: the shipped one.
+    reader_model: str = ""
     # Passages from one article at most, among the passages shown for a question.
     per_article_cap: int = 5
     # Tokens of overlap kept between consecutive chunks of one long paragraph (in sentences: 1).

@@ -46,7 +46,11 @@ class Engine:
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
         """Load the model and the current generation (blocking: call from a worker thread)."""
         embedder = embedder or load_embedder(settings.embed_model, settings.embed_backend)
-        reader = load_reader() if settings.reader == "on" else None
+        reader = None
+        if settings.reader == "on":
+            reader = (
+                load_reader(Path(settings.reader_model)) if settings.reader_model else load_reader()
+            )
         return cls(settings, embedder, _load_current(settings, embedder), reader)
 
     @property

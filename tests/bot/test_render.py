@@ -157,3 +157,29 @@ def test_sources_and_article_embeds_fit() -> None:
 def test_message_fits_detects_overflows() -> None:
     assert not render.message_fits("x" * 2001, [])
     assert not render.message_fits(None, [discord.Embed(description="x" * 4097)])
+
+
+def test_the_answer_span_is_bold_inside_the_quote_and_escaped() -> None:
+    from index.types import AnswerText
+
+    text = "Both agreed to cooperate in *space* and cyber <@1> as a goal."
+    start = text.index("*space*")
+    end = text.index(" <@1>")
+    a = Answer(
+        "Which fields?",
+        True,
+        0.9,
+        (quote(text),),
+        (),
+        generation="g7",
+        answer=AnswerText(text[start:end], start, end),
+    )
+    body = render.render_answer(a).description or ""
+    assert "**\\*space\\* and cyber**" in body  # the span, bold, its markup escaped
+    assert "\\<@1\\>" in body  # the rest escaped too
+    assert body.count("**") == 2  # no question-word emphasis besides the span
+
+
+def test_without_a_span_the_question_words_are_emphasized() -> None:
+    body = render.render_answer(answer("The fields are space and cyber.")).description or ""
+    assert "**fields**" in body
