@@ -376,6 +376,10 @@ def open_text(path: str) -> TextIO:
 def format_answer(answer: Answer) -> str:
     lines = []
     if answer.answered:
+        if answer.answer is not None:
+            lines.append(
+                f"Answer: {answer.answer.text} [chars {answer.answer.start}-{answer.answer.end}]"
+            )
         for i, quote in enumerate(answer.quotes):
             where = quote.url or quote.article
             page = f", page {quote.page}" if quote.page else ""

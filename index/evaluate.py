@@ -263,7 +263,7 @@ def holdout_corpus(corpus: Path, left_out: set[str], into: Path) -> None:
         shutil.copyfile(path, target)
 
 
-def _seed_cache(source_index: Path, index_dir: Path) -> None:
+def seed_cache(source_index: Path, index_dir: Path) -> None:
     """Start a hold-out index's vector cache from the full index's, so nothing is re-embedded."""
     src = source_index / "cache" / "embeddings.sqlite"
     dst = index_dir / "cache" / "embeddings.sqlite"
@@ -292,7 +292,7 @@ def run_eval(
             corpus = Path(tmp) / "corpus"
             holdout_corpus(settings.corpus_dir, left_out, corpus)
             index_dir = settings.index_dir / f"holdout-{holdout}"
-            _seed_cache(settings.index_dir, index_dir)
+            seed_cache(settings.index_dir, index_dir)
             settings = settings.with_(corpus_dir=corpus, index_dir=index_dir)
         report = build_index(settings, embedder)
         engine = Engine.open(settings, embedder)

@@ -150,12 +150,15 @@ def main() -> int:
     )
     ap.add_argument("--fit-only", action="store_true")
     ap.add_argument("--c", type=float, default=1.0)
+    ap.add_argument(
+        "--index-root", type=Path, help="reuse the indexes of an earlier run (a folder)"
+    )
     args = ap.parse_args()
     if not args.fit_only:
         if not SHARED.is_dir():
             raise SystemExit(f"evaluation data not found at {SHARED}")
         embedder = load_embedder(Settings().embed_model, Settings().embed_backend)
-        root = Path(tempfile.mkdtemp(prefix="calibrate-"))
+        root = args.index_root or Path(tempfile.mkdtemp(prefix="calibrate-"))
         for name in ("squad1", "squad2"):
             collect(
                 name,

@@ -129,8 +129,14 @@ class Terminal:
     def __init__(self, fd: int) -> None:
         self.fd, self.buffer, self.pos = fd, bytearray(), 0
 
-    def expect(self, wanted: bytes) -> str:
+    def expect(self, wanted: bytes, patience: float = 120.0) -> str:
+        """Read until ``wanted`` appears; fail (not hang) when nothing comes for ``patience`` seconds."""
+        import select
+
         while (found := self.buffer.find(wanted, self.pos)) < 0:
+            ready, _, _ = select.select([self.fd], [], [], patience)
+            if not ready:
+                raise AssertionError(f"{wanted!r} never came: {bytes(self.buffer[self.pos :])!r}")
             try:
                 chunk = os.read(self.fd, 4096)
             except OSError:  # EIO: the other side closed

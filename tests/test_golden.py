@@ -126,3 +126,33 @@ def test_the_sample_pdf_is_what_its_script_writes() -> None:
     spec.loader.exec_module(script)
     written = script.build_pdf(script.PAGES, script.TITLE, script.AUTHOR)
     assert written == (CORPUS / "answer-quality.pdf").read_bytes(), "run scripts/make_sample_pdf.py"
+
+
+def test_the_answer_span_is_verbatim_inside_the_quote(sample_engine: Engine) -> None:
+    answer = sample_engine.ask("Which new fields did India and Japan agree to cooperate in?")
+    assert answer.answer is not None
+    span, quote = answer.answer, answer.quotes[0]
+    assert quote.start <= span.start < span.end <= quote.end
+    text = sample_engine.article(quote.article)
+    assert text is not None and text[1][span.start : span.end] == span.text
+    assert "space and cyber" in span.text and len(span.text) < 40
+    assert answer.to_json()["answer"] == {"text": span.text, "start": span.start, "end": span.end}
+
+
+def test_a_question_the_article_almost_answers_is_declined(sample_engine: Engine) -> None:
+    answer = sample_engine.ask("Which new fields did India and Brazil agree to cooperate in?")
+    assert not answer.answered and answer.answer is None
+    assert answer.to_json()["answer"] is None
+
+
+def test_reader_off_answers_the_old_way(sample_engine: Engine) -> None:
+    """READER=off: the sentence scorer alone picks the quote; no answer span."""
+    off = Engine(
+        sample_engine.settings.with_(reader="off"),
+        sample_engine.embedder,
+        sample_engine._generation,
+    )
+    answer = off.ask("Which new fields did India and Japan agree to cooperate in?")
+    assert answer.answered and answer.answer is None
+    assert "space and cyber" in answer.quotes[0].text
+    assert not off.ask("What is the best recipe for chocolate chip cookies?").answered
