@@ -86,16 +86,18 @@ class Reader:
 
 
 def _check_file(model: Path) -> None:
+    """The file exists and matches the SHA-256 of its card (``<model>.json``, written at export).
+
+    The shipped model must have its card; a model of the user's own is checked when it has one."""
     if not model.is_file():
         raise ReaderError(f"the reader model {model} is missing; {RESTORE}")
-    if model.resolve() != MODEL_FILE.resolve():
-        return  # a model of the user's own: no recorded checksum to compare with
+    card = CARD_FILE if model.resolve() == MODEL_FILE.resolve() else model.with_suffix(".json")
+    if card != CARD_FILE and not card.is_file():
+        return
     try:
-        expected = json.loads(CARD_FILE.read_text(encoding="utf-8"))["sha256"]
+        expected = json.loads(card.read_text(encoding="utf-8"))["sha256"]
     except (OSError, ValueError, KeyError):
-        raise ReaderError(
-            f"the reader's card {CARD_FILE} is missing or damaged; {RESTORE}"
-        ) from None
+        raise ReaderError(f"the reader's card {card} is missing or damaged; {RESTORE}") from None
     digest = hashlib.sha256(model.read_bytes()).hexdigest()
     if digest != expected:
         raise ReaderError(f"the reader model {model} is damaged (checksum mismatch); {RESTORE}")
