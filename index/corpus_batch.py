@@ -3,8 +3,9 @@
 Each file is first written and fsynced as a hidden `.upload-<pid>-*.part` beside its target; then a
 journal naming every (part, target) pair is written atomically; then the parts are renamed into
 place and the journal removed. ``recover`` (run before every build and every add) finishes a batch
-whose journal exists and deletes parts that no journal names and no living process is writing, so a
-kill leaves either the whole batch or none of it, and no stray parts.
+whose journal exists and deletes parts that no journal names and no living process is writing, and
+a journal a killed process was still writing (``.articlebot-batch.json.<pid>.tmp``: its batch was
+never committed), so a kill leaves either the whole batch or none of it, and no stray files.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ PART_PREFIX = ".upload-"
 # A part without a process id in its name (older versions) is stale after this long.
 ANONYMOUS_PART_SECONDS = 3600
 _PID = re.compile(r"^\.upload-(\d+)-")
+_JOURNAL_TMP = re.compile(rf"^{re.escape(JOURNAL)}\.(\d+)\.tmp$")
 
 
 def part_prefix() -> str:
@@ -53,7 +55,7 @@ def write_batch(corpus_dir: Path, files: Sequence[tuple[str, bytes]]) -> list[Pa
 
 
 def recover(corpus_dir: Path) -> None:
-    """Finish a journaled batch, then delete stale part files (see the module's docstring)."""
+    """Finish a journaled batch, then delete stale parts and unfinished journals (see above)."""
     journal = corpus_dir / JOURNAL
     try:
         entries = json.loads(journal.read_text(encoding="utf-8"))
@@ -71,6 +73,11 @@ def recover(corpus_dir: Path) -> None:
         if _stale(part):
             log.warning("removing the stale upload %s", part)
             part.unlink(missing_ok=True)
+    for tmp in corpus_dir.glob(f"{JOURNAL}.*.tmp"):
+        match = _JOURNAL_TMP.match(tmp.name)
+        if match is not None and _gone(int(match[1])):
+            log.warning("removing the unfinished batch journal %s", tmp)
+            tmp.unlink(missing_ok=True)
 
 
 def _write_part(corpus_dir: Path, data: bytes) -> Path:
@@ -91,11 +98,15 @@ def _write_journal(corpus_dir: Path, moves: list[tuple[Path, Path]]) -> None:
     entries = [[p.relative_to(corpus_dir).as_posix(), t.relative_to(corpus_dir).as_posix()]
                for p, t in moves]  # fmt: skip
     tmp = corpus_dir / f"{JOURNAL}.{os.getpid()}.tmp"
-    with tmp.open("w", encoding="utf-8") as out:
-        json.dump(entries, out)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, corpus_dir / JOURNAL)
+    try:
+        with tmp.open("w", encoding="utf-8") as out:
+            json.dump(entries, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, corpus_dir / JOURNAL)
+    except BaseException:  # e.g. a full disk: nothing committed, nothing left
+        tmp.unlink(missing_ok=True)
+        raise
     _fsync_dir(corpus_dir)
 
 
@@ -112,7 +123,11 @@ def _stale(part: Path) -> bool:
         with contextlib.suppress(OSError):
             return time.time() - part.stat().st_mtime > ANONYMOUS_PART_SECONDS
         return False
-    pid = int(match[1])
+    return _gone(int(match[1]))
+
+
+def _gone(pid: int) -> bool:
+    """Whether no process ``pid`` runs (this process, or another user's, counts as alive)."""
     if pid == os.getpid():
         return False
     try:

@@ -312,3 +312,57 @@ def test_recover_finishes_a_journaled_batch_and_drops_orphan_parts(tmp_path: Pat
     corpus_batch.recover(corpus)
     assert sorted(p.name for p in corpus.iterdir()) == ["a.txt", "b.txt"]
     assert (corpus / "b.txt").read_text(encoding="utf-8") == "article 1"
+
+
+def test_kill_9_while_the_journal_is_written_leaves_no_batch_and_no_temp_journal(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The window the random kills above hit rarely: the parts are written, the journal's temp
+    file too, and the process dies before renaming it into place (the batch was not committed)."""
+    files = _batch_files(tmp_path / "incoming")
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from pathlib import Path
+        from index.cli_corpus import add_files
+        from index.config import Settings
+        replace = os.replace
+        def die_before_committing(src, dst):
+            if str(src).endswith(".tmp"):
+                os.kill(os.getpid(), signal.SIGKILL)
+            replace(src, dst)
+        os.replace = die_before_committing
+        s = Settings.from_env({{}}, corpus_dir=Path({str(settings.corpus_dir)!r}),
+                              index_dir=Path({str(settings.index_dir)!r}))
+        add_files(s, [Path(p) for p in {[str(f) for f in files]!r}], replace=False)
+        """
+    )
+    corpus = settings.corpus_dir
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO)
+    assert result.returncode == -signal.SIGKILL
+    left = sorted(p.name for p in corpus.iterdir() if p.name.startswith("."))
+    assert any(n.startswith(corpus_batch.JOURNAL) and n.endswith(".tmp") for n in left), left
+    assert sum(n.endswith(".part") for n in left) == len(NAMES), left
+
+    build_index(settings, HashEmbedder(dim=64))  # the next build recovers the corpus
+    assert not [n for n in NAMES if (corpus / n).exists()]
+    assert not [p.name for p in corpus.iterdir() if p.name.startswith(".")]
+
+
+def test_a_journal_being_written_by_a_live_process_is_kept(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    mine = corpus / f"{corpus_batch.JOURNAL}.{os.getpid()}.tmp"
+    mine.write_text("[", encoding="utf-8")
+    corpus_batch.recover(corpus)
+    assert mine.exists()
+
+
+def test_a_full_disk_while_writing_the_journal_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = tmp_path / "corpus"
+    monkeypatch.setattr(corpus_batch.json, "dump", _no_space)
+    with pytest.raises(OSError, match="No space"):
+        corpus_batch.write_batch(corpus, [("a.txt", b"article a"), ("b.txt", b"article b")])
+    assert list(corpus.iterdir()) == []
