@@ -112,6 +112,7 @@ class SoakReport:
     loop_lag_max_ms: float = 0.0
     send_slip_max_ms: float = 0.0  # how late the harness sent a question against its schedule
     rss_mb: dict[str, float] = field(default_factory=dict)
+    rss_timeline: list[tuple[float, float]] = field(default_factory=list)  # (s into the run, MB)
     generations: list[str] = field(default_factory=list)  # in the order replies named them
     admin: list[AdminStep] = field(default_factory=list)
 
@@ -137,14 +138,15 @@ class SoakLoopback(LoopbackDiscord):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.replied: dict[str, tuple[float, Json]] = {}
+        # question id -> (when its reply arrived, what it was, the generation its footer names)
+        self.replied: dict[str, tuple[float, str, str | None]] = {}
 
     def message_payload(self, channel: str, author: Json, content: str, **kwargs: Any) -> Json:
         message = super().message_payload(channel, author, content, **kwargs)
         reference = message.get("message_reference")
         if author.get("bot") and reference is not None:
             asked = reference["message_id"]
-            self.replied.setdefault(asked, (time.monotonic(), message))
+            self.replied.setdefault(asked, (time.monotonic(), *_outcome(message)))
             self.messages.pop(asked, None)
             self.messages.pop(message["id"], None)
         return message
@@ -234,7 +236,7 @@ class _Run:
         self.report.rss_mb["start"] = rss_mb()
         started = time.monotonic()
         watchers = [
-            asyncio.create_task(self._sample_memory()),
+            asyncio.create_task(self._sample_memory(started)),
             asyncio.create_task(self._probe_loop()),
         ]
         admin = asyncio.create_task(self._admin(started))
@@ -293,9 +295,16 @@ class _Run:
         took = time.monotonic() - at if text is not None else None
         self.report.admin.append(AdminStep(command, at - started, took, text or "(no reply)"))
 
-    async def _sample_memory(self) -> None:
+    async def _sample_memory(self, started: float) -> None:
+        """RSS every second (the peak), kept every tenth of the run (to tell a leak from a plateau)."""
+        every = max(1.0, self.plan.seconds / 10)
+        kept = 0.0
         while True:
-            self.rss_peak = max(self.rss_peak, rss_mb())
+            now, rss = time.monotonic() - started, rss_mb()
+            self.rss_peak = max(self.rss_peak, rss)
+            if now >= kept:
+                self.report.rss_timeline.append((round(now, 1), round(rss, 1)))
+                kept += every
             self.server.requests.clear()  # the loopback's log of REST calls: not the bot's memory
             await asyncio.sleep(1.0)
 
@@ -313,9 +322,8 @@ class _Run:
             if asked_id not in replied:
                 report.missing += 1
                 continue
-            at, reply = replied[asked_id]
+            at, kind, generation = replied[asked_id]
             latencies.append((at - sent_at) * 1000)
-            kind, generation = _outcome(reply)
             if kind == "answered":
                 report.answered += 1
             elif kind == "abstained":
@@ -381,6 +389,7 @@ def format_table(report: SoakReport) -> str:
         ("event loop lag max", f"{report.loop_lag_max_ms:.0f} ms"),
         ("RSS start / end / peak", f"{rss.get('start', 0):.0f} / {rss.get('end', 0):.0f} / "
                                    f"{rss.get('peak', 0):.0f} MB (growth {rss.get('growth', 0):+.1f} MB)"),
+        ("RSS every tenth of the run", " ".join(f"{mb:.0f}" for _, mb in report.rss_timeline) + " MB"),
         ("admin", admin or "none"),
         ("generations served", ", ".join(report.generations)),
     ]  # fmt: skip
