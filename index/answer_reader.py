@@ -29,7 +29,7 @@ from index.scoring import Query, load_model
 from index.search import Hit
 from index.types import AnswerText
 
-READER_CANDIDATES = 8
+READER_CANDIDATES = 6
 # A candidate's score is the reader's logit plus SCORER_WEIGHT x the sentence scorer's logit: the
 # scorer's lexical evidence (rare question words, what the question asks for) corrects the reader where
 # it is unsure. Chosen on squad1's test articles, which neither model was trained on (docs/READER.md):

@@ -39,7 +39,7 @@ def test_india_japan_question_quotes_space_and_cyber(sample_engine: Engine) -> N
         (
             "What is the default minimum confidence before the bot abstains?",
             "how-articlebot-answers",
-            "0.21 by default",
+            "the minimum confidence is 0.22",
         ),
         (
             "How many generations of the index are kept on disk?",
