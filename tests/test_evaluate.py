@@ -225,7 +225,11 @@ def test_quality_floors_on_a_squad1_slice(squad1_ci_slice: EvalSlice, tmp_path: 
     assert m["answerable"] > 150 and m["off_corpus"] > 50
     assert m["retrieval@1"] >= 0.75
     assert m["retrieval@5"] >= 0.90
-    assert m["quote_hit"] >= 0.60
-    assert m["answered_rate"] >= 0.85
-    assert m["abstain_rate_off_corpus"] >= 0.60
-    assert m["latency_ms_median"] < 500
+    # With the reader (measured 2026-11-26: quote_hit 81.6%, 94.0% of answered, answered 86.8%, span
+    # exact 71.7%, off-corpus abstained 100%): floors a few points below.
+    assert m["reader"] == "on"
+    assert m["quote_hit"] >= 0.72
+    assert m["quote_hit_answered"] >= 0.85
+    assert m["answered_rate"] >= 0.78
+    assert m["answer_exact_answered"] >= 0.55
+    assert m["abstain_rate_off_corpus"] >= 0.85

@@ -45,4 +45,4 @@ async def test_golden_questions_through_discord(
     corpus = sample_engine.settings.corpus_dir
     article = (corpus / "india-japan-defence-cooperation.md").read_text(encoding="utf-8")
     assert quoted.rstrip("…").strip() in article  # verbatim from the file
-    assert "10.7%" in pdf and "p. 2" in pdf  # a PDF quote cites its page
+    assert "29.6%" in pdf and "p. 2" in pdf  # a PDF quote cites its page
