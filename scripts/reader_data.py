@@ -239,8 +239,14 @@ def examples_for(
     *,
     article_negatives: int = 2,
     edited: int = 2,
+    neighbours: Sequence[dict[str, object]] = (),
+    other_questions: int = 0,
 ) -> Iterator[Example]:
-    """All training examples of one question (nothing if its answer cannot be placed)."""
+    """All training examples of one question (nothing if its answer cannot be placed).
+
+    ``neighbours`` are the other questions of the same paragraph: up to ``other_questions`` of them whose
+    answers the gold sentence does not hold are paired with it as negatives (real questions, on topic,
+    not answered by that sentence)."""
     question = str(q["question"])
     answers = [str(a) for a in q["answers"]]  # type: ignore[attr-defined]
     p_index = int(q["paragraph_index"])  # type: ignore[call-overload]
@@ -277,6 +283,15 @@ def examples_for(
     rng.shuffle(variants)
     for variant in variants[:edited]:
         yield Example(variant, gold_text, prev, article.title, 0, None, "edited")
+    if other_questions:
+        others = [
+            str(n["question"])
+            for n in neighbours
+            if n["question"] != question
+            and not any(str(a) and str(a) in gold_text for a in n["answers"])  # type: ignore[attr-defined]
+        ]
+        for other in rng.sample(others, min(other_questions, len(others))):
+            yield Example(other, gold_text, prev, article.title, 0, None, "other-question")
 
 
 def build(
@@ -287,6 +302,7 @@ def build(
     max_questions: int | None = None,
     article_negatives: int = 2,
     edited: int = 2,
+    other_questions: int = 0,
 ) -> tuple[list[Example], list[Example], list[str]]:
     """(training examples, held-out examples, held-out article slugs): articles split by a seeded draw."""
     rng = random.Random(seed)
@@ -299,26 +315,26 @@ def build(
     rng.shuffle(train_q)
     if max_questions is not None:
         train_q = train_q[:max_questions]
-    train: list[Example] = []
-    for q in train_q:
-        train.extend(
-            examples_for(
-                q,
-                articles[str(q["article"])],
-                rng,
-                article_negatives=article_negatives,
-                edited=edited,
+    by_paragraph: dict[tuple[object, object], list[dict[str, object]]] = {}
+    for q in questions:
+        by_paragraph.setdefault((q["article"], q["paragraph_index"]), []).append(q)
+
+    def expand(qs: list[dict[str, object]]) -> list[Example]:
+        out: list[Example] = []
+        for q in qs:
+            out.extend(
+                examples_for(
+                    q,
+                    articles[str(q["article"])],
+                    rng,
+                    article_negatives=article_negatives,
+                    edited=edited,
+                    neighbours=by_paragraph[(q["article"], q["paragraph_index"])],
+                    other_questions=other_questions,
+                )
             )
-        )
-    test: list[Example] = []
-    for q in test_q:
-        test.extend(
-            examples_for(
-                q,
-                articles[str(q["article"])],
-                rng,
-                article_negatives=article_negatives,
-                edited=edited,
-            )
-        )
+        return out
+
+    train = expand(train_q)
+    test = expand(test_q)
     return train, test, sorted(held)

@@ -44,6 +44,17 @@ PRESETS = {
         "article_negatives": 1,
         "edited": 1,
     },
+    # An experiment: the gpu recipe plus one negative made of another question of the same paragraph
+    # paired with the answer sentence (not shipped; see docs/READER.md).
+    "gpu-oq": {
+        "max_questions": None,
+        "epochs": 2,
+        "batch": 128,
+        "lr": 5e-5,
+        "article_negatives": 2,
+        "edited": 2,
+        "other_questions": 1,
+    },
     # The shipped model: every training question, two epochs (minutes on one GPU).
     "gpu": {
         "max_questions": None,
@@ -88,6 +99,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--export-only", action="store_true")
+    ap.add_argument(
+        "--probe", type=Path, help="a SQuAD 2.0-style folder to measure on after training"
+    )
+    ap.add_argument(
+        "--probe-only", action="store_true", help="measure the weights in --out on --probe"
+    )
     return ap.parse_args(argv)
 
 
@@ -376,6 +393,38 @@ def measure(examples, items, logits, spans) -> dict[str, float]:  # type: ignore
     }
 
 
+def probe(model, encoder: Encoder, folder: Path, device) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """On a SQuAD 2.0-style folder, each question against every sentence of its paragraph: AUC of the
+    best logit, answerable vs unanswerable, and how often the best sentence holds an answer."""
+    articles = reader_data.read_articles(folder)
+    rows, owner = [], []
+    questions = reader_data.read_questions(folder)
+    for qi, q in enumerate(questions):
+        sents = articles[str(q["article"])].paragraphs[int(q["paragraph_index"])]  # type: ignore[call-overload]
+        title = articles[str(q["article"])].title
+        for si, sent in enumerate(sents):
+            rows.append(
+                reader_data.Example(str(q["question"]), sent, sents[si - 1] if si else "", title, 0)
+            )
+            owner.append(qi)
+    logits, _ = predict(model, tokenize(encoder, rows), device)
+    best = np.full(len(questions), -np.inf)
+    best_row = np.zeros(len(questions), dtype=np.int64)
+    for i, (qi, z) in enumerate(zip(owner, logits, strict=True)):
+        if z > best[qi]:
+            best[qi], best_row[qi] = z, i
+    impossible = np.array([bool(q.get("is_impossible")) for q in questions])
+    hit = [
+        any(str(a) in rows[best_row[qi]].sentence for a in q["answers"])  # type: ignore[attr-defined]
+        for qi, q in enumerate(questions)
+        if not impossible[qi]
+    ]
+    return {
+        "probe_auc_answerable_vs_impossible": auc(best[~impossible], best[impossible]),
+        "probe_sentence_choice": float(np.mean(hit)),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     import torch
     from tokenizers import Tokenizer
@@ -395,6 +444,10 @@ def main(argv: list[str] | None = None) -> int:
     log(f"settings {json.dumps(settings)} device {device} model {model_dir} data {args.data}")
     model = make_model(model_dir, "sdpa" if device.type == "cuda" else "eager").to(device)
     encoder = Encoder(Tokenizer.from_file(str(model_dir / "tokenizer.json")))
+    if args.probe_only:
+        load_parts(model, args.out)
+        log(f"probe {args.probe}: {json.dumps(probe(model, encoder, args.probe, device))}")
+        return 0
     if args.export_only:
         model = make_model(model_dir)
         load_parts(model, args.out)
@@ -411,6 +464,7 @@ def main(argv: list[str] | None = None) -> int:
         max_questions=settings["max_questions"],  # type: ignore[arg-type]
         article_negatives=int(settings["article_negatives"]),  # type: ignore[call-overload]
         edited=int(settings["edited"]),  # type: ignore[call-overload]
+        other_questions=int(settings.get("other_questions", 0)),  # type: ignore[call-overload]
     )
     log(
         f"{len(train_ex)} training pairs, {len(test_ex)} held-out pairs ({len(held)} articles) in {time.time() - t0:.0f} s"
@@ -423,6 +477,8 @@ def main(argv: list[str] | None = None) -> int:
         logits, spans = predict(model, test_items, device)
         report = measure(test_ex, test_items, logits, spans)
         report |= {"epoch": epoch + 1, "train_minutes": round((time.time() - t_train) / 60, 1)}
+        if args.probe is not None:
+            report |= probe(model, encoder, args.probe, device)
         log(f"held-out after epoch {epoch + 1}: {json.dumps(report)}")
         (args.out / "report.json").write_text(
             json.dumps({"settings": settings, "held_out_articles": held, **report}, indent=1)
