@@ -77,7 +77,7 @@ def pairs_for(gen: Generation, question: str, candidates: list[Candidate]) -> li
 
 
 def reader_features(
-    query: Query, scored: list[tuple[Candidate, Reading]], hits: list[Hit], base: np.ndarray
+    query: Query, scored: list[tuple[Candidate, Reading]], base: np.ndarray
 ) -> np.ndarray:
     """READER_FEATURES for one question; ``base`` holds the sentence scorer's confidence features."""
     logits = sorted((r.logit for _, r in scored), reverse=True)
@@ -151,7 +151,7 @@ def choose_with_reader(
         used.add(cand.passage_rank)
         quotes.append(quote_for(gen, cand.sentence))
     base = confidence_features(query, candidates, hits)
-    x = reader_features(query, scored, hits, base)
+    x = reader_features(query, scored, base)
     return Choice(quotes, reader_confidence(x), answer, tuple(float(v) for v in x))
 
 

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from index.corpus_files import file_mode
+from index.store import fsync_dir
 
 log = logging.getLogger(__name__)
 
@@ -107,13 +108,13 @@ def _write_journal(corpus_dir: Path, moves: list[tuple[Path, Path]]) -> None:
     except BaseException:  # e.g. a full disk: nothing committed, nothing left
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(corpus_dir)
+    fsync_dir(corpus_dir)
 
 
 def _finish(corpus_dir: Path, moves: list[tuple[Path, Path]]) -> None:
     for part, target in moves:
         os.replace(part, target)
-    _fsync_dir(corpus_dir)
+    fsync_dir(corpus_dir)
     (corpus_dir / JOURNAL).unlink(missing_ok=True)
 
 
@@ -137,11 +138,3 @@ def _gone(pid: int) -> bool:
     except PermissionError:  # alive, another user's
         return False
     return False
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -22,6 +22,7 @@ import numpy as np
 from index.bert_onnx import read_config, write_bert_onnx
 from index.errors import EmbedderError
 from index.model_path import model_display_name, resolve_model_path
+from index.ort_session import cpu_session
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,6 @@ class OnnxEmbedder:
         cache_dir: Path | None = None,
         threads: int = 2,
     ) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         path = resolve_model_path(model)
@@ -63,14 +63,7 @@ class OnnxEmbedder:
         self._tokenizer.enable_truncation(max_length=window)
         self._tokenizer.no_padding()
         onnx_file = ensure_onnx(path, cache_dir or default_cache_dir(), quantized)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        # Spinning threads would steal the cores FAISS and the event loop need between calls.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(
-            str(onnx_file), options, providers=["CPUExecutionProvider"]
-        )
+        self._session = cpu_session(onnx_file, threads)
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._lock = threading.Lock()
 

@@ -15,9 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from index.errors import ReaderError
+from index.ort_session import cpu_session
 from index.reader_input import Encoder, Pair, best_span, token_span_to_chars
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -44,19 +43,12 @@ class Reader:
     """Loaded once per process; ``read`` is thread-safe (one ONNX Runtime call at a time)."""
 
     def __init__(self, model: Path = MODEL_FILE, *, threads: int = 2) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         _check_file(model)
         try:
             self._encoder = Encoder(Tokenizer.from_file(str(TOKENIZER_FILE)))
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            self._session = ort.InferenceSession(
-                str(model), options, providers=["CPUExecutionProvider"]
-            )
+            self._session = cpu_session(model, threads)
         except Exception as exc:  # onnxruntime/tokenizers raise their own types for bad files
             raise ReaderError(
                 f"the reader model {model} cannot be loaded ({exc}); {RESTORE}"
@@ -114,7 +106,3 @@ def load_reader(model: Path = MODEL_FILE) -> Reader:
         if reader is None:
             reader = _cache[model] = Reader(model)
         return reader
-
-
-def logits_array(readings: Sequence[Reading]) -> np.ndarray:
-    return np.asarray([r.logit for r in readings], dtype=np.float64)

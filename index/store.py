@@ -189,7 +189,7 @@ def publish(index_dir: Path, staging: Path, manifest: Manifest, keep: int) -> Pa
             _fsync_file(p)
     final = staging.parent / manifest.generation
     os.replace(staging, final)
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
     _write_stamp(final, {rel: _stat(final / rel) for rel in checksums})
     point_current(index_dir, manifest.generation)
     prune(index_dir, keep, manifest.generation)
@@ -202,7 +202,7 @@ def point_current(index_dir: Path, name: str) -> None:
     tmp_pointer.write_text(name + "\n", encoding="utf-8")
     _fsync_file(tmp_pointer)
     os.replace(tmp_pointer, index_dir / POINTER)
-    _fsync_dir(index_dir)
+    fsync_dir(index_dir)
 
 
 def prune(index_dir: Path, keep: int, current: str) -> None:
@@ -230,7 +230,8 @@ def _fsync_file(path: Path) -> None:
         os.fsync(f.fileno())
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new entry in ``path`` durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
