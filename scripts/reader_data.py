@@ -22,6 +22,18 @@ from index.chunking import split_sentences
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'-]*")
 _NAME = re.compile(r"\b[A-Z][a-zA-Z'-]+(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][a-zA-Z'-]+)*")
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
+_ORDINAL = re.compile(r"\b(\d+)(st|nd|rd|th)\b")
+_ORDINAL_WORDS = (
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+)
 # "did"/"does" are left out: "When did not X happen" is not English.
 _AUX = re.compile(
     r"\b(was|were|is|are|can|could|has|have|had|will|would|should|might)\b(?!\s+not\b)"
@@ -130,7 +142,44 @@ OPPOSITES = (
     ("early", "late"),
     ("best", "worst"),
 )
+# More pairs, used only by the second edit set (``EDITS_V2``; the shipped gpu recipe keeps the list above).
+MORE_OPPOSITES = (
+    ("born", "died"),
+    ("birth", "death"),
+    ("bought", "sold"),
+    ("buy", "sell"),
+    ("import", "export"),
+    ("imports", "exports"),
+    ("victory", "defeat"),
+    ("winner", "loser"),
+    ("allowed", "banned"),
+    ("legal", "illegal"),
+    ("success", "failure"),
+    ("higher", "lower"),
+    ("larger", "smaller"),
+    ("greater", "smaller"),
+    ("above", "below"),
+    ("top", "bottom"),
+    ("gain", "loss"),
+    ("positive", "negative"),
+    ("public", "private"),
+    ("male", "female"),
+    ("men", "women"),
+    ("ancient", "modern"),
+    ("arrived", "departed"),
+    ("attacked", "defended"),
+    ("created", "destroyed"),
+    ("built", "demolished"),
+    ("founded", "dissolved"),
+    ("joined", "left"),
+    ("cause", "result"),
+    ("causes", "results"),
+    ("average", "median"),
+    ("inner", "outer"),
+    ("always", "never"),
+)
 _OPPOSITE = {a: b for a, b in OPPOSITES} | {b: a for a, b in OPPOSITES}
+_OPPOSITE_V2 = _OPPOSITE | {a: b for a, b in MORE_OPPOSITES} | {b: a for a, b in MORE_OPPOSITES}
 
 
 @dataclass(frozen=True)
@@ -200,10 +249,19 @@ def locate(sentences: Sequence[str], answers: Sequence[str], question: str) -> t
 
 
 def edited_questions(
-    question: str, sentence: str, article: Article, rng: random.Random
+    question: str,
+    sentence: str,
+    article: Article,
+    rng: random.Random,
+    paragraph: Sequence[str] = (),
+    edits: int = 1,
 ) -> list[str]:
-    """Unanswerable variants of ``question`` with respect to ``sentence`` (possibly none)."""
+    """Unanswerable variants of ``question`` with respect to ``sentence`` (possibly none).
+
+    ``edits`` 1: name, number, negation, opposite (the shipped gpu recipe). 2: also a name or an on-topic
+    word taken from another sentence of the same ``paragraph``, ordinals shifted, and more opposites."""
     out: list[str] = []
+    opposite = _OPPOSITE_V2 if edits >= 2 else _OPPOSITE
     q_names = [m.group() for m in _NAME.finditer(question) if m.start() > 0]
     swappable = [n for n in q_names if n in sentence]
     others = [n for n in article.names if n not in sentence and n not in question]
@@ -223,13 +281,55 @@ def edited_questions(
         aux = _AUX.search(question)
         if aux:
             out.append(question[: aux.end()] + " not" + question[aux.end() :])
-    flips = [w for w in _WORD.findall(question) if w.lower() in _OPPOSITE]
+    flips = [w for w in _WORD.findall(question) if w.lower() in opposite]
     if flips:
         word = rng.choice(flips)
-        new = _OPPOSITE[word.lower()]
+        new = opposite[word.lower()]
         new = new.capitalize() if word[0].isupper() else new
         out.append(re.sub(rf"\b{re.escape(word)}\b", new, question, count=1))
+    if edits >= 2:
+        out += _more_edits(question, sentence, paragraph, rng)
     return [q for q in out if q != question]
+
+
+def _more_edits(
+    question: str, sentence: str, paragraph: Sequence[str], rng: random.Random
+) -> list[str]:
+    """The second edit set: swaps with words of the same paragraph that the sentence lacks (the way
+    SQuAD 2.0's writers made most of their unanswerable questions), and shifted ordinals."""
+    out: list[str] = []
+    rest = [p for p in paragraph if p != sentence]
+    names = sorted({m.group() for p in rest for m in _NAME.finditer(p) if m.start() > 0})
+    q_names = [
+        m.group() for m in _NAME.finditer(question) if m.start() > 0 and m.group() in sentence
+    ]
+    pool = [n for n in names if n not in sentence and n not in question]
+    if q_names and pool:
+        out.append(question.replace(rng.choice(q_names), rng.choice(pool), 1))
+    s_words = words(sentence)
+    q_words = [w for w in _WORD.findall(question) if w.islower() and len(w) >= 4 and w in s_words]
+    topic = sorted(
+        {w for p in rest for w in _WORD.findall(p) if w.islower() and len(w) >= 4}
+        - s_words
+        - words(question)
+        - STOP
+    )
+    if q_words and topic:
+        word = rng.choice(q_words)
+        out.append(re.sub(rf"\b{re.escape(word)}\b", rng.choice(topic), question, count=1))
+    ordinal = _ORDINAL.search(question)
+    if ordinal:
+        n = int(ordinal.group(1)) + rng.choice((-2, -1, 1, 2))
+        if n > 0:
+            suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+            out.append(question[: ordinal.start()] + f"{n}{suffix}" + question[ordinal.end() :])
+    spelled = [w for w in _WORD.findall(question) if w.lower() in _ORDINAL_WORDS]
+    if spelled:
+        word = rng.choice(spelled)
+        new = rng.choice([o for o in _ORDINAL_WORDS if o != word.lower()])
+        new = new.capitalize() if word[0].isupper() else new
+        out.append(re.sub(rf"\b{re.escape(word)}\b", new, question, count=1))
+    return out
 
 
 def examples_for(
@@ -241,6 +341,8 @@ def examples_for(
     edited: int = 2,
     neighbours: Sequence[dict[str, object]] = (),
     other_questions: int = 0,
+    paragraph_negatives: int | None = None,
+    edits: int = 1,
 ) -> Iterator[Example]:
     """All training examples of one question (nothing if its answer cannot be placed).
 
@@ -260,11 +362,15 @@ def examples_for(
     gold_text = sents[gold]
     yield Example(question, gold_text, prev, article.title, 1, (start, end))
     holds_answer = {i for i, s in enumerate(sents) if any(a and a in s for a in answers)}
-    for i, sent in enumerate(sents):
-        if i not in holds_answer:
-            yield Example(
-                question, sent, sents[i - 1] if i else "", article.title, 0, None, "paragraph"
-            )
+    others_in_paragraph = [i for i in range(len(sents)) if i not in holds_answer]
+    if paragraph_negatives is not None:
+        others_in_paragraph = sorted(
+            rng.sample(others_in_paragraph, min(paragraph_negatives, len(others_in_paragraph)))
+        )
+    for i in others_in_paragraph:
+        yield Example(
+            question, sents[i], sents[i - 1] if i else "", article.title, 0, None, "paragraph"
+        )
     q_words = words(question)
     pool = [
         (len(q_words & bag) + rng.random() * 0.5, pi, si)
@@ -279,7 +385,7 @@ def examples_for(
         yield Example(
             question, para[si], para[si - 1] if si else "", article.title, 0, None, "article"
         )
-    variants = edited_questions(question, gold_text, article, rng)
+    variants = edited_questions(question, gold_text, article, rng, sents, edits)
     rng.shuffle(variants)
     for variant in variants[:edited]:
         yield Example(variant, gold_text, prev, article.title, 0, None, "edited")
@@ -303,6 +409,8 @@ def build(
     article_negatives: int = 2,
     edited: int = 2,
     other_questions: int = 0,
+    paragraph_negatives: int | None = None,
+    edits: int = 1,
 ) -> tuple[list[Example], list[Example], list[str]]:
     """(training examples, held-out examples, held-out article slugs): articles split by a seeded draw."""
     rng = random.Random(seed)
@@ -319,7 +427,7 @@ def build(
     for q in questions:
         by_paragraph.setdefault((q["article"], q["paragraph_index"]), []).append(q)
 
-    def expand(qs: list[dict[str, object]]) -> list[Example]:
+    def expand(qs: list[dict[str, object]], per_paragraph: int | None) -> list[Example]:
         out: list[Example] = []
         for q in qs:
             out.extend(
@@ -331,10 +439,14 @@ def build(
                     edited=edited,
                     neighbours=by_paragraph[(q["article"], q["paragraph_index"])],
                     other_questions=other_questions,
+                    paragraph_negatives=per_paragraph,
+                    edits=edits,
                 )
             )
         return out
 
-    train = expand(train_q)
-    test = expand(test_q)
+    # The held-out set always pairs each question with every sentence of its paragraph, so that its
+    # sentence-choice figure means the same for every preset.
+    train = expand(train_q, paragraph_negatives)
+    test = expand(test_q, None)
     return train, test, sorted(held)

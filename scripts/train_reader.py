@@ -57,6 +57,21 @@ PRESETS = {
 # An experiment: the gpu recipe plus one negative made of another question of the same paragraph
 # paired with the answer sentence (not shipped; see docs/READER.md).
 PRESETS["gpu-oq"] = {**PRESETS["gpu"], "other_questions": 1}
+# A second stage on 2 CPU cores (about 40 minutes): from trained weights (--init, e.g. the gpu preset's
+# var/reader), a fraction of the questions with the second edit set, one question of the same paragraph
+# and one sentence each of the paragraph and the article as negatives: fewer easy pairs, more of the
+# "on topic but not answered" kind.
+PRESETS["cpu-refine"] = {
+    "max_questions": 8000,
+    "epochs": 1,
+    "batch": 32,
+    "lr": 2e-5,
+    "article_negatives": 1,
+    "edited": 3,
+    "other_questions": 1,
+    "paragraph_negatives": 1,
+    "edits": 2,
+}
 PART_BYTES = 15 * 1024 * 1024
 
 
@@ -79,6 +94,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--model", type=Path, default=None, help="sentence-transformers/BERT folder to start from"
     )
     ap.add_argument("--out", type=Path, default=ROOT / "var/reader")
+    ap.add_argument(
+        "--init", type=Path, help="start from these trained weights (a folder written by --out)"
+    )
     ap.add_argument("--onnx", type=Path, default=ROOT / "index/data/reader.onnx")
     ap.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
     ap.add_argument("--max-questions", type=int, default=-1, help="-1: the preset's")
@@ -109,6 +127,8 @@ def settings_from(args: argparse.Namespace) -> dict[str, object]:
     s.update(
         seed=args.seed, holdout=args.holdout, preset=args.preset, warmup=0.06, weight_decay=0.01
     )
+    if args.init is not None:
+        s["init"] = str(args.init)
     return s
 
 
@@ -448,6 +468,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not (args.data / "questions.jsonl").is_file():
         raise SystemExit(f"no training data at {args.data} (expected questions.jsonl and corpus/)")
+    if args.preset == "cpu-refine" and args.init is None:
+        raise SystemExit("--preset cpu-refine starts from trained weights: give --init var/reader")
+    if args.init is not None:
+        if args.init.resolve() == args.out.resolve():
+            raise SystemExit(
+                f"--init and --out are the same folder ({args.out}): pick another --out"
+            )
+        load_parts(model, args.init)
+        log(f"starting from {args.init}")
     t0 = time.time()
     train_ex, test_ex, held = reader_data.build(
         args.data,
@@ -457,6 +486,8 @@ def main(argv: list[str] | None = None) -> int:
         article_negatives=int(settings["article_negatives"]),  # type: ignore[call-overload]
         edited=int(settings["edited"]),  # type: ignore[call-overload]
         other_questions=int(settings.get("other_questions", 0)),  # type: ignore[call-overload]
+        paragraph_negatives=settings.get("paragraph_negatives"),  # type: ignore[arg-type]
+        edits=int(settings.get("edits", 1)),  # type: ignore[call-overload]
     )
     log(
         f"{len(train_ex)} training pairs, {len(test_ex)} held-out pairs ({len(held)} articles) in {time.time() - t0:.0f} s"
