@@ -187,14 +187,13 @@ def serve_figures(settings: Settings, questions: list[str], encoder: bool) -> di
 
 def dense_recall(gen: object, embedder: BenchHashEmbedder, questions: list[str]) -> float | None:
     """Share of the exact top 10 that the serving dense index returns (None when it is exact)."""
-    import faiss
+    from index.dense_index import kind
 
     dense = gen.dense  # type: ignore[attr-defined]
-    if isinstance(dense, faiss.IndexFlat) or not questions:
+    if kind(dense) == "exact" or not questions:
         return None
-    storage = faiss.downcast_index(dense.storage)
     q = embedder.encode(questions)
-    _, exact = storage.search(q, 10)
+    _, exact = dense.exact_search(q, 10)
     _, approx = dense.search(q, 10)
     hits = sum(len(set(e) & set(a)) for e, a in zip(exact.tolist(), approx.tolist(), strict=True))
     return round(hits / exact.size, 4)

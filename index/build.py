@@ -14,20 +14,24 @@ from pathlib import Path
 
 import numpy as np
 
-from index.build_checks import check_shrink, unchanged_generation
+from index.bm25 import Postings
+from index.build_checks import check_shrink
 from index.build_lock import Notify, build_lock
-from index.build_reuse import stored_splits
+from index.build_segments import Base, Plan, live_keys, plan_update, serving_base
 from index.chunking import ChunkSpan, Sentence, chunk_sentences, fit_sentences, sentences
 from index.config import Settings
 from index.corpus import scan_corpus
 from index.corpus_batch import recover
 from index.embedding import Embedder
 from index.errors import DiskFull, IndexUnavailable
-from index.generation import read_article_hashes, write_generation
+from index.generation import bm25_text, read_article_hashes
+from index.segment import KEY_BYTES, SegmentData, Tables, segment_entry, write_segment
+from index.segment_merge import merge_when_due
 from index.store import (
     SCHEMA_VERSION,
     Manifest,
     current_generation,
+    link_files,
     new_generation_name,
     publish,
     staging_folder,
@@ -70,17 +74,24 @@ def build_index(
     wait: float = 0.0,
     on_wait: Notify | None = None,
     allow_shrink: bool = False,
+    optimize: bool = False,
 ) -> BuildReport:
-    """Scan the corpus, reuse cached vectors of unchanged text, publish a new generation.
+    """Scan the corpus, index what changed into a new segment, publish a new generation.
 
     Another build holding the lock is waited for up to ``wait`` seconds (``on_wait`` hears about it
-    once), then BuildInProgress. ``full`` re-embeds everything and starts a fresh vector cache.
-    Nothing is published when nothing changed (unless ``full``); ShrinkRefused when the corpus lost
+    once), then BuildInProgress. ``full`` re-indexes everything into one segment and starts a fresh
+    vector cache; ``optimize`` merges every segment into one. Nothing is published when nothing
+    changed (unless ``full`` or ``optimize`` has work to do); ShrinkRefused when the corpus lost
     every article or more than half of them, unless ``allow_shrink``.
     """
     with build_lock(settings.index_dir, wait=wait, on_wait=on_wait):
         return build_holding_lock(
-            settings, embedder, full=full, progress=progress, allow_shrink=allow_shrink
+            settings,
+            embedder,
+            full=full,
+            progress=progress,
+            allow_shrink=allow_shrink,
+            optimize=optimize,
         )
 
 
@@ -91,6 +102,7 @@ def build_holding_lock(
     full: bool = False,
     progress: Progress | None = None,
     allow_shrink: bool = False,
+    optimize: bool = False,
 ) -> BuildReport:
     """``build_index`` for a caller that already holds ``build_lock`` (e.g. around a corpus change)."""
     started = time.perf_counter()
@@ -100,61 +112,25 @@ def build_holding_lock(
     scan = scan_corpus(settings.corpus_dir, settings.max_article_bytes)
     previous = _previous_hashes(settings.index_dir)
     params: dict[str, object] = {"chunk_max_tokens": settings.chunk_max_tokens}
-    same = (
-        None
-        if full
-        else unchanged_generation(
-            settings.index_dir, embedder.name, embedder.dim, params, scan.articles
-        )
-    )
-    if same is not None:  # nothing changed: the serving generation stays, nothing is published
-        return BuildReport(
-            same.generation, 0, 0, 0, len(scan.articles), same.chunks, 0,
+    base = None if full else serving_base(settings.index_dir, embedder.name, embedder.dim, params)
+    plan = plan_update(base, scan.articles) if base else Plan(fresh=list(scan.articles))
+    if base is not None and not (plan.fresh or plan.deletions or _can_optimize(base, optimize)):
+        return BuildReport(  # nothing changed: the serving generation stays, nothing is published
+            base.manifest.generation, 0, 0, 0, len(scan.articles), base.manifest.chunks, 0,
             time.perf_counter() - started, scan.skipped, published=False,
         )  # fmt: skip
     check_shrink(
         list(previous), [a.id for a in scan.articles], settings.corpus_dir, allow=allow_shrink
     )
-    stored = {} if full else stored_splits(settings.index_dir, embedder.name, embedder.dim, params)
-    splits = []
-    for i, article in enumerate(scan.articles):
-        was = stored.get(article.id)
-        if was is not None and was.fits(article):  # unchanged: its spans as the generation has them
-            splits.append(ArticleSplit(article, *was.rebuild(article)))
-        else:
-            splits.append(split_article(article, embedder, settings.chunk_max_tokens))
-        report("chunking", i + 1, len(scan.articles))
-    chunk_texts = [embed_text_for_chunk(s.article.title, c.text) for s in splits for c in s.chunks]
-    sentence_texts = [x.text for s in splits for x in s.sentences]
-    vectors, embedded = _embed(settings, embedder, chunk_texts + sentence_texts, full, report)
     name = new_generation_name()
-    chunk_rows, sentence_rows = _rows(splits)
-    manifest = Manifest(
-        schema_version=SCHEMA_VERSION,
-        generation=name,
-        created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        model=embedder.name,
-        dim=embedder.dim,
-        articles=len(splits),
-        chunks=len(chunk_rows),
-        sentences=len(sentence_rows),
-        corpus_dir=str(settings.corpus_dir),
-        checksums={},
-        params=params,
-    )
     root = settings.index_dir / "generations"
-    with disk_full_as_error(root, _estimate_bytes(splits, manifest)):
+    with disk_full_as_error(root, _estimate_bytes(plan.fresh, embedder.dim)):
         staging = staging_folder(settings.index_dir, name)
         try:
-            write_generation(
-                staging,
-                [s.article for s in splits],
-                chunk_rows,
-                vectors[: len(chunk_texts)],
-                sentence_rows,
-                vectors[len(chunk_texts) :],
-            )
-            publish(settings.index_dir, staging, manifest, settings.keep_generations)
+            published, embedded = _write_and_publish(
+                settings, embedder, base, plan, staging, name, full=full, optimize=optimize,
+                report=report,
+            )  # fmt: skip
         finally:  # published: renamed away; failed: nothing half-written stays to fill the disk
             shutil.rmtree(staging, ignore_errors=True)
     current = {a.id: a.sha256 for a in scan.articles}
@@ -164,32 +140,117 @@ def build_holding_lock(
         changed=sum(1 for k, h in current.items() if k in previous and previous[k] != h),
         removed=sum(1 for k in previous if k not in current),
         unchanged=sum(1 for k, h in current.items() if previous.get(k) == h),
-        chunks=len(chunk_rows),
+        chunks=published.chunks,
         embedded=embedded,
         seconds=time.perf_counter() - started,
         skipped=scan.skipped,
     )
 
 
-def _embed(
-    settings: Settings, embedder: Embedder, texts: list[str], full: bool, report: Progress
-) -> tuple[np.ndarray, int]:
+def _can_optimize(base: Base, optimize: bool) -> bool:
+    segments = base.manifest.segments
+    return optimize and (len(segments) > 1 or any(e["deleted"] for e in segments))
+
+
+def _write_and_publish(
+    settings: Settings,
+    embedder: Embedder,
+    base: Base | None,
+    plan: Plan,
+    staging: Path,
+    name: str,
+    *,
+    full: bool,
+    optimize: bool,
+    report: Progress,
+) -> tuple[Manifest, int]:
+    """Link the kept segments, write the new one, merge when due, publish: (manifest, embedded)."""
+    entries, known = [], {}
+    for entry in plan.kept:
+        assert base is not None  # kept segments come from a base
+        link_files(base.segment_dir(entry), staging / "segments" / entry["name"])
+        entries.append(entry)
+        known |= base.checksums(entry)
+    embedded = 0
+    cache = None
+    if plan.fresh or not entries:
+        cache = _open_cache(settings, embedder, full)
+        data, embedded = fresh_segment(settings, embedder, cache, plan.fresh, full, report)
+        write_segment(staging / "segments" / f"{name}-n", data)
+        entries.append(segment_entry(f"{name}-n", data.counts))
+    try:
+        entries = merge_when_due(staging, entries, embedder.dim, name, optimize=optimize)
+        manifest = Manifest(
+            schema_version=SCHEMA_VERSION,
+            generation=name,
+            created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            model=embedder.name,
+            dim=embedder.dim,
+            articles=sum(e["live"][0] for e in entries),
+            chunks=sum(e["live"][1] for e in entries),
+            sentences=sum(e["live"][2] for e in entries),
+            corpus_dir=str(settings.corpus_dir),
+            checksums={},
+            params={"chunk_max_tokens": settings.chunk_max_tokens},
+            segments=entries,
+        )
+        final = publish(settings.index_dir, staging, manifest, settings.keep_generations, known)
+        if cache is not None:
+            prune_cache(cache, final, entries, embedded)
+    finally:
+        if cache is not None:
+            cache.close()
+    return manifest, embedded
+
+
+def fresh_segment(
+    settings: Settings,
+    embedder: Embedder,
+    cache: VectorCache,
+    articles: list[Article],
+    full: bool,
+    report: Progress,
+) -> tuple[SegmentData, int]:
+    """A new segment of ``articles``: split, embedded (what the cache lacks), BM25 term counts."""
+    splits = []
+    for i, article in enumerate(articles):
+        splits.append(split_article(article, embedder, settings.chunk_max_tokens))
+        report("chunking", i + 1, len(articles))
+    chunk_texts = [embed_text_for_chunk(s.article.title, c.text) for s in splits for c in s.chunks]
+    sentence_texts = [x.text for s in splits for x in s.sentences]
+    with disk_full_as_error(cache.path.parent, 0):
+        vectors, embedded, keys = _embed_cached(
+            embedder, cache, chunk_texts + sentence_texts, full, report
+        )
+    chunk_rows, sentence_rows = _rows(splits)
+    n = len(chunk_texts)
+    tokens = [bm25_text(s.article.title, c.text) for s in splits for c in s.chunks]
+    data = SegmentData(
+        tables=Tables(
+            articles,
+            np.array(chunk_rows, dtype=np.int64).reshape(-1, 5),
+            np.array(sentence_rows, dtype=np.int64).reshape(-1, 4),
+        ),
+        chunk_vectors=vectors[:n],
+        sentence_vectors=vectors[n:].astype(np.float16),
+        keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(-1, KEY_BYTES),
+        postings=Postings.from_tokens(tokens),
+    )
+    return data, embedded
+
+
+def _open_cache(settings: Settings, embedder: Embedder, full: bool) -> VectorCache:
     path = settings.index_dir / "cache" / "embeddings.sqlite"
     with disk_full_as_error(path.parent, 0):
-        cache = VectorCache(path, embedder.name, embedder.dim, fresh=full)
-        try:
-            vectors, embedded, keys = _embed_cached(embedder, cache, texts, full, report)
-            cache.keep_only(keys, embedded)
-        finally:
-            cache.close()
-    return vectors, embedded
+        return VectorCache(path, embedder.name, embedder.dim, fresh=full)
 
 
-def _estimate_bytes(splits: list[ArticleSplit], manifest: Manifest) -> int:
-    """About what a generation takes on disk: vectors, texts (metadata and BM25), row tables."""
-    text = sum(len(s.article.text.encode("utf-8")) for s in splits)
-    vectors = manifest.chunks * manifest.dim * 4 + manifest.sentences * manifest.dim * 2
-    return vectors + 3 * text + 64 * (manifest.chunks + manifest.sentences)
+def _estimate_bytes(articles: list[Article], dim: int) -> int:
+    """About what the new segment takes on disk: vectors (some 3 sentences and a chunk per 100
+    words), texts (metadata and terms), row tables."""
+    text = sum(len(a.text.encode("utf-8")) for a in articles)
+    rows = text // 120 + 1
+    return rows * dim * 6 + 3 * text + 64 * rows
 
 
 @contextlib.contextmanager
@@ -220,6 +281,13 @@ def _existing(folder: Path) -> Path:
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     return folder
+
+
+def prune_cache(cache: VectorCache, folder: Path, entries: list[dict], added: int) -> None:
+    """Drop cached vectors no live text of the generation in ``folder`` uses, once worth a pass."""
+    live = sum(int(e["live"][1]) + int(e["live"][2]) for e in entries)
+    if cache.note_added(live, added):
+        cache.keep_only(live_keys(folder, entries), added)
 
 
 def _previous_hashes(index_dir: Path) -> dict[str, str]:

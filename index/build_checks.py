@@ -1,35 +1,16 @@
-"""What a build checks before it publishes: is anything new at all, and is it losing articles?
+"""What a build checks before it publishes: is it losing articles?
 
-An `articlebot chat` or `run` on an unchanged corpus publishes nothing (the serving generation stays),
-and a corpus that lost every article or more than half of them (a wrong --corpus, an unmounted
+(Whether anything changed at all is build_segments.plan_update's answer: then nothing is published.)
+A corpus that lost every article or more than half of them (a wrong --corpus, an unmounted
 volume) is refused unless the build is told that this is intended (`--allow-shrink`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from index.errors import IndexUnavailable, ShrinkRefused
-from index.generation import read_articles
-from index.store import SCHEMA_VERSION, Manifest, current_generation
-from index.types import Article
-
-
-def unchanged_generation(
-    index_dir: Path, model: str, dim: int, params: Mapping[str, object], articles: Sequence[Article]
-) -> Manifest | None:
-    """The serving generation's manifest if it holds exactly ``articles`` built the same way."""
-    try:
-        folder = current_generation(index_dir)
-        manifest = Manifest.read(folder)
-        if (manifest.schema_version, manifest.model, manifest.dim) != (SCHEMA_VERSION, model, dim):
-            return None
-        if any(manifest.params.get(k) != v for k, v in params.items()):
-            return None
-        return manifest if read_articles(folder) == list(articles) else None
-    except (IndexUnavailable, OSError, ValueError):
-        return None  # anything unreadable: build a fresh generation
+from index.errors import ShrinkRefused
 
 
 def check_shrink(

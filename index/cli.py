@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="publish even if every article, or more than half, would be dropped",
     )
+    p.add_argument(
+        "--optimize",
+        action="store_true",
+        help="also merge the index's segments into one (drops deleted rows)",
+    )
     p = sub.add_parser(
         "rollback", parents=[common], help="serve the generation that served before the last build"
     )
@@ -186,6 +191,7 @@ def cmd_index(args: argparse.Namespace) -> int:
             full=args.full,
             progress=bar,
             allow_shrink=args.allow_shrink,
+            optimize=args.optimize,
             wait=LOCK_WAIT_SECONDS,
             on_wait=say,
         )

@@ -55,6 +55,9 @@ def search_one(index: faiss.Index, query: np.ndarray, k: int) -> tuple[np.ndarra
     return scores[0], ids[0]
 
 
-def kind(index: faiss.Index) -> str:
-    """'exact' or 'hnsw', for info and the bench."""
+def kind(index: object) -> str:
+    """'exact' or 'hnsw', for info and the bench (a generation's segments: 'hnsw' if any is)."""
+    named = getattr(index, "kind", None)
+    if isinstance(named, str):
+        return named
     return "hnsw" if isinstance(index, faiss.IndexHNSW) else "exact"

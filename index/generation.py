@@ -1,25 +1,32 @@
-"""The contents of one index generation: write them to a folder, load them back into memory."""
+"""One index generation in memory: the live rows of its segments, loaded and laid end to end.
+
+A generation on disk is a manifest listing segments (index/segment.py) and, per segment, the rows of
+the articles deleted since (changed or removed). Row i of each chunk array is dense id i and BM25 row
+i; the query code sees one generation, not its segments.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import sqlite3
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import bm25s
-import faiss
 import numpy as np
 
-from index.dense_index import build_dense, prepare_for_search
+from index.bm25 import SegmentedBm25
+from index.dense_segments import SegmentedDense
 from index.errors import CorruptIndex, IncompatibleIndex, IndexUnavailable, NoIndexError
+from index.segment import read_articles as read_segment_articles
+from index.segment import read_segment
+from index.segment_layout import lay_out, live_rows
 from index.store import (
+    MANIFEST,
     POINTER,
+    SEGMENT_NAME,
     Manifest,
     check_compatible,
     current_generation,
@@ -30,11 +37,6 @@ from index.text import terms
 from index.types import Article
 
 log = logging.getLogger(__name__)
-# bm25s sets its own logger to DEBUG at import; put it back under the application's control.
-logging.getLogger("bm25s").setLevel(logging.NOTSET)
-
-BM25_K1 = 1.2
-BM25_B = 0.75
 
 
 @dataclass
@@ -53,8 +55,8 @@ class Generation:
     sentence_end: np.ndarray
     sentence_paragraph: np.ndarray
     sentence_vectors: np.ndarray  # float16 (n_sentences, dim), unit rows
-    dense: faiss.Index
-    bm25: bm25s.BM25
+    dense: SegmentedDense  # searched like a FAISS index: ntotal, search, reconstruct
+    bm25: SegmentedBm25
     doc_freq: dict[str, int]  # chunk document frequency of each term
     n_docs: int
     # Data derived from this generation on demand (e.g. scoring's term cache): it lives and dies
@@ -82,84 +84,34 @@ def bm25_text(title: str, chunk: str) -> list[str]:
     return terms(f"{title}\n{chunk}")
 
 
-def write_generation(
-    folder: Path,
-    articles: list[Article],
-    chunk_rows: list[tuple[int, int, int, int, int]],
-    chunk_vectors: np.ndarray,
-    sentence_rows: list[tuple[int, int, int, int]],
-    sentence_vectors: np.ndarray,
-) -> None:
-    """chunk_rows: (article, start, end, first_sentence, last_sentence); sentence_rows: (article,
-    start, end, paragraph). Vectors are unit float32 rows in the same order."""
-    faiss.write_index(build_dense(chunk_vectors), str(folder / "dense.faiss"))
-    np.save(folder / "sentences.npy", sentence_vectors.astype(np.float16), allow_pickle=False)
-    tokens = [bm25_text(articles[a].title, articles[a].text[s:e]) for a, s, e, _, _ in chunk_rows]
-    doc_freq = Counter(t for doc in tokens for t in set(doc))
-    (folder / "doc_freq.json").write_text(
-        json.dumps({"n_docs": len(tokens), "df": doc_freq}), encoding="utf-8"
-    )
-    retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B)
-    retriever.index(tokens or [["empty"]], show_progress=False)
-    retriever.save(str(folder / "bm25"), show_progress=False)
-    _write_meta(folder / "meta.sqlite", articles, chunk_rows, sentence_rows)
+def segment_entries(folder: Path, manifest: Manifest) -> list[tuple[Path, list[int]]]:
+    """(segment folder, deleted article rows) per segment of a generation, as its manifest lists
+    them; CorruptIndex when the list is not one this code wrote."""
+    out = []
+    try:
+        for entry in manifest.segments:
+            name, deleted = entry["name"], entry["deleted"]
+            if not isinstance(name, str) or not SEGMENT_NAME.match(name):
+                raise ValueError(f"segment name {name!r}")
+            if not isinstance(deleted, list) or not all(isinstance(d, int) for d in deleted):
+                raise ValueError(f"deleted rows of segment {name}")
+            out.append((folder / "segments" / name, deleted))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CorruptIndex(folder / MANIFEST, f"its segment list is damaged ({exc})") from None
+    if not out:
+        raise CorruptIndex(folder / MANIFEST, "it lists no segments")
+    return out
 
 
-def _write_meta(
-    path: Path,
-    articles: list[Article],
-    chunk_rows: list[tuple[int, int, int, int, int]],
-    sentence_rows: list[tuple[int, int, int, int]],
-) -> None:
-    db = sqlite3.connect(path)
-    with db:
-        db.executescript(
-            """
-            CREATE TABLE articles (row INTEGER PRIMARY KEY, id TEXT UNIQUE, title TEXT, url TEXT,
-                date TEXT, author TEXT, path TEXT, sha256 TEXT, source_offset INTEGER,
-                pages TEXT, text TEXT);
-            CREATE TABLE chunks (row INTEGER PRIMARY KEY, article INTEGER, start INTEGER,
-                "end" INTEGER, first_sentence INTEGER, last_sentence INTEGER);
-            CREATE TABLE sentences (row INTEGER PRIMARY KEY, article INTEGER, start INTEGER,
-                "end" INTEGER, paragraph INTEGER);
-            """
-        )
-        db.executemany(
-            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                (i, a.id, a.title, a.url, a.date, a.author, a.path, a.sha256, a.source_offset,
-                 json.dumps(a.pages), a.text)
-                for i, a in enumerate(articles)
-            ),
-        )  # fmt: skip
-        db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?)", _numbered(chunk_rows))
-        db.executemany("INSERT INTO sentences VALUES (?,?,?,?,?)", _numbered(sentence_rows))
-    db.close()
-
-
-def _numbered(rows: Sequence[tuple[int, ...]]) -> list[tuple[int, ...]]:
-    return [(i, *row) for i, row in enumerate(rows)]
-
-
-def read_articles(folder: Path) -> list[Article]:
-    """The articles of a generation (their text is what quotes are cut from)."""
-    with _reading(folder / "meta.sqlite"):
-        db = sqlite3.connect(f"file:{folder / 'meta.sqlite'}?mode=ro", uri=True)
-        try:
-            rows = db.execute(
-                "SELECT id, title, url, date, author, path, sha256, source_offset, pages, text "
-                "FROM articles ORDER BY row"
-            ).fetchall()
-        finally:
-            db.close()
-        return [
-        Article(
-            id=r[0], title=r[1], url=r[2], text=r[9], sha256=r[6], path=r[5], date=r[3],
-                author=r[4], source_offset=r[7],
-                pages=tuple(tuple(p) for p in json.loads(r[8])),
-            )
-            for r in rows
-        ]  # fmt: skip
+def live_articles(folder: Path, manifest: Manifest) -> list[tuple[int, int, Article]]:
+    """(segment number, row in the segment, article without its text) of each live article."""
+    out = []
+    for s, (seg, deleted) in enumerate(segment_entries(folder, manifest)):
+        gone = set(deleted)
+        with _reading(seg / "meta.sqlite"):
+            articles = read_segment_articles(seg, text=False)
+        out.extend((s, row, a) for row, a in enumerate(articles) if row not in gone)
+    return out
 
 
 def read_article_ids(folder: Path) -> list[str]:
@@ -169,12 +121,7 @@ def read_article_ids(folder: Path) -> list[str]:
 
 def read_article_hashes(folder: Path) -> dict[str, str]:
     """Article id -> sha256 of its file, in row order, without reading any article's text."""
-    with _reading(folder / "meta.sqlite"):
-        db = sqlite3.connect(f"file:{folder / 'meta.sqlite'}?mode=ro", uri=True)
-        try:
-            return dict(db.execute("SELECT id, sha256 FROM articles ORDER BY row").fetchall())
-        finally:
-            db.close()
+    return {a.id: a.sha256 for _, _, a in live_articles(folder, Manifest.read(folder))}
 
 
 @contextlib.contextmanager
@@ -195,21 +142,25 @@ def load_generation(folder: Path, model: str, dim: int) -> Generation:
     manifest = Manifest.read(folder)
     check_compatible(manifest, model, dim)
     verify_generation(folder, manifest)
-    articles = read_articles(folder)
-    with _reading(folder / "meta.sqlite"):
-        chunks, sents = _read_rows(folder)
-    with _reading(folder / "doc_freq.json"):
-        stats = json.loads((folder / "doc_freq.json").read_text(encoding="utf-8"))
-        doc_freq, n_docs = stats["df"], int(stats["n_docs"])
-    with _reading(folder / "sentences.npy"):
-        sentence_vectors = np.load(folder / "sentences.npy", allow_pickle=False)
-    with _reading(folder / "dense.faiss"):
-        dense = prepare_for_search(faiss.read_index(str(folder / "dense.faiss")))
-    with _reading(folder / "bm25"):
-        bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
+    entries = segment_entries(folder, manifest)
+    segments = []
+    for seg, _ in entries:
+        with _reading(seg):
+            segments.append(read_segment(seg, dim))
+    with _reading(folder / MANIFEST):
+        tables, places = lay_out(
+            [(s.tables, deleted) for s, (_, deleted) in zip(segments, entries, strict=True)]
+        )
+    counts = (len(tables.articles), len(tables.chunks), len(tables.sentences))
+    if counts != (manifest.articles, manifest.chunks, manifest.sentences):
+        raise CorruptIndex(folder / MANIFEST, f"its counts do not match its segments {counts}")
+    chunks, sents = tables.chunks, tables.sentences
+    bm25 = SegmentedBm25(
+        [(s.postings, p.chunks) for s, p in zip(segments, places, strict=True)], len(chunks)
+    )
     return Generation(
         manifest=manifest,
-        articles=articles,
+        articles=tables.articles,
         chunk_article=chunks[:, 0],
         chunk_start=chunks[:, 1],
         chunk_end=chunks[:, 2],
@@ -219,33 +170,14 @@ def load_generation(folder: Path, model: str, dim: int) -> Generation:
         sentence_start=sents[:, 1],
         sentence_end=sents[:, 2],
         sentence_paragraph=sents[:, 3],
-        sentence_vectors=sentence_vectors,
-        dense=dense,
+        sentence_vectors=live_rows(
+            [s.sentence_vectors for s in segments], [p.live_sentences for p in places]
+        ),
+        dense=SegmentedDense([(s.dense, p.chunks) for s, p in zip(segments, places, strict=True)]),
         bm25=bm25,
-        doc_freq=doc_freq,
-        n_docs=n_docs,
+        doc_freq=bm25.doc_freq,
+        n_docs=len(chunks),
     )
-
-
-def _read_rows(folder: Path) -> tuple[np.ndarray, np.ndarray]:
-    db = sqlite3.connect(f"file:{folder / 'meta.sqlite'}?mode=ro", uri=True)
-    try:
-        chunks = np.array(
-            db.execute(
-                'SELECT article, start, "end", first_sentence, last_sentence FROM chunks '
-                "ORDER BY row"
-            ).fetchall(),
-            dtype=np.int64,
-        ).reshape(-1, 5)
-        sents = np.array(
-            db.execute(
-                'SELECT article, start, "end", paragraph FROM sentences ORDER BY row'
-            ).fetchall(),
-            dtype=np.int64,
-        ).reshape(-1, 4)
-    finally:
-        db.close()
-    return chunks, sents
 
 
 def load_serving(index_dir: Path, model: str, dim: int) -> Generation:

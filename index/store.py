@@ -2,11 +2,14 @@
 
 Layout of INDEX_DIR:
     CURRENT                      name of the generation that serves (replaced atomically)
-    generations/<name>/          manifest.json, dense.faiss, sentences.npy, meta.sqlite, bm25/
+    generations/<name>/          manifest.json (segments, deleted rows, checksums) and
+      segments/<segment>/        one folder per segment (index/segment.py); a segment that an
+                                 earlier generation wrote is a set of hard links to its files
     cache/embeddings.sqlite      vectors by (model, sha256 of the embedded text)
 A reader only ever follows CURRENT to a complete folder; a crash mid-build leaves a `.tmp-*`
 folder that the next build removes. Every file's sha256 is in the manifest and is checked when a
-generation is opened (see ``verify_generation``). No pickle anywhere.
+generation is opened (see ``verify_generation``). Removing a generation folder removes only its
+links: a segment's files stay while a kept generation links them. No pickle anywhere.
 """
 
 from __future__ import annotations
@@ -17,18 +20,21 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from index.errors import CorruptIndex, IncompatibleIndex, NoIndexError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: segments (1: one folder of files per generation)
 MANIFEST = "manifest.json"
 POINTER = "CURRENT"
 # Sizes and modification times of a generation's files when their checksums last matched: a later
 # open whose files all still match skips re-hashing (a stat per file instead of reading them all).
 VERIFIED_STAMP = ".verified.json"
 _NAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,99}$")
+SEGMENT_NAME = _NAME
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,9 @@ class Manifest:
     corpus_dir: str
     checksums: dict[str, str]
     params: dict[str, object]
+    # Per segment, oldest first: name, its rows (articles, chunks, sentences, deleted ones included)
+    # and "deleted", the rows of its articles that this generation no longer serves.
+    segments: list[dict[str, Any]] = field(default_factory=list)
     # sha256 of the other fields (canonical JSON): a damaged manifest is noticed, not believed.
     self_check: str = field(default="", compare=False)
 
@@ -174,19 +183,32 @@ def staging_folder(index_dir: Path, name: str) -> Path:
     return folder
 
 
-def publish(index_dir: Path, staging: Path, manifest: Manifest, keep: int) -> Path:
-    """Checksum, fsync and rename ``staging`` into place, then point CURRENT at it."""
-    checksums = {
-        p.relative_to(staging).as_posix(): file_sha256(p)
-        for p in sorted(staging.rglob("*"))
-        if p.is_file()
-    }
+def publish(
+    index_dir: Path,
+    staging: Path,
+    manifest: Manifest,
+    keep: int,
+    known: Mapping[str, str] | None = None,
+) -> Path:
+    """Checksum, fsync and rename ``staging`` into place, then point CURRENT at it.
+
+    ``known``: checksums of files linked from a published generation (checked there, durable
+    already): they are neither hashed nor fsynced again.
+    """
+    known = known or {}
+    checksums = {}
+    for p in sorted(staging.rglob("*")):
+        rel = p.relative_to(staging).as_posix()
+        if p.is_file():
+            checksums[rel] = known.get(rel) or file_sha256(p)
+            if rel not in known:
+                _fsync_file(p)
+        elif p.is_dir():
+            fsync_dir(p)
     sealed = Manifest(**(asdict(manifest) | {"checksums": checksums})).sealed()
     text = json.dumps(asdict(sealed), indent=2, sort_keys=True)
     (staging / MANIFEST).write_text(text, encoding="utf-8")
-    for p in staging.rglob("*"):
-        if p.is_file():
-            _fsync_file(p)
+    _fsync_file(staging / MANIFEST)
     final = staging.parent / manifest.generation
     os.replace(staging, final)
     fsync_dir(final.parent)
@@ -210,6 +232,32 @@ def prune(index_dir: Path, keep: int, current: str) -> None:
     for old in published_generations(index_dir)[keep:]:
         if old.name != current:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def link_files(source: Path, target: Path) -> None:
+    """``target`` (new) holds hard links to the files of ``source``; a copy where the file system
+    has no hard links."""
+    target.mkdir(parents=True)
+    for path in sorted(source.iterdir()):
+        if path.is_file():
+            try:
+                os.link(path, target / path.name)
+            except OSError:  # no hard links here (some network and FUSE file systems)
+                shutil.copy2(path, target / path.name)
+                _fsync_file(target / path.name)  # publish trusts linked files to be durable
+
+
+def verify_files(folder: Path, checksums: Mapping[str, str]) -> bool:
+    """Whether the files ``checksums`` names in a published ``folder`` are intact: a stat when they
+    match the folder's verified stamp, else their sha256."""
+    stamp = _read_stamp(folder)
+    try:
+        stats = {rel: _stat(folder / rel) for rel in checksums}
+    except OSError:
+        return False
+    if isinstance(stamp, dict) and all(stamp.get(rel) == st for rel, st in stats.items()):
+        return True
+    return all(file_sha256(folder / rel) == digest for rel, digest in checksums.items())
 
 
 def file_sha256(path: Path) -> str:

@@ -68,6 +68,15 @@ class VectorCache:
     def commit(self) -> None:
         self._db.commit()
 
+    def note_added(self, live: int, added: int) -> bool:
+        """Count ``added`` new vectors; True when unused ones may now be over ``STALE_SHARE`` of
+        the ``live`` count (then ``keep_only`` with the live keys), without reading the table."""
+        rows = self._row_bound() + added
+        if rows <= live * (1 + STALE_SHARE) + STALE_MIN:
+            self._set_row_bound(int(rows))
+            return False
+        return True
+
     def keep_only(self, keys: Sequence[bytes], added: int) -> bool:
         """Drop this model's vectors that no current text uses, once they are worth a pass.
 

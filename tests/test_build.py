@@ -76,7 +76,7 @@ def test_crash_mid_write_leaves_previous_generation_serving(
     def explode(*args: object, **kwargs: object) -> None:
         raise OSError("disk full (injected)")
 
-    monkeypatch.setattr(index.build, "write_generation", explode)
+    monkeypatch.setattr(index.build, "write_segment", explode)
     with pytest.raises(OSError, match="injected"):
         build_index(settings, fake_embedder)
     assert current_generation(settings.index_dir) == before
@@ -100,7 +100,7 @@ def test_failed_reindex_keeps_the_engine_answering(
     def explode(*args: object, **kwargs: object) -> None:
         raise OSError("injected")
 
-    monkeypatch.setattr(index.build, "write_generation", explode)
+    monkeypatch.setattr(index.build, "write_segment", explode)
     with pytest.raises(OSError):
         engine.reindex(full=True)  # full: an unchanged corpus publishes nothing otherwise
     assert engine.generation == generation

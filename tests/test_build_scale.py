@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from index.bench_scale import real_sentences, write_synthetic_corpus
 from index.build import build_index
 from index.config import Settings
 from index.embedding import HashEmbedder
+from index.generation import load_generation
 from index.store import current_generation
 from index.vector_cache import VectorCache, text_key
 
@@ -34,14 +34,23 @@ class RecordingEmbedder(HashEmbedder):
         return super().encode(texts)
 
 
-def _rows(index_dir: Path) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
-    db = sqlite3.connect(current_generation(index_dir) / "meta.sqlite")
-    try:
-        chunks = db.execute("SELECT * FROM chunks ORDER BY row").fetchall()
-        sents = db.execute("SELECT * FROM sentences ORDER BY row").fetchall()
-    finally:
-        db.close()
-    return chunks, sents
+def _rows(index_dir: Path) -> dict[str, tuple[list[tuple[int, ...]], list[tuple[int, ...]]]]:
+    """Per article: its chunks' and its sentences' spans (rows are per generation, spans are not)."""
+    gen = load_generation(current_generation(index_dir), "hash-test", 64)
+    out: dict[str, tuple[list[tuple[int, ...]], list[tuple[int, ...]]]] = {}
+    for a, article in enumerate(gen.articles):
+        first = int(np.flatnonzero(gen.sentence_article == a)[0])
+        chunks = [
+            (int(gen.chunk_start[c]), int(gen.chunk_end[c]),
+             int(gen.chunk_first_sentence[c]) - first, int(gen.chunk_last_sentence[c]) - first)
+            for c in np.flatnonzero(gen.chunk_article == a)
+        ]  # fmt: skip
+        sents = [
+            (int(gen.sentence_start[s]), int(gen.sentence_end[s]), int(gen.sentence_paragraph[s]))
+            for s in np.flatnonzero(gen.sentence_article == a)
+        ]
+        out[article.id] = (chunks, sents)
+    return out
 
 
 def test_unchanged_articles_keep_their_chunks_without_being_split_again(

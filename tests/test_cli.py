@@ -348,6 +348,22 @@ def test_rollback_serves_the_previous_generation(cli, corpus_dir: Path) -> None:
     assert code == 2 and "no generation 'nonsense'" in err
 
 
+def test_index_optimize_merges_the_segments(cli, corpus_dir: Path) -> None:
+    cli("index")
+    (corpus_dir / "tea.md").unlink()
+    cli("index")
+    _, out, _ = cli("info", "--json")
+    assert len(json.loads(out)["segments"]) == 1 and json.loads(out)["segments"][0]["deleted"]
+    (corpus_dir / "kettle.md").write_text("# Kettle\n\nIt boils water.", encoding="utf-8")
+    cli("index")
+    code, out, _ = cli("index", "--optimize")
+    assert code == 0 and "0 added, 0 changed, 0 removed, 3 unchanged articles" in out
+    _, out, _ = cli("info", "--json")
+    info = json.loads(out)
+    assert [s["deleted"] for s in info["segments"]] == [[]]
+    assert sorted(info["article_ids"]) == ["kettle", "notes/bicycle", "volcano"]
+
+
 def test_add_checks_every_file_before_copying_any(cli, corpus_dir: Path, tmp_path: Path) -> None:
     new = tmp_path / "a.md"
     new.write_text("# A\n\nSome text about a.", encoding="utf-8")

@@ -16,19 +16,17 @@ import pytest
 import index.embedding
 from index.cli import main
 from index.embedding import HashEmbedder
+from index.segment import FILES as SEGMENT_FILES
 from tests.conftest import SMALL_CORPUS, write_corpus
 
+# The current generation has two segments: the first build's (two articles, hard links shared
+# with the older generation) and the second build's (the third article).
 GENERATION_FILES = (
     "manifest.json",
-    "dense.faiss",
-    "sentences.npy",
-    "doc_freq.json",
-    "meta.sqlite",
-    "bm25/data.csc.index.npy",
-    "bm25/indices.csc.index.npy",
-    "bm25/indptr.csc.index.npy",
-    "bm25/params.index.json",
-    "bm25/vocab.index.json",
+    *(f"old:{name}" for name in SEGMENT_FILES),
+    "new:meta.sqlite",
+    "new:sentence_vectors.npy",
+    "new:terms.json",
 )
 OTHER_FILES = ("CURRENT", "cache/embeddings.sqlite")
 QUESTION = "Where is Mount Etna?"
@@ -100,6 +98,18 @@ def _current(root: Path) -> Path:
     return root / "index" / "generations" / (root / "index" / "CURRENT").read_text().strip()
 
 
+def _target(root: Path, target: str) -> Path:
+    """``old:FILE``/``new:FILE``: that file of the current generation's first or second segment."""
+    if target in OTHER_FILES:
+        return root / "index" / target
+    which, _, name = target.rpartition(":")
+    if not which:
+        return _current(root) / name
+    segments = json.loads((_current(root) / "manifest.json").read_text())["segments"]
+    assert len(segments) == 2
+    return _current(root) / "segments" / segments[which == "new"]["name"] / name
+
+
 def _assert_verbatim(root: Path, answer: dict[str, object]) -> None:
     """Every quote and passage is a slice of the article file it names (never altered text)."""
     corpus = root / "corpus"
@@ -125,7 +135,7 @@ def test_damaged_index_file_is_reported_or_bypassed_and_full_index_repairs_it(
 ) -> None:
     root = tmp_path / "copy"
     shutil.copytree(two_generations, root)
-    path = root / "index" / target if target in OTHER_FILES else _current(root) / target
+    path = _target(root, target)
     DAMAGE[damage](path)
 
     caplog.set_level(logging.WARNING)
@@ -157,7 +167,7 @@ def test_flipped_article_text_is_never_quoted(two_generations: Path, tmp_path: P
     for old in (root / "index" / "generations").iterdir():
         if old != _current(root):
             shutil.rmtree(old)
-    meta = _current(root) / "meta.sqlite"
+    meta = _target(root, "old:meta.sqlite")
     data = meta.read_bytes()
     assert data.count(b"Sicily") >= 1
     meta.write_bytes(data.replace(b"Sicily", b"Sicilx"))

@@ -15,6 +15,7 @@ from index.build import build_index
 from index.config import Settings
 from index.embedding import HashEmbedder
 from index.generation import load_generation
+from index.segment import read_segment
 from index.store import Manifest, current_generation
 
 SAMPLE_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -60,10 +61,13 @@ def test_a_generation_above_the_threshold_is_hnsw_checksummed_and_searchable(
     settings = Settings(corpus_dir=corpus_dir, index_dir=tmp_path / "index")
     build_index(settings, embedder)
     folder = current_generation(settings.index_dir)
-    assert "dense.faiss" in Manifest.read(folder).checksums
+    manifest = Manifest.read(folder)
+    segment = manifest.segments[0]["name"]
+    assert f"segments/{segment}/dense.faiss" in manifest.checksums
     gen = load_generation(folder, embedder.name, embedder.dim)
     assert dense_index.kind(gen.dense) == "hnsw"
-    assert gen.dense.hnsw.efSearch == dense_index.HNSW_EF_SEARCH  # not carried by the file
+    stored = read_segment(folder / "segments" / segment, embedder.dim).dense
+    assert stored.hnsw.efSearch == dense_index.HNSW_EF_SEARCH  # not carried by the file
     text = gen.chunk_text(0)
     ids, _ = search.dense_search(gen, embedder.encode([text])[0], 5)
     assert ids[0] == 0 and len(ids) == min(5, gen.dense.ntotal)

@@ -170,7 +170,7 @@ def _no_space(*args: object, **kwargs: object) -> None:
 
 @pytest.mark.parametrize(
     "where",
-    ["index.generation.np.save", "index.generation.faiss.write_index", "index.store._fsync_file"],
+    ["index.segment.np.save", "index.segment.faiss.write_index", "index.store._fsync_file"],
 )
 def test_disk_full_is_one_line_naming_the_folder_and_leaves_no_staging(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, where: str

@@ -1,0 +1,183 @@
+"""BM25 over segments: each segment stores term frequencies (a CSC matrix), the corpus-wide
+statistics (document frequency, document count, average length) are computed over the live rows of
+every segment when a generation is opened.
+
+bm25s bakes idf into its stored matrix, so a segment written alone would score with its own idf; here
+only term frequencies and lengths are stored and a query scores only its own terms' columns. The
+arithmetic is bm25s's "lucene" variant step for step (idf rounded to float32, the term-frequency part
+in float64, each term's scores added in float32), so one segment gives bm25s's scores exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+BM25_K1 = 1.2
+BM25_B = 0.75
+FILES = ("terms.json", "term_ptr.npy", "term_docs.npy", "term_tf.npy", "doc_len.npy")
+
+
+@dataclass(frozen=True)
+class Postings:
+    """Term frequencies of one segment's chunks: column ``c`` (term ``terms[c]``) holds the chunks
+    ``docs[ptr[c]:ptr[c+1]]`` (ascending) with their counts ``tf``; ``doc_len`` is each chunk's
+    number of terms."""
+
+    terms: list[str]
+    ptr: np.ndarray  # int64 (V + 1,)
+    docs: np.ndarray  # int32
+    tf: np.ndarray  # int32
+    doc_len: np.ndarray  # int32 (n_docs,)
+
+    @classmethod
+    def from_tokens(cls, docs_tokens: Sequence[Sequence[str]]) -> Postings:
+        vocab: dict[str, int] = {}
+        ids = [vocab.setdefault(t, len(vocab)) for doc in docs_tokens for t in doc]
+        lengths = np.array([len(doc) for doc in docs_tokens], dtype=np.int64)
+        doc_of = np.repeat(np.arange(len(docs_tokens), dtype=np.int64), lengths)
+        return cls._from_pairs(list(vocab), np.asarray(ids, dtype=np.int64), doc_of, None, lengths)
+
+    @classmethod
+    def _from_pairs(
+        cls,
+        terms: list[str],
+        term: np.ndarray,
+        doc: np.ndarray,
+        tf: np.ndarray | None,
+        doc_len: np.ndarray,
+    ) -> Postings:
+        """From (term id, doc) pairs (``tf`` None: one pair per occurrence); unused terms dropped."""
+        n = max(len(doc_len), 1)
+        keys, counts = np.unique(term * n + doc, return_counts=True)
+        if tf is not None:  # pairs are unique already: carry their counts along in key order
+            counts = tf[np.argsort(term * n + doc, kind="stable")]
+        used, col = np.unique(keys // n, return_inverse=True)
+        ptr = np.searchsorted(col, np.arange(len(used) + 1)).astype(np.int64)
+        return cls(
+            [terms[i] for i in used.tolist()],
+            ptr,
+            (keys % n).astype(np.int32),
+            counts.astype(np.int32),
+            np.asarray(doc_len, dtype=np.int32),
+        )
+
+    @classmethod
+    def merged(cls, parts: Sequence[tuple[Postings, np.ndarray]]) -> Postings:
+        """One segment's postings from several: ``(postings, new_row)`` where ``new_row[d]`` is
+        chunk d's row in the merged segment, or -1 for a deleted chunk (its postings are dropped)."""
+        vocab: dict[str, int] = {}
+        terms, docs, tfs, lengths = [], [], [], []
+        for post, new_row in parts:
+            cols = np.array([vocab.setdefault(t, len(vocab)) for t in post.terms], dtype=np.int64)
+            term = np.repeat(cols, np.diff(post.ptr))
+            doc = new_row[post.docs].astype(np.int64)
+            keep = doc >= 0
+            terms.append(term[keep])
+            docs.append(doc[keep])
+            tfs.append(post.tf[keep])
+            lengths.append(post.doc_len[new_row >= 0])
+        return cls._from_pairs(
+            list(vocab),
+            np.concatenate(terms) if terms else np.zeros(0, np.int64),
+            np.concatenate(docs) if docs else np.zeros(0, np.int64),
+            np.concatenate(tfs) if tfs else np.zeros(0, np.int32),
+            np.concatenate(lengths) if lengths else np.zeros(0, np.int32),
+        )
+
+    def save(self, folder: Path) -> None:
+        (folder / "terms.json").write_text(json.dumps(self.terms), encoding="utf-8")
+        for name, array in (
+            ("term_ptr", self.ptr),
+            ("term_docs", self.docs),
+            ("term_tf", self.tf),
+            ("doc_len", self.doc_len),
+        ):
+            np.save(folder / f"{name}.npy", array, allow_pickle=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> Postings:
+        terms = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
+        arrays = [np.load(folder / n, allow_pickle=False) for n in FILES[1:]]
+        post = cls(terms, *arrays)
+        if not isinstance(terms, list) or len(post.ptr) != len(terms) + 1:
+            raise ValueError("terms.json and term_ptr.npy disagree")
+        if post.ptr[-1] != len(post.docs) or len(post.docs) != len(post.tf):
+            raise ValueError("term arrays of different lengths")
+        return post
+
+    def live_doc_freq(self, live: np.ndarray | None) -> np.ndarray:
+        """Per column, how many live chunks hold the term (``live`` None: every chunk)."""
+        if live is None:
+            return np.diff(self.ptr)
+        seen = np.concatenate([[0], np.cumsum(live[self.docs], dtype=np.int64)])
+        return seen[self.ptr[1:]] - seen[self.ptr[:-1]]
+
+
+@dataclass
+class _Part:
+    column: dict[str, int]
+    post: Postings
+    rows: np.ndarray  # chunk -> row in the generation, -1 when deleted
+    norm: np.ndarray  # float64 per chunk: k1 * (1 - b + b * length / average length)
+
+
+class SegmentedBm25:
+    """Corpus-wide BM25 over the live chunks of several segments (rows as the generation numbers them).
+
+    ``vocab_dict`` and ``get_scores`` are what bm25s.BM25 offered the query code.
+    """
+
+    def __init__(self, parts: Sequence[tuple[Postings, np.ndarray]], n_rows: int) -> None:
+        self.n_rows = n_rows
+        self.doc_freq: dict[str, int] = {}
+        total_len = 0
+        for post, rows in parts:
+            live = rows >= 0
+            for term, df in zip(post.terms, post.live_doc_freq(live).tolist(), strict=True):
+                if df:
+                    self.doc_freq[term] = self.doc_freq.get(term, 0) + df
+            total_len += int(post.doc_len[live].sum())
+        avg = total_len / n_rows if n_rows else 1.0
+        self._parts = [
+            _Part(
+                {t: c for c, t in enumerate(post.terms)},
+                post,
+                rows,
+                BM25_K1 * ((1 - BM25_B) + BM25_B * post.doc_len.astype(np.float64) / (avg or 1.0)),
+            )
+            for post, rows in parts
+        ]
+
+    @property
+    def vocab_dict(self) -> dict[str, int]:
+        return self.doc_freq
+
+    def idf(self, term: str) -> float:
+        df = self.doc_freq.get(term, 0)
+        return math.log(1.0 + (self.n_rows - df + 0.5) / (df + 0.5))
+
+    def get_scores(self, tokens: Sequence[str]) -> np.ndarray:
+        """BM25 of every row for ``tokens`` (a repeated token counts again, as in bm25s)."""
+        scores = np.zeros(self.n_rows, dtype=np.float32)
+        for token in tokens:
+            if token not in self.doc_freq:
+                continue
+            idf = float(np.float32(self.idf(token)))
+            for part in self._parts:
+                col = part.column.get(token)
+                if col is None:
+                    continue
+                lo, hi = int(part.post.ptr[col]), int(part.post.ptr[col + 1])
+                docs = part.post.docs[lo:hi]
+                tf = part.post.tf[lo:hi].astype(np.float64)
+                value = (idf * (tf / (part.norm[docs] + tf))).astype(np.float32)
+                rows = part.rows[docs]
+                keep = rows >= 0
+                scores[rows[keep]] += value[keep]
+        return scores

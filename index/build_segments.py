@@ -1,0 +1,143 @@
+"""What an update reuses of the serving generation: its segments, minus the articles that changed.
+
+An article is unchanged when its file's sha256 and its metadata (title, url, date, author, path,
+source offset, pages) are what the serving generation recorded, and that generation was built with
+the same model and parameters: it then stays in its segment, untouched (not read, split or embedded
+again). Changed and removed articles are marked deleted in their segment; changed and added ones go
+into the build's one new segment. A segment whose files no longer match their checksums is not
+reused: its articles are indexed again (their vectors usually still in the cache).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.errors import IndexUnavailable
+from index.generation import live_articles
+from index.segment import read_keys, read_tables
+from index.store import SCHEMA_VERSION, Manifest, current_generation, verify_files
+from index.types import Article
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Base:
+    """The serving generation, as far as a build can reuse it."""
+
+    folder: Path
+    manifest: Manifest
+    located: dict[str, tuple[int, int, Article]]  # id -> (segment, row, article without text)
+
+    def segment_dir(self, entry: Mapping[str, Any]) -> Path:
+        return self.folder / "segments" / str(entry["name"])
+
+    def checksums(self, entry: Mapping[str, Any]) -> dict[str, str]:
+        prefix = f"segments/{entry['name']}/"
+        return {k: v for k, v in self.manifest.checksums.items() if k.startswith(prefix)}
+
+
+@dataclass
+class Plan:
+    """Segments kept (their manifest entries, deleted rows updated) and the articles to index anew."""
+
+    kept: list[dict[str, Any]] = field(default_factory=list)
+    fresh: list[Article] = field(default_factory=list)
+    deletions: int = 0  # articles newly marked deleted
+
+
+def serving_base(
+    index_dir: Path, model: str, dim: int, params: Mapping[str, object]
+) -> Base | None:
+    """The serving generation when it was built the same way and can be read; else None."""
+    try:
+        folder = current_generation(index_dir)
+        manifest = Manifest.read(folder)
+        if (manifest.schema_version, manifest.model, manifest.dim) != (SCHEMA_VERSION, model, dim):
+            return None
+        if any(manifest.params.get(k) != v for k, v in params.items()):
+            return None
+        located = {a.id: (s, row, a) for s, row, a in live_articles(folder, manifest)}
+    except (IndexUnavailable, OSError, ValueError) as exc:
+        log.info("no generation to update: %s", exc)
+        return None
+    return Base(folder, manifest, located)
+
+
+def same_article(new: Article, stored: Article) -> bool:
+    """Equal but for the text, which the stored side was read without (it follows from the file)."""
+    return replace(new, text="") == stored
+
+
+def plan_update(base: Base, articles: Sequence[Article]) -> Plan:
+    scanned = {a.id: a for a in articles}
+    deleted = [set(e["deleted"]) for e in base.manifest.segments]
+    plan = Plan()
+    for article in articles:
+        found = base.located.get(article.id)
+        if found is None or not same_article(article, found[2]):
+            plan.fresh.append(article)
+    for article_id, (s, row, stored) in base.located.items():
+        new = scanned.get(article_id)
+        if new is None or not same_article(new, stored):
+            deleted[s].add(row)
+            plan.deletions += 1
+    for s, entry in enumerate(base.manifest.segments):
+        if len(deleted[s]) >= entry["rows"][0]:
+            continue  # nothing left to serve in it
+        if not verify_files(base.folder, base.checksums(entry)):
+            log.warning("segment %s is damaged; indexing its articles again", entry["name"])
+            plan.fresh.extend(_survivors(base, s, deleted[s], scanned))
+            continue
+        plan.kept.append(_with_deleted(base.segment_dir(entry), entry, deleted[s]))
+    return plan
+
+
+def _survivors(
+    base: Base, segment: int, deleted: set[int], scanned: Mapping[str, Article]
+) -> list[Article]:
+    return [
+        scanned[article_id]
+        for article_id, (s, row, _) in base.located.items()
+        if s == segment and row not in deleted
+    ]
+
+
+def _with_deleted(folder: Path, entry: Mapping[str, Any], deleted: set[int]) -> dict[str, Any]:
+    """``entry`` with ``deleted`` rows and the live counts that follow from them."""
+    if deleted == set(entry["deleted"]):
+        return dict(entry)
+    dead = np.zeros(int(entry["rows"][0]), dtype=bool)
+    dead[sorted(deleted)] = True
+    chunks = np.load(folder / "chunks.npy", allow_pickle=False)
+    sents = np.load(folder / "sentence_rows.npy", allow_pickle=False)
+    live = [
+        int((~dead).sum()),
+        int((~dead[chunks[:, 0]]).sum()),
+        int((~dead[sents[:, 0]]).sum()),
+    ]
+    return dict(entry) | {"deleted": sorted(deleted), "live": live}
+
+
+def live_keys(folder: Path, entries: Sequence[Mapping[str, Any]]) -> list[bytes]:
+    """The text keys (vector cache) of every live chunk and sentence of a published generation."""
+    out: list[bytes] = []
+    for entry in entries:
+        seg = folder / "segments" / str(entry["name"])
+        keys = read_keys(seg)
+        n_chunks = int(entry["rows"][1])
+        live = np.ones(len(keys), dtype=bool)
+        if entry["deleted"]:
+            dead = np.zeros(int(entry["rows"][0]), dtype=bool)
+            dead[entry["deleted"]] = True
+            tables = read_tables(seg, text=False)
+            live[:n_chunks] = ~dead[tables.chunks[:, 0]]
+            live[n_chunks:] = ~dead[tables.sentences[:, 0]]
+        out.extend(row.tobytes() for row in keys[live])
+    return out

@@ -1,0 +1,109 @@
+"""Dense search over several segments' FAISS indexes as one index of the generation's live rows.
+
+Each segment keeps its own index (Flat when small, HNSW above the size threshold: see dense_index.py)
+under its own chunk numbers. A segment with deleted chunks is searched with a FAISS id selector, so a
+deleted chunk is never returned and takes no place in a segment's top k. The segments' results are
+merged by score (ties by row). ``ntotal``, ``search`` and ``reconstruct`` are what the query code used
+of a single FAISS index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import faiss
+import numpy as np
+
+from index.dense_index import HNSW_EF_SEARCH
+
+
+@dataclass(frozen=True)
+class _Part:
+    index: faiss.Index
+    rows: np.ndarray  # chunk -> row in the generation, -1 when deleted
+    local: np.ndarray  # the segment's live chunks, in row order
+    params: faiss.SearchParameters | None
+    bits: (
+        np.ndarray | None
+    )  # the selector's bitmap: FAISS reads it, so it must outlive the selector
+
+    @property
+    def live(self) -> int:
+        return len(self.local)
+
+    @property
+    def hnsw(self) -> bool:
+        return isinstance(self.index, faiss.IndexHNSW)
+
+
+def _part(index: faiss.Index, rows: np.ndarray) -> _Part:
+    live = rows >= 0
+    local = np.flatnonzero(live)
+    if len(local) == len(rows):
+        return _Part(index, rows, local, None, None)
+    bits = np.packbits(live, bitorder="little")
+    selector = faiss.IDSelectorBitmap(bits)
+    params: faiss.SearchParameters
+    if isinstance(index, faiss.IndexHNSW):
+        params = faiss.SearchParametersHNSW(sel=selector, efSearch=HNSW_EF_SEARCH)
+    else:
+        params = faiss.SearchParameters(sel=selector)
+    return _Part(index, rows, local, params, bits)
+
+
+class SegmentedDense:
+    """The live chunks of several segments, numbered as the generation numbers its rows."""
+
+    def __init__(self, parts: Sequence[tuple[faiss.Index, np.ndarray]]) -> None:
+        self._parts = [_part(index, rows) for index, rows in parts]
+        self._parts = [p for p in self._parts if p.live]
+        self._first = np.array([int(p.rows[p.local[0]]) for p in self._parts], dtype=np.int64)
+        self.ntotal = sum(p.live for p in self._parts)
+        self.d = parts[0][0].d if parts else 0
+
+    @property
+    def kind(self) -> str:
+        """'hnsw' when any segment's index is a graph, else 'exact'."""
+        return "hnsw" if any(p.hnsw for p in self._parts) else "exact"
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows) of the top ``k`` per query, padded with -1 rows as FAISS pads."""
+        return self._search(queries, k, exact=False)
+
+    def exact_search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """As ``search``, through every segment's flat storage (the recall oracle of the bench)."""
+        return self._search(queries, k, exact=True)
+
+    def reconstruct(self, row: int) -> np.ndarray:
+        p = int(np.searchsorted(self._first, row, side="right")) - 1
+        part = self._parts[p]
+        return part.index.reconstruct(int(part.local[row - self._first[p]]))
+
+    def _search(self, queries: np.ndarray, k: int, *, exact: bool) -> tuple[np.ndarray, np.ndarray]:
+        queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.d)
+        scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        rows = np.full((len(queries), k), -1, dtype=np.int64)
+        found = [self._one_part(p, queries, k, exact) for p in self._parts]
+        for q in range(len(queries)):
+            got_s = np.concatenate([f[0][q] for f in found]) if found else np.zeros(0, np.float32)
+            got_r = np.concatenate([f[1][q] for f in found]) if found else np.zeros(0, np.int64)
+            keep = got_r >= 0
+            got_s, got_r = got_s[keep], got_r[keep]
+            order = np.lexsort((got_r, -got_s))[:k]
+            scores[q, : len(order)] = got_s[order]
+            rows[q, : len(order)] = got_r[order]
+        return scores, rows
+
+    @staticmethod
+    def _one_part(
+        part: _Part, queries: np.ndarray, k: int, exact: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        index = faiss.downcast_index(part.index.storage) if exact and part.hnsw else part.index
+        params = part.params
+        if exact and part.hnsw and params is not None:
+            params = faiss.SearchParameters(sel=params.sel)
+        kk = min(k, part.live)
+        found_s, found_ids = index.search(queries, kk, params=params)
+        rows = np.where(found_ids >= 0, part.rows[np.maximum(found_ids, 0)], -1)
+        return found_s, rows
