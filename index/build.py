@@ -8,8 +8,8 @@ import logging
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +20,10 @@ from index.build_lock import Notify, build_lock
 from index.build_segments import Base, Plan, live_keys, plan_update, serving_base
 from index.chunking import ChunkSpan, Sentence, chunk_sentences, fit_sentences, sentences
 from index.config import Settings
-from index.corpus import scan_corpus
+from index.corpus import read_article, scan_corpus
 from index.corpus_batch import recover
 from index.embedding import Embedder
-from index.errors import DiskFull, IndexUnavailable
+from index.errors import ArticleError, DiskFull, IndexUnavailable
 from index.generation import bm25_text, read_article_hashes
 from index.segment import KEY_BYTES, SegmentData, Tables, segment_entry, write_segment
 from index.segment_merge import merge_when_due
@@ -109,10 +109,12 @@ def build_holding_lock(
     report = progress or (lambda stage, done, total: None)
     if settings.corpus_dir.is_dir():
         recover(settings.corpus_dir)  # a batch cut short by a kill: all of it, or none
-    scan = scan_corpus(settings.corpus_dir, settings.max_article_bytes)
-    previous = _previous_hashes(settings.index_dir)
     params: dict[str, object] = {"chunk_max_tokens": settings.chunk_max_tokens}
     base = None if full else serving_base(settings.index_dir, embedder.name, embedder.dim, params)
+    scan = scan_corpus(
+        settings.corpus_dir, settings.max_article_bytes, base.known_files() if base else None
+    )
+    previous = base.hashes() if base else _previous_hashes(settings.index_dir)
     plan = plan_update(base, scan.articles) if base else Plan(fresh=list(scan.articles))
     if base is not None and not (plan.fresh or plan.deletions or _can_optimize(base, optimize)):
         return BuildReport(  # nothing changed: the serving generation stays, nothing is published
@@ -128,8 +130,8 @@ def build_holding_lock(
         staging = staging_folder(settings.index_dir, name)
         try:
             published, embedded = _write_and_publish(
-                settings, embedder, base, plan, staging, name, full=full, optimize=optimize,
-                report=report,
+                settings, embedder, base, plan, scan.stamps, staging, name,
+                full=full, optimize=optimize, report=report,
             )  # fmt: skip
         finally:  # published: renamed away; failed: nothing half-written stays to fill the disk
             shutil.rmtree(staging, ignore_errors=True)
@@ -157,6 +159,7 @@ def _write_and_publish(
     embedder: Embedder,
     base: Base | None,
     plan: Plan,
+    stamps: Mapping[str, str],
     staging: Path,
     name: str,
     *,
@@ -175,7 +178,9 @@ def _write_and_publish(
     cache = None
     if plan.fresh or not entries:
         cache = _open_cache(settings, embedder, full)
-        data, embedded = fresh_segment(settings, embedder, cache, plan.fresh, full, report)
+        fresh = [a for a in (_with_text(settings, a) for a in plan.fresh) if a is not None]
+        data, embedded = fresh_segment(settings, embedder, cache, fresh, full, report)
+        data = replace(data, tables=replace(data.tables, stamps=[stamps[a.id] for a in fresh]))
         write_segment(staging / "segments" / f"{name}-n", data)
         entries.append(segment_entry(f"{name}-n", data.counts))
     try:
@@ -237,6 +242,19 @@ def fresh_segment(
         postings=Postings.from_tokens(tokens),
     )
     return data, embedded
+
+
+def _with_text(settings: Settings, article: Article) -> Article | None:
+    """``article`` with its text: a file whose stamp held was not read by the scan (it is read
+    here when a damaged segment's articles must be indexed again)."""
+    if article.text:
+        return article
+    try:
+        path = settings.corpus_dir / article.path
+        return read_article(settings.corpus_dir, path, settings.max_article_bytes)
+    except ArticleError as exc:
+        log.warning("cannot index %s again: %s", article.path, exc)
+        return None
 
 
 def _open_cache(settings: Settings, embedder: Embedder, full: bool) -> VectorCache:

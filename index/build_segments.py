@@ -34,6 +34,14 @@ class Base:
     folder: Path
     manifest: Manifest
     located: dict[str, tuple[int, int, Article]]  # id -> (segment, row, article without text)
+    stamps: dict[str, str]  # id -> its file's stamp when it was read
+
+    def hashes(self) -> dict[str, str]:
+        return {article_id: a.sha256 for article_id, (_, _, a) in self.located.items()}
+
+    def known_files(self) -> dict[str, tuple[Article, str]]:
+        """What ``scan_corpus`` may take instead of reading a file whose stamp still holds."""
+        return {a.path: (a, self.stamps[i]) for i, (_, _, a) in self.located.items()}
 
     def segment_dir(self, entry: Mapping[str, Any]) -> Path:
         return self.folder / "segments" / str(entry["name"])
@@ -63,11 +71,12 @@ def serving_base(
             return None
         if any(manifest.params.get(k) != v for k, v in params.items()):
             return None
-        located = {a.id: (s, row, a) for s, row, a in live_articles(folder, manifest)}
+        live = live_articles(folder, manifest)
     except (IndexUnavailable, OSError, ValueError) as exc:
         log.info("no generation to update: %s", exc)
         return None
-    return Base(folder, manifest, located)
+    located = {a.id: (s, row, a) for s, row, a, _ in live}
+    return Base(folder, manifest, located, {a.id: stamp for _, _, a, stamp in live})
 
 
 def same_article(new: Article, stored: Article) -> bool:

@@ -8,12 +8,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from index import file_stamp
 from index.config import DEFAULT_MAX_ARTICLE_BYTES
 from index.corpus_paths import read_inside, stat_inside, walk_corpus
 from index.errors import ArticleError
@@ -30,6 +31,8 @@ MAX_FILE_BYTES = DEFAULT_MAX_ARTICLE_BYTES  # MAX_ARTICLE_BYTES in the settings
 class CorpusScan:
     articles: tuple[Article, ...]
     skipped: tuple[SkippedFile, ...]
+    # Article id -> the file's stamp when it was read (index/file_stamp.py).
+    stamps: Mapping[str, str] = field(default_factory=dict)
 
 
 def slug_for(corpus_dir: Path, path: Path) -> str:
@@ -43,35 +46,51 @@ def iter_corpus_files(corpus_dir: Path) -> Iterator[Path]:
             yield entry
 
 
-def scan_corpus(corpus_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> CorpusScan:
-    """Read every article below ``corpus_dir``; files that fail are returned in ``skipped``."""
+def scan_corpus(
+    corpus_dir: Path,
+    max_bytes: int = MAX_FILE_BYTES,
+    known: Mapping[str, tuple[Article, str]] | None = None,
+) -> CorpusScan:
+    """Read every article below ``corpus_dir``; files that fail are returned in ``skipped``.
+
+    ``known``: file path (relative) -> (article, stamp) as an earlier scan read it; a file whose
+    stamp still holds is not read again, and its article comes back without its text.
+    """
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
     articles: list[Article] = []
     skipped: list[SkippedFile] = []
+    stamps: dict[str, str] = {}
     seen: dict[str, str] = {}
     for path in walk_corpus(corpus_dir):
         if isinstance(path, SkippedFile):  # a link outside the corpus, a FIFO, a device...
             skipped.append(path)
             continue
         rel = path.relative_to(corpus_dir).as_posix()
-        try:
-            article = read_article(corpus_dir, path, max_bytes)
-        except ArticleError as exc:
-            skipped.append(SkippedFile(rel, str(exc)))
-            continue
-        except Exception as exc:  # a parser bug or a pathological file must not stop the rest
-            log.exception("unexpected error reading %s", rel)
-            skipped.append(SkippedFile(rel, f"could not be read ({type(exc).__name__}: {exc})"))
-            continue
+        prior = known.get(rel) if known else None
+        if prior is not None and file_stamp.unchanged(path, prior[1], max_bytes):
+            article, stamp = prior
+        else:
+            stamp = file_stamp.take(path)
+            try:
+                article = read_article(corpus_dir, path, max_bytes)
+            except ArticleError as exc:
+                skipped.append(SkippedFile(rel, str(exc)))
+                continue
+            except Exception as exc:  # a parser bug or a pathological file must not stop the rest
+                log.exception("unexpected error reading %s", rel)
+                reason = f"could not be read ({type(exc).__name__}: {exc})"
+                skipped.append(SkippedFile(rel, reason))
+                continue
         if article.id in seen:
             skipped.append(SkippedFile(rel, f"same slug as {seen[article.id]}"))
             continue
         seen[article.id] = rel
         articles.append(article)
+        stamps[article.id] = stamp
     for s in skipped:
         log.info("skipped %s: %s", s.path, s.reason)  # the build report shows each once
-    return CorpusScan(tuple(articles), tuple(skipped))
+    return CorpusScan(tuple(articles), tuple(skipped), stamps)
 
 
 def read_article(corpus_dir: Path, path: Path, max_bytes: int = MAX_FILE_BYTES) -> Article:
