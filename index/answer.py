@@ -102,14 +102,14 @@ def candidate_rows(gen: Generation, hits: list[Hit]) -> list[tuple[int, int]]:
     return rows
 
 
-def _neighbour_terms(gen: Generation, s: int, step: int) -> list[str]:
+def _neighbour_terms(gen: Generation, s: int, step: int) -> tuple[str, ...]:
     n = s + step
     if 0 <= n < len(gen.sentence_article) and (
         gen.sentence_article[n] == gen.sentence_article[s]
         and gen.sentence_paragraph[n] == gen.sentence_paragraph[s]
     ):
         return term_cache(gen).sentence_terms(n)
-    return []
+    return ()
 
 
 def sentence_features(

@@ -11,9 +11,9 @@ import itertools
 import json
 import math
 import re
-from collections import OrderedDict
-from collections.abc import Sequence
-from dataclasses import dataclass
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
@@ -33,11 +33,6 @@ _TIME = re.compile(
     r"December|century|centuries|decade|\d+(?:st|nd|rd|th))\b",
     re.IGNORECASE,
 )
-_NUMBER = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
-    r"fifty|hundred|thousand|million|billion|trillion|dozen|half|several)\b",
-    re.IGNORECASE,
-)
 _NUMBER_WORD = re.compile(
     r"\d+(?:[.,]\d+)*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
     r"thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen|half|several)\b",
@@ -45,6 +40,11 @@ _NUMBER_WORD = re.compile(
 )
 _MONEY = re.compile(r"[$£€¥%]|\b(?:per ?cent|percent|dollars?|pounds?|euros?)\b", re.IGNORECASE)
 _CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'-]+")
+# On ASCII text a case-insensitive pattern matches where its lower-case form matches the lower-cased
+# text (only A-Z change case), and Python's re runs that about twice as fast.
+_TIME_ASCII = re.compile(_TIME.pattern.lower())
+_NUMBER_WORD_ASCII = re.compile(_NUMBER_WORD.pattern.lower())
+_MONEY_ASCII = re.compile(_MONEY.pattern.lower())
 
 QUESTION_TYPES = ("quantity", "time", "person", "place", "other")
 
@@ -101,13 +101,22 @@ class Signals:
 
 
 def signals(text: str) -> Signals:
+    if text.isascii():
+        low = text.lower()
+        time = bool(_TIME_ASCII.search(low))
+        money = bool(_MONEY_ASCII.search(low))
+        numbers = frozenset(_NUMBER_WORD_ASCII.findall(low))
+    else:
+        time = bool(_TIME.search(text))
+        money = bool(_MONEY.search(text))
+        numbers = frozenset(m.group().lower() for m in _NUMBER_WORD.finditer(text))
     return Signals(
         year=bool(_YEAR.search(text)),
-        time=bool(_TIME.search(text)),
-        number=bool(_NUMBER.search(text)),
-        money=bool(_MONEY.search(text)),
+        time=time,
+        number=bool(numbers),  # a digit or a number word: where a number group starts
+        money=money,
         capitals=frozenset(m.group().lower() for m in _CAPITAL.finditer(text.strip())),
-        numbers=frozenset(m.group().lower() for m in _NUMBER_WORD.finditer(text)),
+        numbers=numbers,
     )
 
 
@@ -123,77 +132,68 @@ def type_match(qtype: str, sig: Signals, q_words: set[str]) -> tuple[float, floa
     )
 
 
-class _Lru(OrderedDict[K, V]):
-    """A dict that forgets its least recently used entries past ``limit``."""
+class _Bounded(dict[K, V]):
+    """A dict emptied whenever it reaches ``limit`` entries: one plain lookup per hit, no order to
+    keep up. A question's own sentences are looked up together, so losing the rest costs little."""
 
     def __init__(self, limit: int) -> None:
         super().__init__()
         self.limit = limit
 
-    def hit(self, key: K) -> V | None:
-        got = self.get(key)
-        if got is not None:
-            self.move_to_end(key)
-        return got
-
     def keep(self, key: K, value: V) -> V:
+        if len(self) >= self.limit:
+            self.clear()
         self[key] = value
-        if len(self) > self.limit:
-            self.popitem(last=False)
         return value
 
 
 class TermCache:
-    """Stemmed term lists of a generation's sentences and chunks, each kept for its recent users.
+    """Stemmed term lists of a generation's sentences, their signals and its titles, bounded.
 
-    Bounded: an unbounded cache grew by about 450 objects per question (issue 11) and full garbage
+    An unbounded cache grew by about 450 objects per question (issue 11) and full garbage
     collections over them reached 240-280 ms. Term lists are tuples of strings, which the collector
-    stops tracking.
+    stops tracking; the cache holds the generation weakly, so the two form no reference cycle and a
+    swapped-out generation is freed as soon as its last question ends, even when frozen (index/gc_policy.py).
     """
 
-    SENTENCES = 20_000  # about 70 questions' candidate sentences
-    CHUNKS = 5_000
+    SENTENCES = 20_000  # about 40 questions' candidate sentences
+    SIGNALS = 2_000  # signals are read for the answer's ~40 candidates only
     TITLES = 5_000
 
     def __init__(self, gen: Generation) -> None:
-        self.gen = gen
-        self._sent: _Lru[int, tuple[str, ...]] = _Lru(self.SENTENCES)
-        self._sig: _Lru[int, Signals] = _Lru(self.SENTENCES)
-        self._chunk: _Lru[int, frozenset[str]] = _Lru(self.CHUNKS)
-        self._title: _Lru[int, frozenset[str]] = _Lru(self.TITLES)
+        self._gen = weakref.ref(gen)
+        self._sent: _Bounded[int, tuple[str, ...]] = _Bounded(self.SENTENCES)
+        self._sig: _Bounded[int, Signals] = _Bounded(self.SIGNALS)
+        self._title: _Bounded[int, frozenset[str]] = _Bounded(self.TITLES)
 
-    def sentence_terms(self, row: int) -> list[str]:
-        got = self._sent.hit(row)
+    @property
+    def gen(self) -> Generation:
+        gen = self._gen()
+        if gen is None:
+            raise RuntimeError("the term cache outlived its generation")
+        return gen
+
+    def sentence_terms(self, row: int) -> tuple[str, ...]:
+        got = self._sent.get(row)
         if got is None:
             got = self._sent.keep(row, tuple(terms(self.gen.sentence_text(row))))
-        return list(got)  # a copy: callers may change their list, never the cached terms
+        return got
 
     def sentence_signals(self, row: int) -> Signals:
-        got = self._sig.hit(row)
+        got = self._sig.get(row)
         if got is None:
             got = self._sig.keep(row, signals(self.gen.sentence_text(row)))
         return got
 
-    def chunk_terms(self, row: int) -> frozenset[str]:
-        got = self._chunk.hit(row)
-        if got is None:
-            first = int(self.gen.chunk_first_sentence[row])
-            last = int(self.gen.chunk_last_sentence[row])
-            bag: set[str] = set()
-            for s in range(first, last + 1):
-                bag.update(self.sentence_terms(s))
-            got = self._chunk.keep(row, frozenset(bag))
-        return got
-
     def title_terms(self, article: int) -> frozenset[str]:
-        got = self._title.hit(article)
+        got = self._title.get(article)
         if got is None:
             got = self._title.keep(article, frozenset(terms(self.gen.articles[article].title)))
         return got
 
-    def sizes(self) -> tuple[int, int, int, int]:
-        """Entries held: sentences' terms, sentences' signals, chunks, titles."""
-        return len(self._sent), len(self._sig), len(self._chunk), len(self._title)
+    def sizes(self) -> tuple[int, int, int]:
+        """Entries held: sentences' terms, sentences' signals, titles."""
+        return len(self._sent), len(self._sig), len(self._title)
 
 
 def term_cache(gen: Generation) -> TermCache:
@@ -216,6 +216,9 @@ class Query:
     words: frozenset[str]
     qtype: str
     oov_mass: float  # share of the IDF mass carried by terms the index has never seen
+    term_set: frozenset[str] = frozenset()
+    # overlap() of each set of the question's terms met so far: sentences repeat the same few
+    _overlaps: dict[frozenset[str], float] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def make(cls, gen: Generation, question: str) -> Query:
@@ -232,11 +235,30 @@ class Query:
             words=frozenset(words(question)),
             qtype=question_type(question),
             oov_mass=oov / mass if idf else 1.0,
+            term_set=frozenset(q_terms),
         )
 
     def overlap(self, bag: frozenset[str] | set[str]) -> float:
         """Share of the question's IDF mass found in ``bag``."""
         return sum(v for t, v in self.idf.items() if t in bag) / self.mass
+
+    def present(self, seq: Iterable[str]) -> frozenset[str]:
+        """The question's terms found in ``seq``: overlap() and bigram_overlap() depend on these only."""
+        return self.term_set.intersection(seq)
+
+    def overlap_of(self, found: frozenset[str]) -> float:
+        """overlap() of a present() set, the same float, computed once per set."""
+        got = self._overlaps.get(found)
+        if got is None:
+            got = self._overlaps[found] = self.overlap(found)
+        return got
+
+    def bigram_overlap_of(self, seq: Sequence[str], found: frozenset[str]) -> float:
+        """bigram_overlap(seq), given ``found`` = present(seq): 0.0 at once when no word pair of the
+        question has both words in ``seq``."""
+        if any(a in found and b in found for a, b in self.bigrams):
+            return self.bigram_overlap(seq)
+        return 0.0
 
     def bigram_overlap(self, seq: Sequence[str]) -> float:
         if not self.bigrams:

@@ -8,11 +8,15 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from index.config import DEFAULT_MODEL, Settings
 from index.embedding import HashEmbedder
+
+if TYPE_CHECKING:
+    from index.generation import Generation
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -50,6 +54,21 @@ def write_corpus(folder: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return folder
+
+
+def generation_of(folder: Path, articles: dict[str, str], **settings: object) -> Generation:
+    """Articles (slug -> Markdown) written below ``folder``, indexed with HashEmbedder, loaded."""
+    from index.build import build_index
+    from index.generation import load_generation
+    from index.store import current_generation
+
+    corpus = write_corpus(
+        folder / "corpus", {f"{slug}.md": body for slug, body in articles.items()}
+    )
+    embedder = HashEmbedder()
+    cfg = Settings(corpus_dir=corpus, index_dir=folder / "index", **settings)  # type: ignore[arg-type]
+    build_index(cfg, embedder)
+    return load_generation(current_generation(cfg.index_dir), embedder.name, embedder.dim)
 
 
 @pytest.fixture

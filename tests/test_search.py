@@ -8,13 +8,11 @@ import numpy as np
 import pytest
 
 from index import scoring, search
-from index.build import build_index
-from index.config import Settings
 from index.embedding import HashEmbedder
-from index.generation import Generation, load_generation
+from index.generation import Generation
 from index.scoring import LinearModel, Query, question_type, signals, type_match
-from index.store import current_generation
 from index.text import terms
+from tests.conftest import generation_of
 
 ARTICLES = {
     "rivers": "# Rivers\n\nThe Rhine flows from the Swiss Alps to the North Sea. It is 1,230 km long.\n\n"
@@ -28,14 +26,7 @@ ARTICLES = {
 
 @pytest.fixture
 def gen(tmp_path: Path) -> Generation:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for slug, text in ARTICLES.items():
-        (corpus / f"{slug}.md").write_text(text, encoding="utf-8")
-    embedder = HashEmbedder()
-    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
-    build_index(settings, embedder)
-    return load_generation(current_generation(settings.index_dir), embedder.name, embedder.dim)
+    return generation_of(tmp_path, ARTICLES)
 
 
 def qvec(text: str) -> np.ndarray:
