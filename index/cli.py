@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from index import gc_policy
 from index.build_lock import DEFAULT_WAIT_SECONDS, build_lock
 from index.config import Settings, home_hint, load_dotenv_file
 from index.errors import (
@@ -156,6 +157,7 @@ def _main(argv: Sequence[str] | None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
+    gc_policy.serve_long_lived()
     try:
         load_dotenv_file()  # ARTICLEBOT_HOME/.env; the environment wins
         service = args.command in ("run", "sync-commands")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index import gc_policy
 from index.answer import CANDIDATE_PASSAGES, CONFIDENCE_MODEL, choose_quotes
 from index.answer_reader import READER_CONFIDENCE_MODEL, choose_with_reader
 from index.build import Progress, build_index
@@ -41,6 +42,7 @@ class Engine:
         self._generation = generation
         self._reindex_lock = threading.Lock()
         self._damaged: str | None = None  # a published generation that failed to load
+        gc_policy.settle_after_load()
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
@@ -177,6 +179,7 @@ class Engine:
                 self._damaged = newest.name
                 log.warning("%s; still serving generation %s", exc, self.generation)
                 return False
+            gc_policy.settle_after_load()
             log.info("now serving generation %s, published by another process", self.generation)
             return True
         finally:
@@ -191,6 +194,7 @@ class Engine:
             if report.generation != self._generation.name:  # else: nothing changed, kept
                 # One reference assignment: readers see the old generation or the new one, whole.
                 self._generation = _load_current(self.settings, self.embedder)
+                gc_policy.settle_after_load()
             log.info("reindex: %s", report.summary())
             return report
         finally:
