@@ -9,15 +9,23 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from index.bm25 import Postings
 from index.build_checks import check_shrink
 from index.build_lock import Notify, build_lock
-from index.build_segments import Base, Plan, live_keys, plan_update, serving_base
+from index.build_segments import (
+    Base,
+    Plan,
+    live_keys,
+    plan_update,
+    serving_base,
+    write_stamps,
+)
 from index.chunking import ChunkSpan, Sentence, chunk_sentences, fit_sentences, sentences
 from index.config import Settings
 from index.corpus import read_article, scan_corpus
@@ -176,29 +184,16 @@ def _write_and_publish(
         known |= base.checksums(entry)
     embedded = 0
     cache = None
-    if plan.fresh or not entries:
-        cache = _open_cache(settings, embedder, full)
-        fresh = [a for a in (_with_text(settings, a) for a in plan.fresh) if a is not None]
-        data, embedded = fresh_segment(settings, embedder, cache, fresh, full, report)
-        data = replace(data, tables=replace(data.tables, stamps=[stamps[a.id] for a in fresh]))
-        write_segment(staging / "segments" / f"{name}-n", data)
-        entries.append(segment_entry(f"{name}-n", data.counts))
     try:
+        if plan.fresh or not entries:
+            cache = _open_cache(settings, embedder, full)
+            fresh = [a for a in (_with_text(settings, a) for a in plan.fresh) if a is not None]
+            data, embedded = fresh_segment(settings, embedder, cache, fresh, full, report)
+            write_segment(staging / "segments" / f"{name}-n", data)
+            entries.append(segment_entry(f"{name}-n", data.counts))
+        write_stamps(staging, stamps)
         entries = merge_when_due(staging, entries, embedder.dim, name, optimize=optimize)
-        manifest = Manifest(
-            schema_version=SCHEMA_VERSION,
-            generation=name,
-            created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            model=embedder.name,
-            dim=embedder.dim,
-            articles=sum(e["live"][0] for e in entries),
-            chunks=sum(e["live"][1] for e in entries),
-            sentences=sum(e["live"][2] for e in entries),
-            corpus_dir=str(settings.corpus_dir),
-            checksums={},
-            params={"chunk_max_tokens": settings.chunk_max_tokens},
-            segments=entries,
-        )
+        manifest = _manifest(settings, embedder, name, entries)
         final = publish(settings.index_dir, staging, manifest, settings.keep_generations, known)
         if cache is not None:
             prune_cache(cache, final, entries, embedded)
@@ -206,6 +201,25 @@ def _write_and_publish(
         if cache is not None:
             cache.close()
     return manifest, embedded
+
+
+def _manifest(
+    settings: Settings, embedder: Embedder, name: str, entries: list[dict[str, Any]]
+) -> Manifest:
+    return Manifest(
+        schema_version=SCHEMA_VERSION,
+        generation=name,
+        created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        model=embedder.name,
+        dim=embedder.dim,
+        articles=sum(e["live"][0] for e in entries),
+        chunks=sum(e["live"][1] for e in entries),
+        sentences=sum(e["live"][2] for e in entries),
+        corpus_dir=str(settings.corpus_dir),
+        checksums={},
+        params={"chunk_max_tokens": settings.chunk_max_tokens},
+        segments=entries,
+    )
 
 
 def fresh_segment(
@@ -301,7 +315,9 @@ def _existing(folder: Path) -> Path:
     return folder
 
 
-def prune_cache(cache: VectorCache, folder: Path, entries: list[dict], added: int) -> None:
+def prune_cache(
+    cache: VectorCache, folder: Path, entries: list[dict[str, Any]], added: int
+) -> None:
     """Drop cached vectors no live text of the generation in ``folder`` uses, once worth a pass."""
     live = sum(int(e["live"][1]) + int(e["live"][2]) for e in entries)
     if cache.note_added(live, added):

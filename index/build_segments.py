@@ -10,6 +10,7 @@ reused: its articles are indexed again (their vectors usually still in the cache
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,9 @@ from index.store import SCHEMA_VERSION, Manifest, current_generation, verify_fil
 from index.types import Article
 
 log = logging.getLogger(__name__)
+# Each article's file stamp (index/file_stamp.py) when a build last read or checked it: rewritten by
+# every build, so a stamp first taken too soon after a change is renewed once the file is older.
+STAMPS = "stamps.json"
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,9 @@ class Base:
 
     def known_files(self) -> dict[str, tuple[Article, str]]:
         """What ``scan_corpus`` may take instead of reading a file whose stamp still holds."""
-        return {a.path: (a, self.stamps[i]) for i, (_, _, a) in self.located.items()}
+        return {
+            a.path: (a, self.stamps[i]) for i, (_, _, a) in self.located.items() if i in self.stamps
+        }
 
     def segment_dir(self, entry: Mapping[str, Any]) -> Path:
         return self.folder / "segments" / str(entry["name"])
@@ -71,12 +77,28 @@ def serving_base(
             return None
         if any(manifest.params.get(k) != v for k, v in params.items()):
             return None
-        live = live_articles(folder, manifest)
+        located = {a.id: (s, row, a) for s, row, a in live_articles(folder, manifest)}
     except (IndexUnavailable, OSError, ValueError) as exc:
         log.info("no generation to update: %s", exc)
         return None
-    located = {a.id: (s, row, a) for s, row, a, _ in live}
-    return Base(folder, manifest, located, {a.id: stamp for _, _, a, stamp in live})
+    return Base(folder, manifest, located, read_stamps(folder))
+
+
+def read_stamps(folder: Path) -> dict[str, str]:
+    """Article id -> its file's stamp, as the generation in ``folder`` recorded them (none when
+    the file cannot be read: every file is then read again)."""
+    try:
+        stamps = json.loads((folder / STAMPS).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.info("no file stamps in %s (%s): every file is read", folder, exc)
+        return {}
+    if not isinstance(stamps, dict):
+        return {}
+    return {str(k): v for k, v in stamps.items() if isinstance(v, str)}
+
+
+def write_stamps(folder: Path, stamps: Mapping[str, str]) -> None:
+    (folder / STAMPS).write_text(json.dumps(stamps, sort_keys=True), encoding="utf-8")
 
 
 def same_article(new: Article, stored: Article) -> bool:

@@ -21,7 +21,7 @@ from index.bm25 import SegmentedBm25
 from index.dense_segments import SegmentedDense
 from index.errors import CorruptIndex, IncompatibleIndex, IndexUnavailable, NoIndexError
 from index.segment import read_articles as read_segment_articles
-from index.segment import read_segment, read_stamps
+from index.segment import read_segment
 from index.segment_layout import lay_out, live_rows
 from index.store import (
     MANIFEST,
@@ -103,20 +103,14 @@ def segment_entries(folder: Path, manifest: Manifest) -> list[tuple[Path, list[i
     return out
 
 
-def live_articles(folder: Path, manifest: Manifest) -> list[tuple[int, int, Article, str]]:
-    """(segment number, row in the segment, article without its text, its file's stamp when
-    read) of each live article."""
+def live_articles(folder: Path, manifest: Manifest) -> list[tuple[int, int, Article]]:
+    """(segment number, row in the segment, article without its text) of each live article."""
     out = []
     for s, (seg, deleted) in enumerate(segment_entries(folder, manifest)):
         gone = set(deleted)
         with _reading(seg / "meta.sqlite"):
             articles = read_segment_articles(seg, text=False)
-            stamps = read_stamps(seg)
-        out.extend(
-            (s, row, a, stamp)
-            for row, (a, stamp) in enumerate(zip(articles, stamps, strict=True))
-            if row not in gone
-        )
+        out.extend((s, row, a) for row, a in enumerate(articles) if row not in gone)
     return out
 
 
@@ -127,7 +121,7 @@ def read_article_ids(folder: Path) -> list[str]:
 
 def read_article_hashes(folder: Path) -> dict[str, str]:
     """Article id -> sha256 of its file, in row order, without reading any article's text."""
-    return {a.id: a.sha256 for _, _, a, _ in live_articles(folder, Manifest.read(folder))}
+    return {a.id: a.sha256 for _, _, a in live_articles(folder, Manifest.read(folder))}
 
 
 @contextlib.contextmanager

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,6 @@ class Tables:
     articles: list[Article]
     chunks: np.ndarray  # int32 (n, 5)
     sentences: np.ndarray  # int32 (m, 4)
-    stamps: list[str] = field(default_factory=list)  # per article: its file's stamp when read
 
 
 @dataclass(frozen=True)
@@ -98,36 +97,26 @@ def write_segment(folder: Path, data: SegmentData) -> None:
     np.save(folder / "sentence_vectors.npy", vectors, allow_pickle=False)
     np.save(folder / "keys.npy", data.keys.astype(np.uint8), allow_pickle=False)
     data.postings.save(folder)
-    _write_articles(folder / "meta.sqlite", data.tables)
+    _write_articles(folder / "meta.sqlite", data.tables.articles)
 
 
-def _write_articles(path: Path, tables: Tables) -> None:
-    stamps = tables.stamps or [""] * len(tables.articles)
+def _write_articles(path: Path, articles: list[Article]) -> None:
     db = sqlite3.connect(path)
     with db:
         db.execute(
             "CREATE TABLE articles (row INTEGER PRIMARY KEY, id TEXT, title TEXT, url TEXT, "
             "date TEXT, author TEXT, path TEXT, sha256 TEXT, source_offset INTEGER, pages TEXT, "
-            "text TEXT, stamp TEXT)"
+            "text TEXT)"
         )
         db.executemany(
-            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
                 (i, a.id, a.title, a.url, a.date, a.author, a.path, a.sha256, a.source_offset,
-                 json.dumps(a.pages), a.text, stamp)
-                for i, (a, stamp) in enumerate(zip(tables.articles, stamps, strict=True))
+                 json.dumps(a.pages), a.text)
+                for i, a in enumerate(articles)
             ),
         )  # fmt: skip
     db.close()
-
-
-def read_stamps(folder: Path) -> list[str]:
-    """Per article row, its file's stamp when it was read (index/file_stamp.py)."""
-    db = sqlite3.connect(f"file:{folder / 'meta.sqlite'}?mode=ro", uri=True)
-    try:
-        return [r[0] or "" for r in db.execute("SELECT stamp FROM articles ORDER BY row")]
-    finally:
-        db.close()
 
 
 def read_articles(folder: Path, *, text: bool = True) -> list[Article]:
@@ -153,7 +142,6 @@ def read_tables(folder: Path, *, text: bool = True) -> Tables:
         read_articles(folder, text=text),
         _load(folder / "chunks.npy", 5),
         _load(folder / "sentence_rows.npy", 4),
-        read_stamps(folder),
     )
     _check_tables(tables)
     return tables

@@ -35,7 +35,6 @@ def _numbered(live: np.ndarray, first: int) -> np.ndarray:
 def lay_out(parts: Sequence[tuple[Tables, Collection[int]]]) -> tuple[Tables, list[Placement]]:
     """The live rows of ``parts`` ((tables, deleted article rows) per segment) as one Tables."""
     articles: list = []
-    stamps: list[str] = []
     chunks, sentences, places = [], [], []
     n_chunks = n_sentences = 0
     for tables, deleted in parts:
@@ -52,15 +51,13 @@ def lay_out(parts: Sequence[tuple[Tables, Collection[int]]]) -> tuple[Tables, li
         own_sentences = tables.sentences[place.live_sentences].astype(np.int64)
         own_sentences[:, 0] = place.articles[own_sentences[:, 0]]
         articles.extend(a for a, keep in zip(tables.articles, live.tolist(), strict=True) if keep)
-        own_stamps = tables.stamps or [""] * len(tables.articles)
-        stamps.extend(s for s, keep in zip(own_stamps, live.tolist(), strict=True) if keep)
         chunks.append(own_chunks)
         sentences.append(own_sentences)
         places.append(place)
         n_chunks += len(own_chunks)
         n_sentences += len(own_sentences)
     return (
-        Tables(articles, _stack(chunks, 5), _stack(sentences, 4), stamps),
+        Tables(articles, _stack(chunks, 5), _stack(sentences, 4)),
         places,
     )
 

@@ -23,6 +23,7 @@ from tests.conftest import SMALL_CORPUS, write_corpus
 # with the older generation) and the second build's (the third article).
 GENERATION_FILES = (
     "manifest.json",
+    "stamps.json",
     *(f"old:{name}" for name in SEGMENT_FILES),
     "new:meta.sqlite",
     "new:sentence_vectors.npy",

@@ -46,6 +46,21 @@ def test_an_update_reads_only_the_changed_file(
     assert any("Oolong" in p.text for p in answer.passages)
 
 
+def test_each_published_build_renews_the_stamps_of_the_files_it_read(
+    settings: Settings, fake_embedder: HashEmbedder, reads: list[str]
+) -> None:
+    build_index(settings, fake_embedder)
+    os.utime(settings.corpus_dir / "tea.md")  # touched, not changed: read again, unchanged
+    (settings.corpus_dir / "kettle.md").write_text("# Kettle\n\nIt boils.", encoding="utf-8")
+    reads.clear()
+    report = build_index(settings, fake_embedder)
+    assert sorted(reads) == ["kettle.md", "tea.md"] and (report.added, report.changed) == (1, 0)
+    (settings.corpus_dir / "kettle.md").write_text("# Kettle\n\nIt whistles.", encoding="utf-8")
+    reads.clear()
+    build_index(settings, fake_embedder)
+    assert reads == ["kettle.md"]  # tea.md's stamp was renewed by the build that read it
+
+
 def test_a_copy_that_keeps_size_and_mtime_is_still_noticed(
     settings: Settings, fake_embedder: HashEmbedder, reads: list[str]
 ) -> None:
