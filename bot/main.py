@@ -21,6 +21,7 @@ import discord
 from bot.client import ArticleBot, EngineFactory, default_engine_factory
 from bot.config import BotConfigError, BotSettings
 from bot.protocols import EngineLike
+from index import gc_policy
 from index.config import Settings
 from index.errors import ArticlebotError, SettingsError
 from index.health import HEARTBEAT_EVERY_S, write_heartbeat
@@ -61,6 +62,7 @@ def run(
         _configure_logging()
     except (BotConfigError, SettingsError) as exc:
         return _fail(str(exc), 2)
+    gc_policy.serve_long_lived()  # also when started without the CLI
     try:
         return asyncio.run(serve(settings, bot_settings, engine_factory=engine_factory))
     except KeyboardInterrupt:

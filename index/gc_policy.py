@@ -20,6 +20,7 @@ GEN0_THRESHOLD = 10_000
 GEN1_THRESHOLD = 10
 GEN2_THRESHOLD = 10
 
+_DEFAULT_THRESHOLDS = gc.get_threshold()
 _state = {"serving": False}
 
 
@@ -31,6 +32,13 @@ def serve_long_lived() -> None:
 
 def serving() -> bool:
     return _state["serving"]
+
+
+def stop_serving() -> None:
+    """Back to CPython's defaults, nothing frozen (for tests, which run many commands in one process)."""
+    gc.unfreeze()
+    gc.set_threshold(*_DEFAULT_THRESHOLDS)
+    _state["serving"] = False
 
 
 def settle_after_load() -> None:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from index import gc_policy
 from index.config import DEFAULT_MODEL, Settings
 from index.embedding import HashEmbedder
 
@@ -54,6 +56,14 @@ def write_corpus(folder: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return folder
+
+
+@pytest.fixture(autouse=True)
+def _default_gc() -> Iterator[None]:
+    """`articlebot` run in-process turns on the serving GC policy (index/gc_policy.py): each test
+    starts and ends without it."""
+    yield
+    gc_policy.stop_serving()
 
 
 def generation_of(folder: Path, articles: dict[str, str], **settings: object) -> Generation:
