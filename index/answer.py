@@ -119,30 +119,35 @@ def sentence_features(
     cache = term_cache(gen)
     cos = gen.sentence_vectors[[s for s, _ in rows]].astype(np.float32) @ qvec.astype(np.float32)
     feats = []
-    q_terms = set(query.terms)
+    n_q_terms = max(1, len(query.term_set))
+    q_words = set(query.words)
     for (s, rank), c in zip(rows, cos.tolist(), strict=True):
+        # Only the question's terms in a sentence count (Query.present), and their overlap is
+        # computed once per set of them: the same floats as summing over the whole sentence.
         seq = cache.sentence_terms(s)
-        bag = set(seq)
+        found = query.present(seq)
+        n_terms = len(frozenset(seq))
         prev, nxt = _neighbour_terms(gen, s, -1), _neighbour_terms(gen, s, 1)
+        found_prev, found_next = query.present(prev), query.present(nxt)
         text_len = int(gen.sentence_end[s]) - int(gen.sentence_start[s])
         first = not prev and (s == 0 or gen.sentence_paragraph[s - 1] != gen.sentence_paragraph[s])
         feats.append(
             [
                 c,
                 0.0,
-                query.overlap(bag),
+                query.overlap_of(found),
                 0.0,
-                query.bigram_overlap(seq),
-                query.overlap(bag | set(prev) | set(nxt)),
-                max(query.overlap(set(prev)), query.overlap(set(nxt))),
-                len(bag - q_terms) / max(1, len(bag)),
+                query.bigram_overlap_of(seq, found),
+                query.overlap_of(found | found_prev | found_next),
+                max(query.overlap_of(found_prev), query.overlap_of(found_next)),
+                (n_terms - len(found)) / max(1, n_terms),
                 math.log(max(1, text_len)),
                 hits[rank].logit - hits[0].logit,
                 hits[rank].score,
                 1.0 / (1 + rank),
                 float(first),
-                *type_match(query.qtype, cache.sentence_signals(s), set(query.words)),
-                len(bag & q_terms) / max(1, len(q_terms)),
+                *type_match(query.qtype, cache.sentence_signals(s), q_words),
+                len(found) / n_q_terms,
                 0.0,
                 hits[rank].dense,
                 0.0,

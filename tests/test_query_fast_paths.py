@@ -13,7 +13,7 @@ import Stemmer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index import scoring, search, text
+from index import answer, scoring, search, text
 from index.embedding import HashEmbedder
 from index.generation import Generation
 from index.scoring import Query, term_cache
@@ -192,3 +192,50 @@ def test_best_sentences_equal_the_plain_computation_bit_for_bit(
     assert titles == [
         query.overlap(set(text.terms(gen.articles[int(gen.chunk_article[r])].title))) for r in rows
     ]
+
+
+def reference_lexical(gen: Generation, query: Query, s: int) -> list[float]:
+    """The lexical columns of sentence_features as first written, from whole term sets."""
+    seq = text.terms(gen.sentence_text(s))
+    bag, q_terms = set(seq), set(query.terms)
+
+    def neighbour(n: int) -> set[str]:
+        same = 0 <= n < len(gen.sentence_article) and (
+            gen.sentence_article[n] == gen.sentence_article[s]
+            and gen.sentence_paragraph[n] == gen.sentence_paragraph[s]
+        )
+        return set(text.terms(gen.sentence_text(n))) if same else set()
+
+    prev, nxt = neighbour(s - 1), neighbour(s + 1)
+    return [
+        query.overlap(bag),
+        query.bigram_overlap(seq),
+        query.overlap(bag | prev | nxt),
+        max(query.overlap(prev), query.overlap(nxt)),
+        len(bag - q_terms) / max(1, len(bag)),
+        len(bag & q_terms) / max(1, len(q_terms)),
+    ]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_sentence_features_equal_the_plain_computation_bit_for_bit(
+    gen: Generation, question: str
+) -> None:
+    qvec = HashEmbedder().encode([question])[0]
+    hits = search.candidates(gen, qvec, question)
+    rows = answer.candidate_rows(gen, hits)
+    assert rows
+    x = answer.sentence_features(gen, qvec, Query.make(gen, question), hits, rows)
+    columns = [
+        answer.SENTENCE_FEATURES.index(name)
+        for name in (
+            "overlap",
+            "bigram",
+            "window_overlap",
+            "neighbour_overlap",
+            "novelty",
+            "matched_share",
+        )
+    ]
+    query = Query.make(gen, question)
+    assert x[:, columns].tolist() == [reference_lexical(gen, query, s) for s, _ in rows]
