@@ -112,11 +112,12 @@ def plan_update(base: Base, articles: Sequence[Article]) -> Plan:
     plan = Plan()
     for article in articles:
         found = base.located.get(article.id)
-        if found is None or not same_article(article, found[2]):
+        # The scan hands back the stored article itself for a file it did not read.
+        if found is None or not (found[2] is article or same_article(article, found[2])):
             plan.fresh.append(article)
-    for article_id, (s, row, stored) in base.located.items():
-        new = scanned.get(article_id)
-        if new is None or not same_article(new, stored):
+    fresh = {a.id for a in plan.fresh}
+    for article_id, (s, row, _) in base.located.items():
+        if article_id not in scanned or article_id in fresh:
             deleted[s].add(row)
             plan.deletions += 1
     for s, entry in enumerate(base.manifest.segments):

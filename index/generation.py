@@ -22,7 +22,7 @@ from index.dense_segments import SegmentedDense
 from index.errors import CorruptIndex, IncompatibleIndex, IndexUnavailable, NoIndexError
 from index.segment import read_articles as read_segment_articles
 from index.segment import read_segment
-from index.segment_layout import lay_out, live_rows
+from index.segment_layout import RowStack, lay_out, stacked_rows
 from index.store import (
     MANIFEST,
     POINTER,
@@ -54,7 +54,7 @@ class Generation:
     sentence_start: np.ndarray
     sentence_end: np.ndarray
     sentence_paragraph: np.ndarray
-    sentence_vectors: np.ndarray  # float16 (n_sentences, dim), unit rows
+    sentence_vectors: np.ndarray | RowStack  # float16 (n_sentences, dim), unit rows
     dense: SegmentedDense  # searched like a FAISS index: ntotal, search, reconstruct
     bm25: SegmentedBm25
     doc_freq: dict[str, int]  # chunk document frequency of each term
@@ -170,7 +170,7 @@ def load_generation(folder: Path, model: str, dim: int) -> Generation:
         sentence_start=sents[:, 1],
         sentence_end=sents[:, 2],
         sentence_paragraph=sents[:, 3],
-        sentence_vectors=live_rows(
+        sentence_vectors=stacked_rows(
             [s.sentence_vectors for s in segments], [p.live_sentences for p in places]
         ),
         dense=SegmentedDense([(s.dense, p.chunks) for s, p in zip(segments, places, strict=True)]),

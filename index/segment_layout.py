@@ -69,5 +69,41 @@ def live_rows(arrays: Sequence[np.ndarray], keep: Sequence[np.ndarray]) -> np.nd
     return np.concatenate([a[k] for a, k in zip(arrays, keep, strict=True)])
 
 
+class RowStack:
+    """The live rows of several arrays as one 2-D array that is never copied: indexing with a row
+    (or a list of rows) gathers from the arrays. A generation's sentence vectors, hundreds of MB at
+    100,000 chunks, stay as their segments loaded them (a copy of the live rows took seconds)."""
+
+    def __init__(self, arrays: Sequence[np.ndarray], keep: Sequence[np.ndarray]) -> None:
+        self._arrays = list(arrays)
+        self._local = [np.flatnonzero(k) for k in keep]
+        self._starts = np.cumsum([0] + [len(rows) for rows in self._local])
+        self.dtype = self._arrays[0].dtype
+        self.shape = (int(self._starts[-1]), *self._arrays[0].shape[1:])
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows: int | Sequence[int] | np.ndarray) -> np.ndarray:
+        if isinstance(rows, int | np.integer):
+            return self[[int(rows)]][0]
+        index = np.asarray(rows, dtype=np.int64).reshape(-1)
+        if len(index) and (index.min() < 0 or index.max() >= len(self)):
+            raise IndexError(f"row out of range 0..{len(self) - 1}")
+        out = np.empty((len(index), *self.shape[1:]), dtype=self.dtype)
+        part = np.searchsorted(self._starts, index, side="right") - 1
+        for p in np.unique(part).tolist():
+            mine = part == p
+            out[mine] = self._arrays[p][self._local[p][index[mine] - self._starts[p]]]
+        return out
+
+
+def stacked_rows(arrays: Sequence[np.ndarray], keep: Sequence[np.ndarray]) -> np.ndarray | RowStack:
+    """The kept rows of each array as one: the array itself when it is one kept whole."""
+    if len(arrays) == 1 and bool(keep[0].all()):
+        return arrays[0]
+    return RowStack(arrays, keep)
+
+
 def _stack(arrays: list[np.ndarray], width: int) -> np.ndarray:
     return np.concatenate(arrays) if arrays else np.zeros((0, width), dtype=np.int64)

@@ -51,7 +51,7 @@ def runtime_closure(roots: list[str]) -> dict[str, str]:
 
 def test_default_install_resolves_no_torch_cuda_or_transformers() -> None:
     closure = runtime_closure(pyproject()["dependencies"])
-    assert {"onnxruntime", "tokenizers", "faiss-cpu", "bm25s"} <= closure.keys()
+    assert {"onnxruntime", "tokenizers", "faiss-cpu"} <= closure.keys()
     pulled = sorted(via for name, via in closure.items() if FORBIDDEN.match(name))
     assert pulled == [], f"the default install pulls: {pulled}"
 

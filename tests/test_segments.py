@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import bm25s
@@ -23,10 +26,11 @@ from index.generation import load_generation
 from index.rollback import rollback
 from index.search import dense_search
 from index.segment import FILES
+from index.segment_layout import RowStack, stacked_rows
 from index.segment_merge import plan_merge
 from index.store import Manifest, current_generation
 from index.text import terms
-from tests.conftest import SMALL_CORPUS
+from tests.conftest import REPO, SMALL_CORPUS
 
 QUESTIONS = (
     "Where is Mount Etna?",
@@ -182,14 +186,22 @@ def test_plan_merge_picks_the_cheapest_adjacent_run() -> None:
     assert plan_merge([1, 50, 50, 50], bound=3) == (0, 2)
 
 
-def test_a_crash_while_merging_leaves_the_old_generation_serving(
-    settings: Settings, fake_embedder: HashEmbedder, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def two_segments(settings: Settings, fake_embedder: HashEmbedder) -> tuple[Path, list[object]]:
+    """An index of two segments: (its serving generation's folder, its answers)."""
     build_index(settings, fake_embedder)
     _write(settings, "kettle.md", "# Kettle\n\nA kettle whistles when the water boils.")
     build_index(settings, fake_embedder)
-    serving = current_generation(settings.index_dir)
-    before = _answers(Engine.open(settings, fake_embedder))
+    return current_generation(settings.index_dir), _answers(Engine.open(settings, fake_embedder))
+
+
+def test_a_crash_while_merging_leaves_the_old_generation_serving(
+    settings: Settings,
+    fake_embedder: HashEmbedder,
+    monkeypatch: pytest.MonkeyPatch,
+    two_segments: tuple[Path, list[object]],
+) -> None:
+    serving, before = two_segments
 
     def crash(folder: Path, data: object) -> None:
         folder.mkdir(parents=True)
@@ -204,6 +216,48 @@ def test_a_crash_while_merging_leaves_the_old_generation_serving(
     assert _answers(Engine.open(settings, fake_embedder)) == before
     monkeypatch.undo()
     assert build_index(settings, fake_embedder, optimize=True).published
+
+
+_KILLED_MID_MERGE = """
+import sys, time
+from pathlib import Path
+import index.segment_merge as merge
+from index.build import build_index
+from index.config import Settings
+from index.embedding import HashEmbedder
+real = merge.write_segment
+def stall(folder, data):
+    real(folder, data)
+    print("merged", flush=True)  # the merged segment is on disk, nothing is published yet
+    time.sleep(3600)
+merge.write_segment = stall
+settings = Settings.from_env({{}}, corpus_dir=Path({corpus!r}), index_dir=Path({index!r}))
+build_index(settings, HashEmbedder(dim=64), optimize=True)
+"""
+
+
+def test_a_build_killed_while_merging_leaves_the_old_generation_serving(
+    settings: Settings, fake_embedder: HashEmbedder, two_segments: tuple[Path, list[object]]
+) -> None:
+    serving, before = two_segments
+    script = _KILLED_MID_MERGE.format(
+        corpus=str(settings.corpus_dir), index=str(settings.index_dir)
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "merged\n"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert list((settings.index_dir / "generations").glob(".tmp-*"))  # the half-done build
+    assert current_generation(settings.index_dir) == serving
+    assert _answers(Engine.open(settings, fake_embedder)) == before
+    report = build_index(settings, fake_embedder, optimize=True)  # cleans up, then merges
+    assert report.published and len(_segments(settings)) == 1
+    assert not list((settings.index_dir / "generations").glob(".tmp-*"))
+    assert _answers(Engine.open(settings, fake_embedder)) == before
 
 
 def test_pruning_keeps_segments_that_kept_generations_use_and_rollback_works(
@@ -271,3 +325,18 @@ def test_a_generation_folder_holds_only_links_to_unchanged_segment_files(
         assert os.stat(path).st_nlink == 2  # this generation and the one before
     manifest = json.loads((current_generation(settings.index_dir) / "manifest.json").read_text())
     assert all(k.startswith("segments/") or k == "stamps.json" for k in manifest["checksums"])
+
+
+def test_row_stack_gathers_the_live_rows_of_several_arrays() -> None:
+    first = np.arange(12, dtype=np.float16).reshape(6, 2)
+    second = np.arange(100, 108, dtype=np.float16).reshape(4, 2)
+    keep = [np.array([1, 0, 1, 1, 0, 1], bool), np.array([0, 1, 1, 1], bool)]
+    stack = stacked_rows([first, second], keep)
+    expected = np.concatenate([first[keep[0]], second[keep[1]]])
+    assert isinstance(stack, RowStack) and len(stack) == len(expected) == 7
+    assert np.array_equal(stack[[6, 0, 4, 3]], expected[[6, 0, 4, 3]])
+    assert np.array_equal(stack[np.arange(7)], expected)
+    assert np.array_equal(stack[5], expected[5]) and stack[[]].shape == (0, 2)
+    with pytest.raises(IndexError):
+        stack[[7]]
+    assert stacked_rows([first], [np.ones(6, bool)]) is first  # one array kept whole: no copy
