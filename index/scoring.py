@@ -179,6 +179,25 @@ class TermCache:
             got = self._sent.keep(row, tuple(terms(self.gen.sentence_text(row))))
         return got
 
+    def sentences_terms(self, rows: list[int]) -> list[tuple[str, ...]]:
+        """sentence_terms of each row, the texts of the missing ones located in one numpy pass."""
+        got = list(map(self._sent.get, rows))
+        missing = [row for row, terms_ in zip(rows, got, strict=True) if terms_ is None]
+        if missing:
+            gen = self.gen
+            places = zip(
+                gen.sentence_article[missing].tolist(),
+                gen.sentence_start[missing].tolist(),
+                gen.sentence_end[missing].tolist(),
+                strict=True,
+            )
+            fresh = {
+                row: self._sent.keep(row, tuple(terms(gen.articles[a].text[start:end])))
+                for row, (a, start, end) in zip(missing, places, strict=True)
+            }
+            got = [fresh[row] if t is None else t for row, t in zip(rows, got, strict=True)]
+        return got  # type: ignore[return-value]
+
     def sentence_signals(self, row: int) -> Signals:
         got = self._sig.get(row)
         if got is None:

@@ -92,11 +92,11 @@ def best_sentences(gen: Generation, qvec: np.ndarray, query: Query, rows: list[i
     if not sent_rows:
         return np.zeros((len(rows), 4))
     cos = (gen.sentence_vectors[sent_rows].astype(np.float32) @ qvec.astype(np.float32)).tolist()
-    found = [query.present(cache.sentence_terms(s)) for s in sent_rows]
+    seqs = cache.sentences_terms(sent_rows)
+    found = [query.present(seq) for seq in seqs]
     overlap = [query.overlap_of(f) for f in found]
     bigram = [
-        query.bigram_overlap_of(cache.sentence_terms(s), f) if f else 0.0
-        for s, f in zip(sent_rows, found, strict=True)
+        query.bigram_overlap_of(seq, f) if f else 0.0 for seq, f in zip(seqs, found, strict=True)
     ]
     # A chunk's sentences are consecutive rows, so they sit side by side in sent_rows.
     at = {s: i for i, s in enumerate(sent_rows)}

@@ -48,6 +48,8 @@ def test_the_cache_stays_within_its_limits_and_stays_right(
             assert cache.sentence_signals(row) == signals(text)
         for article in range(len(gen.articles)):
             assert cache.title_terms(article) == frozenset(terms(gen.articles[article].title))
+        rows = [n - 1, 0, 1, 0, n - 1]  # some cached, some not, one twice
+        assert cache.sentences_terms(rows) == [tuple(terms(gen.sentence_text(r))) for r in rows]
     sentences, sigs, titles = cache.sizes()
     assert sentences <= 2 and sigs <= 2 and titles == 1
 
