@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from index.engine import Engine
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Trust stamps at once (the files of a test are seconds old) and record every file read."""
     monkeypatch.setattr(file_stamp, "RACY_NS", 0)
+    monkeypatch.setattr(file_stamp, "RACY_FINE_NS", 0)
     seen: list[str] = []
     real = index.corpus.read_article
 
@@ -75,16 +77,41 @@ def test_a_copy_that_keeps_size_and_mtime_is_still_noticed(
     assert build_index(settings, fake_embedder).changed == 1 and reads == ["volcano.md"]
 
 
+class _Clock:
+    def __init__(self, now: int) -> None:
+        self.now = now
+
+    def time_ns(self) -> int:
+        return self.now
+
+
 def test_a_stamp_taken_right_after_a_change_is_not_trusted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "a.md"
     path.write_text("# A\n\nText.", encoding="utf-8")
+    changed = path.stat().st_ctime_ns
+    monkeypatch.setattr(file_stamp, "time", _Clock(changed + file_stamp.RACY_FINE_NS // 2))
     stamp = file_stamp.take(path)
     assert not file_stamp.unchanged(path, stamp, 1000)  # the same clock tick could hide a change
-    monkeypatch.setattr(file_stamp, "RACY_NS", 0)
+    monkeypatch.setattr(file_stamp, "time", _Clock(changed + file_stamp.RACY_FINE_NS * 2))
+    stamp = file_stamp.take(path)
     assert file_stamp.unchanged(path, stamp, 1000)
     assert not file_stamp.unchanged(path, stamp, 5)  # now over MAX_ARTICLE_BYTES: read (refused)
     assert not file_stamp.unchanged(path, "not a stamp", 1000)
     path.write_text("# A\n\nText!", encoding="utf-8")
     assert not file_stamp.unchanged(path, stamp, 1000)
+
+
+def test_whole_second_times_get_the_wider_window(tmp_path: Path) -> None:
+    """ext3, HFS+ or FAT keep whole seconds: a change in the same second keeps the times."""
+    path = tmp_path / "a.md"
+    path.write_text("# A\n\nText.", encoding="utf-8")
+    second = 1_700_000_000 * 10**9
+    os.utime(path, ns=(second, second))
+    st = path.stat()
+    shape = [st.st_size, second, st.st_ctime_ns, st.st_ino, st.st_dev]
+    fine = json.dumps([*shape, max(second, st.st_ctime_ns) + file_stamp.RACY_FINE_NS * 2])
+    assert not file_stamp.unchanged(path, fine, 1000)  # within 2 s of a whole-second time
+    late = json.dumps([*shape, max(second, st.st_ctime_ns) + file_stamp.RACY_NS * 2])
+    assert file_stamp.unchanged(path, late, 1000)
