@@ -176,7 +176,8 @@ def _write_and_publish(
     report: Progress,
 ) -> tuple[Manifest, int]:
     """Link the kept segments, write the new one, merge when due, publish: (manifest, embedded)."""
-    entries, known = [], {}
+    entries: list[dict[str, Any]] = []
+    known: dict[str, str] = {}
     for entry in plan.kept:
         assert base is not None  # kept segments come from a base
         link_files(base.segment_dir(entry), staging / "segments" / entry["name"])

@@ -10,6 +10,7 @@ on one thread: OpenMP's threads spin-wait, and beside another busy process they 
 from __future__ import annotations
 
 import os
+from typing import Protocol
 
 import faiss
 import numpy as np
@@ -44,7 +45,15 @@ def prepare_for_search(index: faiss.Index) -> faiss.Index:
     return index
 
 
-def search_one(index: faiss.Index, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+class Searchable(Protocol):
+    """What a query needs of a dense index (a FAISS index, or a generation's segments)."""
+
+    def search(self, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def search_one(
+    index: faiss.Index | Searchable, query: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(scores, ids) of one query vector, searched on the calling thread alone.
 
     OpenMP's thread count is a per-thread setting, so this leaves a build running on another thread

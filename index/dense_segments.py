@@ -24,9 +24,9 @@ class _Part:
     rows: np.ndarray  # chunk -> row in the generation, -1 when deleted
     local: np.ndarray  # the segment's live chunks, in row order
     params: faiss.SearchParameters | None
-    bits: (
-        np.ndarray | None
-    )  # the selector's bitmap: FAISS reads it, so it must outlive the selector
+    selector: faiss.IDSelector | None
+    # The selector's bitmap: FAISS reads it in place, so it must live as long as the selector.
+    bits: np.ndarray | None
 
     @property
     def live(self) -> int:
@@ -41,15 +41,25 @@ def _part(index: faiss.Index, rows: np.ndarray) -> _Part:
     live = rows >= 0
     local = np.flatnonzero(live)
     if len(local) == len(rows):
-        return _Part(index, rows, local, None, None)
+        return _Part(index, rows, local, None, None, None)
     bits = np.packbits(live, bitorder="little")
-    selector = faiss.IDSelectorBitmap(bits)
+    selector = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))  # bitmap length in bytes
+    return _Part(index, rows, local, _with_selector(selector, hnsw=index), selector, bits)
+
+
+def _with_selector(
+    selector: faiss.IDSelector, *, hnsw: faiss.Index | None
+) -> faiss.SearchParameters:
+    """Search parameters that skip the ids ``selector`` rejects (HNSW's keep our efSearch)."""
     params: faiss.SearchParameters
-    if isinstance(index, faiss.IndexHNSW):
-        params = faiss.SearchParametersHNSW(sel=selector, efSearch=HNSW_EF_SEARCH)
+    if isinstance(hnsw, faiss.IndexHNSW):
+        graph = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]  # missing in stubs
+        graph.efSearch = HNSW_EF_SEARCH
+        params = graph
     else:
-        params = faiss.SearchParameters(sel=selector)
-    return _Part(index, rows, local, params, bits)
+        params = faiss.SearchParameters()
+    params.sel = selector
+    return params
 
 
 class SegmentedDense:
@@ -78,7 +88,7 @@ class SegmentedDense:
     def reconstruct(self, row: int) -> np.ndarray:
         p = int(np.searchsorted(self._first, row, side="right")) - 1
         part = self._parts[p]
-        return part.index.reconstruct(int(part.local[row - self._first[p]]))
+        return np.asarray(part.index.reconstruct(int(part.local[row - self._first[p]])))
 
     def _search(self, queries: np.ndarray, k: int, *, exact: bool) -> tuple[np.ndarray, np.ndarray]:
         queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.d)
@@ -99,10 +109,10 @@ class SegmentedDense:
     def _one_part(
         part: _Part, queries: np.ndarray, k: int, exact: bool
     ) -> tuple[np.ndarray, np.ndarray]:
-        index = faiss.downcast_index(part.index.storage) if exact and part.hnsw else part.index
-        params = part.params
-        if exact and part.hnsw and params is not None:
-            params = faiss.SearchParameters(sel=params.sel)
+        index, params = part.index, part.params
+        if exact and isinstance(index, faiss.IndexHNSW):  # the graph's flat storage: exact
+            index = faiss.downcast_index(index.storage)
+            params = None if part.selector is None else _with_selector(part.selector, hnsw=None)
         kk = min(k, part.live)
         found_s, found_ids = index.search(queries, kk, params=params)
         rows = np.where(found_ids >= 0, part.rows[np.maximum(found_ids, 0)], -1)

@@ -105,7 +105,7 @@ def segment_entries(folder: Path, manifest: Manifest) -> list[tuple[Path, list[i
 
 def live_articles(folder: Path, manifest: Manifest) -> list[tuple[int, int, Article]]:
     """(segment number, row in the segment, article without its text) of each live article."""
-    out = []
+    out: list[tuple[int, int, Article]] = []
     for s, (seg, deleted) in enumerate(segment_entries(folder, manifest)):
         gone = set(deleted)
         with _reading(seg / "meta.sqlite"):

@@ -141,6 +141,8 @@ def test_a_deleted_row_is_filtered_out_of_an_hnsw_segment(
     ids, _ = dense_search(gen, qvec, 10)
     assert len(ids) == gen.dense.ntotal  # every live chunk, and no deleted one
     assert all("Etna" not in gen.chunk_text(int(r)) for r in ids)
+    _, exact = gen.dense.exact_search(qvec.reshape(1, -1), 10)  # the bench's recall oracle
+    assert sorted(exact[0][exact[0] >= 0].tolist()) == sorted(ids.tolist())
 
 
 def test_merging_keeps_every_answer_identical(
