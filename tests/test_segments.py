@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import bm25s
@@ -22,6 +23,7 @@ from index.build import build_index
 from index.config import Settings
 from index.embedding import HashEmbedder
 from index.engine import Engine
+from index.errors import IncompatibleIndex
 from index.generation import load_generation
 from index.rollback import rollback
 from index.search import dense_search
@@ -342,3 +344,20 @@ def test_row_stack_gathers_the_live_rows_of_several_arrays() -> None:
     with pytest.raises(IndexError):
         stack[[7]]
     assert stacked_rows([first], [np.ones(6, bool)]) is first  # one array kept whole: no copy
+
+
+def test_an_index_of_the_previous_schema_is_rebuilt_by_the_next_build(
+    settings: Settings, fake_embedder: HashEmbedder
+) -> None:
+    """Schema 1 (one folder of files per generation) is refused when opened and replaced whole
+    by the next build, as `articlebot run` does before serving."""
+    build_index(settings, fake_embedder)
+    folder = current_generation(settings.index_dir)
+    older = replace(Manifest.read(folder), schema_version=1, segments=[]).sealed()
+    (folder / "manifest.json").write_text(json.dumps(asdict(older)), encoding="utf-8")
+    with pytest.raises(IncompatibleIndex, match="schema 1"):
+        Engine.open(settings, fake_embedder)
+    report = build_index(settings, fake_embedder)
+    assert report.published and report.embedded == 0  # the vectors were still in the cache
+    assert len(_segments(settings)) == 1
+    assert Engine.open(settings, fake_embedder).ask("Where is Mount Etna?").passages
