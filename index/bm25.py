@@ -103,20 +103,16 @@ class Postings:
     @classmethod
     def load(cls, folder: Path) -> Postings:
         terms = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
-        arrays = [np.load(folder / n, allow_pickle=False) for n in FILES[1:]]
+        # Memory-mapped: a question reads its terms' columns only (issue 11).
+        arrays = [
+            np.asarray(np.load(folder / n, mmap_mode="r", allow_pickle=False)) for n in FILES[1:]
+        ]
         post = cls(terms, *arrays)
         if not isinstance(terms, list) or len(post.ptr) != len(terms) + 1:
             raise ValueError("terms.json and term_ptr.npy disagree")
         if post.ptr[-1] != len(post.docs) or len(post.docs) != len(post.tf):
             raise ValueError("term arrays of different lengths")
         return post
-
-    def live_doc_freq(self, live: np.ndarray | None) -> np.ndarray:
-        """Per column, how many live chunks hold the term (``live`` None: every chunk)."""
-        if live is None:
-            return np.diff(self.ptr)
-        seen = np.concatenate([[0], np.cumsum(live[self.docs], dtype=np.int64)])
-        return seen[self.ptr[1:]] - seen[self.ptr[:-1]]
 
 
 @dataclass
@@ -125,6 +121,48 @@ class _Part:
     post: Postings
     rows: np.ndarray  # chunk -> row in the generation, -1 when deleted
     norm: np.ndarray  # float64 per chunk: k1 * (1 - b + b * length / average length)
+    deleted: np.ndarray  # the deleted chunks, ascending
+
+    def live_doc_freq(self, col: int) -> int:
+        """How many live chunks hold column ``col``'s term: its postings, less the deleted chunks
+        among them (found by binary search: the postings are ascending), or counted through the
+        live mask when more than a few thousand chunks are deleted."""
+        lo, hi = int(self.post.ptr[col]), int(self.post.ptr[col + 1])
+        if not len(self.deleted):
+            return hi - lo
+        docs = self.post.docs[lo:hi]
+        if len(self.deleted) > _SEARCH_DELETED_MAX:
+            return int((self.rows[docs] >= 0).sum())
+        at = np.searchsorted(docs, self.deleted)
+        inside = at < len(docs)
+        return hi - lo - int((docs[at[inside]] == self.deleted[inside]).sum())
+
+
+_SEARCH_DELETED_MAX = 4_096
+_DOC_FREQ_CACHE = 200_000
+
+
+class DocFreq:
+    """Term -> number of live chunks holding it, computed for a term when first asked for (bounded
+    cache): summing every term at open read every posting of the generation (issue 11)."""
+
+    def __init__(self, parts: Sequence[_Part]) -> None:
+        self._parts = parts
+        self._known: dict[str, int] = {}
+
+    def get(self, term: str, default: int = 0) -> int:
+        df = self._known.get(term)
+        if df is None:
+            df = sum(
+                p.live_doc_freq(c) for p in self._parts if (c := p.column.get(term)) is not None
+            )
+            if len(self._known) >= _DOC_FREQ_CACHE:
+                self._known.clear()
+            self._known[term] = df
+        return df or default
+
+    def __contains__(self, term: object) -> bool:
+        return isinstance(term, str) and self.get(term) > 0
 
 
 class SegmentedBm25:
@@ -135,14 +173,10 @@ class SegmentedBm25:
 
     def __init__(self, parts: Sequence[tuple[Postings, np.ndarray]], n_rows: int) -> None:
         self.n_rows = n_rows
-        self.doc_freq: dict[str, int] = {}
         total_len = 0
         for post, rows in parts:
             live = rows >= 0
-            for term, df in zip(post.terms, post.live_doc_freq(live).tolist(), strict=True):
-                if df:
-                    self.doc_freq[term] = self.doc_freq.get(term, 0) + df
-            total_len += int(post.doc_len[live].sum())
+            total_len += int(post.doc_len.sum() if live.all() else post.doc_len[live].sum())
         avg = total_len / n_rows if n_rows else 1.0
         self._parts = [
             _Part(
@@ -150,12 +184,14 @@ class SegmentedBm25:
                 post,
                 rows,
                 BM25_K1 * ((1 - BM25_B) + BM25_B * post.doc_len.astype(np.float64) / (avg or 1.0)),
+                np.flatnonzero(rows < 0),
             )
             for post, rows in parts
         ]
+        self.doc_freq = DocFreq(self._parts)
 
     @property
-    def vocab_dict(self) -> dict[str, int]:
+    def vocab_dict(self) -> DocFreq:
         return self.doc_freq
 
     def idf(self, term: str) -> float:

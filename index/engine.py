@@ -12,6 +12,7 @@ import numpy as np
 from index import gc_policy
 from index.answer import CANDIDATE_PASSAGES, CONFIDENCE_MODEL, choose_quotes
 from index.answer_reader import READER_CONFIDENCE_MODEL, choose_with_reader
+from index.article_table import ArticleTable
 from index.build import Progress, build_index
 from index.config import Settings
 from index.embedding import Embedder, load_embedder
@@ -21,7 +22,7 @@ from index.reader import Reader, load_reader
 from index.scoring import model_threshold
 from index.search import Hit, retrieve
 from index.store import current_generation
-from index.types import Answer, ArticleInfo, BuildReport, IndexInfo, Passage
+from index.types import Answer, Article, ArticleInfo, BuildReport, IndexInfo, Passage
 
 log = logging.getLogger(__name__)
 
@@ -211,10 +212,18 @@ def _article_infos(gen: Generation) -> dict[str, ArticleInfo]:
     infos = gen.memo.get("article_infos")
     if infos is None:
         counts = np.bincount(gen.chunk_article, minlength=len(gen.articles)).tolist()
+        listed = _listing(gen)
         infos = {
-            a.id: ArticleInfo(a.id, a.title, a.url, a.date, a.author, a.path, int(n), len(a.text))
-            for a, n in zip(gen.articles, counts, strict=True)
+            a.id: ArticleInfo(a.id, a.title, a.url, a.date, a.author, a.path, int(n), chars)
+            for (a, chars), n in zip(listed, counts, strict=True)
         }
-        gen.memo["article_row"] = {a.id: i for i, a in enumerate(gen.articles)}
+        gen.memo["article_row"] = {a.id: i for i, (a, _) in enumerate(listed)}
         gen.memo["article_infos"] = infos
     return infos
+
+
+def _listing(gen: Generation) -> list[tuple[Article, int]]:
+    """Each article (its text left out where the generation reads texts on demand) and its length."""
+    if isinstance(gen.articles, ArticleTable):
+        return gen.articles.listing()
+    return [(a, len(a.text)) for a in gen.articles]

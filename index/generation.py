@@ -10,19 +10,20 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from index.bm25 import SegmentedBm25
+from index.article_table import ArticleTable
+from index.bm25 import DocFreq, SegmentedBm25
 from index.dense_segments import SegmentedDense
 from index.errors import CorruptIndex, IncompatibleIndex, IndexUnavailable, NoIndexError
 from index.segment import read_articles as read_segment_articles
 from index.segment import read_segment
-from index.segment_layout import RowStack, lay_out, stacked_rows
+from index.segment_layout import Rows, RowStack, lay_out_rows, stacked_rows
 from index.store import (
     MANIFEST,
     POINTER,
@@ -44,7 +45,7 @@ class Generation:
     """Everything a question needs, in memory. Row i of each chunk array describes FAISS id i."""
 
     manifest: Manifest
-    articles: list[Article]
+    articles: Sequence[Article]  # read on demand from the segments (index/article_table.py)
     chunk_article: np.ndarray  # int32, index into articles
     chunk_start: np.ndarray
     chunk_end: np.ndarray
@@ -57,7 +58,7 @@ class Generation:
     sentence_vectors: np.ndarray | RowStack  # float16 (n_sentences, dim), unit rows
     dense: SegmentedDense  # searched like a FAISS index: ntotal, search, reconstruct
     bm25: SegmentedBm25
-    doc_freq: dict[str, int]  # chunk document frequency of each term
+    doc_freq: DocFreq | dict[str, int]  # chunk document frequency of each term
     n_docs: int
     # Data derived from this generation on demand (e.g. scoring's term cache): it lives and dies
     # with the generation, so a swapped-out generation takes its caches with it.
@@ -137,30 +138,47 @@ def _reading(path: Path) -> Iterator[None]:
 
 
 def load_generation(folder: Path, model: str, dim: int) -> Generation:
-    """Load a published generation after checking every file against the manifest's checksums;
-    CorruptIndex names a damaged file, IncompatibleIndex refuses another model or dimension."""
+    """Open a published generation after checking its files against the manifest (index/store.py:
+    a stat of each against the stamp of its last full check, else its sha256); CorruptIndex names a
+    damaged file, IncompatibleIndex refuses another model or dimension.
+
+    Nothing that grows with the corpus is read whole (issue 11): row tables, vectors, postings and
+    the FAISS indexes are memory-mapped, articles are read when a question needs them.
+    """
     manifest = Manifest.read(folder)
     check_compatible(manifest, model, dim)
     verify_generation(folder, manifest)
     entries = segment_entries(folder, manifest)
+    counts = _segment_article_counts(folder, manifest)
     segments = []
-    for seg, _ in entries:
+    for (seg, _), n_articles in zip(entries, counts, strict=True):
         with _reading(seg):
-            segments.append(read_segment(seg, dim))
+            segments.append(read_segment(seg, dim, articles=n_articles))
     with _reading(folder / MANIFEST):
-        tables, places = lay_out(
-            [(s.tables, deleted) for s, (_, deleted) in zip(segments, entries, strict=True)]
+        chunks, sents, places = lay_out_rows(
+            [
+                Rows(s.n_articles, s.tables.chunks, s.tables.sentences, deleted)
+                for s, (_, deleted) in zip(segments, entries, strict=True)
+            ]
         )
-    counts = (len(tables.articles), len(tables.chunks), len(tables.sentences))
-    if counts != (manifest.articles, manifest.chunks, manifest.sentences):
-        raise CorruptIndex(folder / MANIFEST, f"its counts do not match its segments {counts}")
-    chunks, sents = tables.chunks, tables.sentences
+    live_articles_n = sum(int((p.articles >= 0).sum()) for p in places)
+    counts_found = (live_articles_n, len(chunks), len(sents))
+    if counts_found != (manifest.articles, manifest.chunks, manifest.sentences):
+        raise CorruptIndex(
+            folder / MANIFEST, f"its counts do not match its segments {counts_found}"
+        )
     bm25 = SegmentedBm25(
         [(s.postings, p.chunks) for s, p in zip(segments, places, strict=True)], len(chunks)
     )
+    articles = ArticleTable(
+        [
+            (seg, np.flatnonzero(p.articles >= 0))
+            for (seg, _), p in zip(entries, places, strict=True)
+        ]
+    )
     return Generation(
         manifest=manifest,
-        articles=tables.articles,
+        articles=articles,
         chunk_article=chunks[:, 0],
         chunk_start=chunks[:, 1],
         chunk_end=chunks[:, 2],
@@ -178,6 +196,17 @@ def load_generation(folder: Path, model: str, dim: int) -> Generation:
         doc_freq=bm25.doc_freq,
         n_docs=len(chunks),
     )
+
+
+def _segment_article_counts(folder: Path, manifest: Manifest) -> list[int]:
+    """How many articles (deleted ones included) each segment holds, as the manifest lists them."""
+    try:
+        counts = [int(entry["rows"][0]) for entry in manifest.segments]
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise CorruptIndex(folder / MANIFEST, f"its segment list is damaged ({exc})") from None
+    if any(n < 0 for n in counts):
+        raise CorruptIndex(folder / MANIFEST, "its segment list is damaged (negative rows)")
+    return counts
 
 
 def load_serving(index_dir: Path, model: str, dim: int) -> Generation:

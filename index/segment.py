@@ -73,7 +73,8 @@ class SegmentData:
 class Segment:
     """A segment read back for serving: its tables, sentence vectors, dense index and postings."""
 
-    tables: Tables
+    tables: Tables  # its ``articles`` empty when read for serving (see ``read_segment``)
+    n_articles: int
     sentence_vectors: np.ndarray
     dense: faiss.Index
     postings: Postings
@@ -143,24 +144,42 @@ def read_tables(folder: Path, *, text: bool = True) -> Tables:
         _load(folder / "chunks.npy", 5),
         _load(folder / "sentence_rows.npy", 4),
     )
-    _check_tables(tables)
+    _check_tables(tables, len(tables.articles))
     return tables
 
 
-def read_segment(folder: Path, dim: int) -> Segment:
+def read_segment(folder: Path, dim: int, *, articles: int | None = None) -> Segment:
     """The segment in ``folder``; ValueError (or the library's error) when a file is not what the
-    rest of the segment says it should be."""
-    tables = read_tables(folder)
-    vectors = np.load(folder / "sentence_vectors.npy", allow_pickle=False)
+    rest of the segment says it should be.
+
+    Arrays, vectors and the FAISS index are memory-mapped, not read: pages come from the file when
+    a question touches them (issue 11). ``articles``: how many articles the manifest says the
+    segment holds; the articles themselves are then not read (index/article_table.py reads them on
+    demand) and ``tables.articles`` is empty.
+    """
+    if articles is None:
+        tables = read_tables(folder)
+        articles = len(tables.articles)
+    else:
+        tables = Tables([], _load(folder / "chunks.npy", 5), _load(folder / "sentence_rows.npy", 4))
+        _check_tables(tables, articles)
+    vectors = mapped(folder / "sentence_vectors.npy")
     if vectors.shape != (len(tables.sentences), dim):
         raise ValueError(f"sentence_vectors.npy has shape {vectors.shape}")
-    dense = prepare_for_search(faiss.read_index(str(folder / "dense.faiss")))
+    dense = prepare_for_search(
+        faiss.read_index(str(folder / "dense.faiss"), faiss.IO_FLAG_MMAP_IFC)
+    )
     if dense.ntotal != len(tables.chunks) or dense.d != dim:
         raise ValueError(f"dense.faiss holds {dense.ntotal} vectors of dim {dense.d}")
     postings = Postings.load(folder)
     if len(postings.doc_len) != len(tables.chunks):
         raise ValueError("doc_len.npy does not match the chunks")
-    return Segment(tables, vectors, dense, postings)
+    return Segment(tables, articles, vectors, dense, postings)
+
+
+def mapped(path: Path) -> np.ndarray:
+    """The .npy file at ``path`` as a read-only array backed by the file (memory-mapped)."""
+    return np.asarray(np.load(path, mmap_mode="r", allow_pickle=False))
 
 
 def read_keys(folder: Path) -> np.ndarray:
@@ -168,15 +187,15 @@ def read_keys(folder: Path) -> np.ndarray:
 
 
 def _load(path: Path, width: int) -> np.ndarray:
-    array = np.load(path, allow_pickle=False)
+    array = mapped(path)
     if array.ndim != 2 or array.shape[1] != width:
         raise ValueError(f"{path.name} has shape {array.shape}, expected (n, {width})")
     return array
 
 
-def _check_tables(tables: Tables) -> None:
+def _check_tables(tables: Tables, n_art: int) -> None:
     """Row references inside the segment stay inside it (a damaged file is refused, not followed)."""
-    n_art, n_sent = len(tables.articles), len(tables.sentences)
+    n_sent = len(tables.sentences)
     chunks, sents = tables.chunks, tables.sentences
     if len(chunks) and (chunks[:, 0].min() < 0 or chunks[:, 0].max() >= n_art):
         raise ValueError("chunks.npy names an article the segment does not hold")

@@ -32,34 +32,81 @@ def _numbered(live: np.ndarray, first: int) -> np.ndarray:
     return np.where(live, np.cumsum(live) - 1 + first, -1).astype(np.int64)
 
 
+@dataclass(frozen=True)
+class Rows:
+    """One segment's row tables and its deleted article rows, before they are laid out."""
+
+    articles: int  # how many articles the segment holds
+    chunks: np.ndarray  # int32 (n, 5): article, start, end, first sentence, last sentence
+    sentences: np.ndarray  # int32 (m, 4): article, start, end, paragraph
+    deleted: Collection[int]
+
+
+def lay_out_rows(parts: Sequence[Rows]) -> tuple[np.ndarray, np.ndarray, list[Placement]]:
+    """The live chunk and sentence rows of ``parts``, renumbered as one sequence (int32), and where
+    each segment's rows went. One segment without deletions is returned as it is (a memory-mapped
+    table stays unread); otherwise each table is written once into its final place."""
+    places = []
+    n_articles = n_chunks = n_sentences = 0
+    for part in parts:
+        live = np.ones(part.articles, dtype=bool)
+        live[np.fromiter(part.deleted, dtype=np.int64, count=len(part.deleted))] = False
+        if live.all():
+            place = Placement(
+                np.arange(n_articles, n_articles + part.articles, dtype=np.int64),
+                np.arange(n_chunks, n_chunks + len(part.chunks), dtype=np.int64),
+                np.arange(n_sentences, n_sentences + len(part.sentences), dtype=np.int64),
+            )
+        else:
+            place = Placement(
+                _numbered(live, n_articles),
+                _numbered(live[part.chunks[:, 0]], n_chunks),
+                _numbered(live[part.sentences[:, 0]], n_sentences),
+            )
+        places.append(place)
+        n_articles += int(live.sum())
+        n_chunks += int((place.chunks >= 0).sum())
+        n_sentences += int((place.sentences >= 0).sum())
+    if len(parts) == 1 and not parts[0].deleted:
+        return parts[0].chunks, parts[0].sentences, places
+    chunks = np.empty((n_chunks, 5), dtype=np.int32)
+    sentences = np.empty((n_sentences, 4), dtype=np.int32)
+    for part, place in zip(parts, places, strict=True):
+        _place_rows(chunks, part.chunks, place.chunks, [(0, place.articles), (3, place.sentences),
+                                                        (4, place.sentences)])  # fmt: skip
+        _place_rows(sentences, part.sentences, place.sentences, [(0, place.articles)])
+    return chunks, sentences, places
+
+
+def _place_rows(
+    out: np.ndarray, table: np.ndarray, place: np.ndarray, renumber: list[tuple[int, np.ndarray]]
+) -> None:
+    """Rows of ``table`` kept by ``place`` (their new row numbers, -1 when deleted) written into
+    ``out``, with the columns ``renumber`` names mapped to their new numbers."""
+    keep = place >= 0
+    if not keep.any():
+        return
+    whole = bool(keep.all())
+    rows = table if whole else table[keep]
+    first = int(place[keep][0]) if not whole else int(place[0])
+    target = out[first : first + len(rows)]
+    target[...] = rows
+    for column, numbers in renumber:
+        target[:, column] = numbers[rows[:, column]]
+
+
 def lay_out(parts: Sequence[tuple[Tables, Collection[int]]]) -> tuple[Tables, list[Placement]]:
     """The live rows of ``parts`` ((tables, deleted article rows) per segment) as one Tables."""
-    articles: list = []
-    chunks, sentences, places = [], [], []
-    n_chunks = n_sentences = 0
-    for tables, deleted in parts:
-        live = np.ones(len(tables.articles), dtype=bool)
-        live[np.fromiter(deleted, dtype=np.int64, count=len(deleted))] = False
-        place = Placement(
-            _numbered(live, len(articles)),
-            _numbered(live[tables.chunks[:, 0]], n_chunks),
-            _numbered(live[tables.sentences[:, 0]], n_sentences),
-        )
-        own_chunks = tables.chunks[place.chunks >= 0].astype(np.int64)
-        own_chunks[:, 0] = place.articles[own_chunks[:, 0]]
-        own_chunks[:, 3:] = place.sentences[own_chunks[:, 3:]]
-        own_sentences = tables.sentences[place.live_sentences].astype(np.int64)
-        own_sentences[:, 0] = place.articles[own_sentences[:, 0]]
-        articles.extend(a for a, keep in zip(tables.articles, live.tolist(), strict=True) if keep)
-        chunks.append(own_chunks)
-        sentences.append(own_sentences)
-        places.append(place)
-        n_chunks += len(own_chunks)
-        n_sentences += len(own_sentences)
-    return (
-        Tables(articles, _stack(chunks, 5), _stack(sentences, 4)),
-        places,
+    chunks, sentences, places = lay_out_rows(
+        [Rows(len(t.articles), t.chunks, t.sentences, deleted) for t, deleted in parts]
     )
+    articles = [
+        a
+        for (tables, _), place in zip(parts, places, strict=True)
+        for a, row in zip(tables.articles, place.articles.tolist(), strict=True)
+        if row >= 0
+    ]
+    return Tables(articles, chunks, sentences), places
 
 
 def live_rows(arrays: Sequence[np.ndarray], keep: Sequence[np.ndarray]) -> np.ndarray:
@@ -76,7 +123,7 @@ class RowStack:
 
     def __init__(self, arrays: Sequence[np.ndarray], keep: Sequence[np.ndarray]) -> None:
         self._arrays = list(arrays)
-        self._local = [np.flatnonzero(k) for k in keep]
+        self._local = [np.flatnonzero(k).astype(np.int32) for k in keep]  # half of int64
         self._starts = np.cumsum([0] + [len(rows) for rows in self._local])
         self.dtype = self._arrays[0].dtype
         self.shape = (int(self._starts[-1]), *self._arrays[0].shape[1:])
@@ -103,7 +150,3 @@ def stacked_rows(arrays: Sequence[np.ndarray], keep: Sequence[np.ndarray]) -> np
     if len(arrays) == 1 and bool(keep[0].all()):
         return arrays[0]
     return RowStack(arrays, keep)
-
-
-def _stack(arrays: list[np.ndarray], width: int) -> np.ndarray:
-    return np.concatenate(arrays) if arrays else np.zeros((0, width), dtype=np.int64)
