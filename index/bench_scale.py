@@ -165,6 +165,7 @@ def serve_figures(settings: Settings, questions: list[str], encoder: bool) -> di
     engine = Engine(settings, embedder, gen, reader=None)  # its one collection and freeze included
     figures: dict[str, object] = {"open_s": round(time.perf_counter() - started, 3)}
     figures["rss_mb"] = rss_mb()
+    figures["rss_anon_mb"] = rss_mb("RssAnon")  # the process's own memory; the rest maps files
     figures["dense_index"] = kind(gen.dense)
     for q in questions[:WARM_UP]:
         engine.ask(q)
@@ -182,6 +183,7 @@ def serve_figures(settings: Settings, questions: list[str], encoder: bool) -> di
         "engine_p50_ms": round(statistics.median(ask_ms), 2),
         "encoder_p50_ms": round(statistics.median(encode_ms), 2) if real else None,
         "rss_after_questions_mb": rss_mb(),
+        "rss_anon_after_questions_mb": rss_mb("RssAnon"),
     }
     figures["recall_at_10"] = dense_recall(gen, embedder, timed[:RECALL_QUESTIONS])
     return figures
@@ -226,10 +228,12 @@ def gc_pauses() -> Iterator[list[float]]:
         gc.callbacks.remove(watch)
 
 
-def rss_mb() -> float:
-    """The process's resident memory now (Linux /proc), in MB."""
+def rss_mb(field: str = "VmRSS") -> float:
+    """The process's resident memory now (Linux /proc), in MB: all of it (VmRSS), or the part that
+    is its own (RssAnon) rather than pages of files it maps (RssFile: the page cache, shared with
+    other processes mapping the same files, given back by the kernel under memory pressure)."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return round(int(line.split()[1]) / 1024, 1)
     return float("nan")
 

@@ -132,11 +132,13 @@ def check_compatible(manifest: Manifest, model: str, dim: int) -> None:
         )
 
 
-def verify_generation(folder: Path, manifest: Manifest) -> None:
+def verify_generation(folder: Path, manifest: Manifest, *, full: bool = False) -> None:
     """CorruptIndex naming the first file that is missing or whose sha256 differs from the manifest.
 
     Files whose size and modification time still match the stamp written after the last successful
-    check are not re-read; anything written to since (truncated, a byte flipped) is hashed again.
+    check are not re-read (opening a generation stays a stat per file, not a read of gigabytes);
+    anything written to since (truncated, a byte flipped) is hashed again. ``full``: hash every
+    file whatever the stamp says (`articlebot verify`: damage that kept size and times).
     """
     if not manifest.checksums:
         raise CorruptIndex(folder / MANIFEST, "it lists no checksums")
@@ -148,7 +150,7 @@ def verify_generation(folder: Path, manifest: Manifest) -> None:
         except FileNotFoundError:
             raise CorruptIndex(path, "missing") from None
         stats[rel] = [st.st_size, st.st_mtime_ns]
-    if _read_stamp(folder) == stats:
+    if not full and _read_stamp(folder) == stats:
         return
     for rel, digest in manifest.checksums.items():
         if file_sha256(folder / rel) != digest:

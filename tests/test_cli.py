@@ -23,6 +23,7 @@ COMMANDS = [
     "search",
     "chat",
     "info",
+    "verify",
     "add",
     "remove",
     "eval",
