@@ -14,7 +14,6 @@ import bisect
 import json
 import sqlite3
 import threading
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -31,9 +30,13 @@ _COLUMNS = "id, title, url, date, author, path, sha256, source_offset, pages"
 def _article(row: tuple, text: str) -> Article:
     return Article(
         id=row[0], title=row[1], url=row[2], date=row[3], author=row[4], path=row[5],
-        sha256=row[6], source_offset=row[7], pages=tuple(tuple(p) for p in json.loads(row[8])),
+        sha256=row[6], source_offset=row[7], pages=_pages(row[8]),
         text=text,
     )  # fmt: skip
+
+
+def _pages(stored: str) -> tuple[tuple[int, int], ...]:
+    return () if stored == "[]" else tuple(tuple(p) for p in json.loads(stored))
 
 
 def open_meta(folder: Path) -> sqlite3.Connection:
@@ -61,8 +64,8 @@ class ArticleTable(Sequence[Article]):
     """Article row -> Article (text included), as a list of the generation's articles would give.
 
     ``parts``: per segment, its meta.sqlite folder and the segment row of each live article, in the
-    generation's order. At most ``CACHE_ARTICLES`` articles and ``CACHE_CHARS`` characters of text
-    are kept; a longer article is read again when asked for again.
+    generation's order. At most ``CACHE_ARTICLES`` articles and about ``CACHE_CHARS`` characters of
+    text are kept; an article over a quarter of that is read again when asked for again.
     """
 
     CACHE_ARTICLES = 2_048
@@ -74,7 +77,7 @@ class ArticleTable(Sequence[Article]):
         self._db = [_checked(f, rows) for f, rows in zip(self._folders, self._local, strict=True)]
         self._starts = np.cumsum([0] + [len(rows) for rows in self._local]).tolist()
         self._lock = threading.Lock()
-        self._cache: OrderedDict[int, Article] = OrderedDict()
+        self._cache: dict[int, Article] = {}
         self._chars = 0
 
     def __len__(self) -> int:
@@ -87,14 +90,13 @@ class ArticleTable(Sequence[Article]):
         return part, int(self._local[part][row - self._starts[part]])
 
     def __getitem__(self, row: int) -> Article:  # type: ignore[override]  # no slices
+        found = self._cache.get(row)  # one plain lookup per hit: a question asks hundreds of times
+        if found is not None:
+            return found
         row = int(row)
         if row < 0:  # as a list counts from the end
             row += len(self)
         with self._lock:
-            found = self._cache.get(row)
-            if found is not None:
-                self._cache.move_to_end(row)
-                return found
             part, local = self._place(row)
             article = self._read(part, local)
             self._keep(row, article)
@@ -114,13 +116,15 @@ class ArticleTable(Sequence[Article]):
             raise CorruptIndex(self._folders[part] / META, f"{type(exc).__name__}: {exc}") from None
 
     def _keep(self, row: int, article: Article) -> None:
+        """Cached, unless too long; the cache is emptied when full (no order to keep up, as
+        scoring's term cache: a question's articles are asked for together)."""
         if len(article.text) > self.CACHE_CHARS // 4:
             return
+        if len(self._cache) >= self.CACHE_ARTICLES or self._chars > self.CACHE_CHARS:
+            self._cache = {}
+            self._chars = 0
         self._cache[row] = article
         self._chars += len(article.text)
-        while len(self._cache) > self.CACHE_ARTICLES or self._chars > self.CACHE_CHARS:
-            _, old = self._cache.popitem(last=False)
-            self._chars -= len(old.text)
 
     def __iter__(self) -> Iterator[Article]:
         for row in range(len(self)):

@@ -46,9 +46,10 @@ def lay_out_rows(parts: Sequence[Rows]) -> tuple[np.ndarray, np.ndarray, list[Pl
     """The live chunk and sentence rows of ``parts``, renumbered as one sequence (int32), and where
     each segment's rows went. One segment without deletions is returned as it is (a memory-mapped
     table stays unread); otherwise each table is written once into its final place."""
-    places = []
+    places, firsts = [], []
     n_articles = n_chunks = n_sentences = 0
     for part in parts:
+        firsts.append((n_articles, n_chunks, n_sentences))
         live = np.ones(part.articles, dtype=bool)
         live[np.fromiter(part.deleted, dtype=np.int64, count=len(part.deleted))] = False
         if live.all():
@@ -71,11 +72,24 @@ def lay_out_rows(parts: Sequence[Rows]) -> tuple[np.ndarray, np.ndarray, list[Pl
         return parts[0].chunks, parts[0].sentences, places
     chunks = np.empty((n_chunks, 5), dtype=np.int32)
     sentences = np.empty((n_sentences, 4), dtype=np.int32)
-    for part, place in zip(parts, places, strict=True):
-        _place_rows(chunks, part.chunks, place.chunks, [(0, place.articles), (3, place.sentences),
-                                                        (4, place.sentences)])  # fmt: skip
-        _place_rows(sentences, part.sentences, place.sentences, [(0, place.articles)])
+    for part, place, (a, c, s) in zip(parts, places, firsts, strict=True):
+        if part.deleted:
+            sent = place.sentences
+            _place_rows(
+                chunks, part.chunks, place.chunks, [(0, place.articles), (3, sent), (4, sent)]
+            )
+            _place_rows(sentences, part.sentences, place.sentences, [(0, place.articles)])
+        else:  # every row kept: references move by where the segment's first rows went
+            _shift_rows(chunks[c : c + len(part.chunks)], part.chunks, [(0, a), (3, s), (4, s)])
+            _shift_rows(sentences[s : s + len(part.sentences)], part.sentences, [(0, a)])
     return chunks, sentences, places
+
+
+def _shift_rows(target: np.ndarray, table: np.ndarray, shifts: list[tuple[int, int]]) -> None:
+    target[...] = table
+    for column, by in shifts:
+        if by:
+            target[:, column] += by
 
 
 def _place_rows(
@@ -86,9 +100,8 @@ def _place_rows(
     keep = place >= 0
     if not keep.any():
         return
-    whole = bool(keep.all())
-    rows = table if whole else table[keep]
-    first = int(place[keep][0]) if not whole else int(place[0])
+    rows = table[keep]
+    first = int(place[keep][0])
     target = out[first : first + len(rows)]
     target[...] = rows
     for column, numbers in renumber:
