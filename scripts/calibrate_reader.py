@@ -36,6 +36,7 @@ from index.scoring import DATA_DIR, LinearModel  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval"
 OUT = ROOT / "var" / "calibration"
+READER_MODEL = ""  # "" = the shipped index/data/reader.onnx; --reader-model sets another
 TARGET_ANSWERED = 0.95
 OFF_FOLDS = 2
 OFF_ARTICLES = 6  # per fold
@@ -50,7 +51,9 @@ def collect(
     name: str, questions_file: Path, corpus: Path, index_dir: Path, embedder: object
 ) -> None:
     qs = ev.read_questions(questions_file)
-    settings = Settings(corpus_dir=corpus, index_dir=index_dir, min_confidence=0.0)
+    settings = Settings(
+        corpus_dir=corpus, index_dir=index_dir, min_confidence=0.0, reader_model=READER_MODEL
+    )
     build_index(settings, embedder)  # type: ignore[arg-type]
     engine = Engine.open(settings, embedder)  # type: ignore[arg-type]
     asked = ev.classify(qs, {a.id for a in engine.articles()})
@@ -70,6 +73,7 @@ def collect_off_corpus(
                 corpus_dir=Path(tmp) / "corpus",
                 index_dir=index_root / f"off-{fold}",
                 min_confidence=0.0,
+                reader_model=READER_MODEL,
             )
             build_index(settings, embedder)  # type: ignore[arg-type]
             engine = Engine.open(settings, embedder)  # type: ignore[arg-type]
@@ -145,6 +149,7 @@ def curve(rows: list[dict], conf: np.ndarray) -> list[dict[str, float]]:  # type
 
 
 def main() -> int:
+    global OUT, READER_MODEL
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -153,7 +158,14 @@ def main() -> int:
     ap.add_argument(
         "--index-root", type=Path, help="reuse the indexes of an earlier run (a folder)"
     )
+    ap.add_argument(
+        "--reader-model", default="", help="a reader .onnx other than the shipped one (a candidate)"
+    )
+    ap.add_argument(
+        "--data", type=Path, default=OUT, help="where the per-question lines go (and are read)"
+    )
     args = ap.parse_args()
+    OUT, READER_MODEL = args.data, args.reader_model
     if not args.fit_only:
         if not SHARED.is_dir():
             raise SystemExit(f"evaluation data not found at {SHARED}")

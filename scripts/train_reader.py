@@ -539,9 +539,10 @@ def export(model, target: Path) -> None:  # type: ignore[no-untyped-def]
         dynamo=False,
     )
     quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True)
+    fp32_mb = fp32.stat().st_size / 1e6
     fp32.unlink()
     log(
-        f"exported {fp32} ({fp32.stat().st_size / 1e6:.1f} MB) and {target} ({target.stat().st_size / 1e6:.1f} MB)"
+        f"exported {fp32} ({fp32_mb:.1f} MB), quantized to {target} ({target.stat().st_size / 1e6:.1f} MB)"
     )
 
 
