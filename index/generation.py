@@ -1,4 +1,4 @@
-"""One index generation in memory: the live rows of its segments, loaded and laid end to end.
+"""One index generation opened for serving: the live rows of its segments, laid end to end.
 
 A generation on disk is a manifest listing segments (index/segment.py) and, per segment, the rows of
 the articles deleted since (changed or removed). Row i of each chunk array is dense id i and BM25 row
@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Generation:
-    """Everything a question needs, in memory. Row i of each chunk array describes FAISS id i."""
+    """Everything a question needs (files mapped, articles read on demand). Row i of each chunk
+    array describes FAISS id i."""
 
     manifest: Manifest
     articles: Sequence[Article]  # read on demand from the segments (index/article_table.py)
