@@ -12,6 +12,7 @@ import pytest
 import index.bm25
 from index.article_table import ArticleTable
 from index.build import build_index
+from index.cli import main
 from index.config import Settings
 from index.embedding import HashEmbedder
 from index.generation import Generation, load_generation, segment_entries
@@ -107,3 +108,14 @@ def test_document_frequencies_count_live_chunks_only(
         assert gen.doc_freq.get(term) == df
         assert (term in gen.doc_freq) == (df > 0)
     assert "no-such-term" not in gen.doc_freq and gen.doc_freq.get("no-such-term") == 0
+
+
+def test_plain_info_reads_the_manifest_alone(
+    settings: Settings, fake_embedder: HashEmbedder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build_index(settings, fake_embedder)
+    for meta in current_generation(settings.index_dir).glob("segments/*/meta.sqlite"):
+        meta.rename(meta.with_name("moved.sqlite"))  # any read of the articles would fail now
+    dirs = ["--corpus", str(settings.corpus_dir), "--index-dir", str(settings.index_dir)]
+    assert main(["info", *dirs]) == 0
+    assert "3 articles" in capsys.readouterr().out
