@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import gc
 
+from index.malloc_policy import reuse_large_blocks
+
 # Young objects allocated before a collection (CPython's default: 700). A question allocates some
 # thousands of short-lived containers; 10,000 keeps a young collection to about a millisecond.
 GEN0_THRESHOLD = 10_000
@@ -25,9 +27,11 @@ _state = {"serving": False}
 
 
 def serve_long_lived() -> None:
-    """This process serves questions for a long time: tune the collector, freeze generations."""
+    """This process serves questions for a long time: tune the collector, freeze generations, and
+    let the allocator reuse a question's large temporaries (index/malloc_policy.py)."""
     gc.set_threshold(GEN0_THRESHOLD, GEN1_THRESHOLD, GEN2_THRESHOLD)
     _state["serving"] = True
+    reuse_large_blocks()
 
 
 def serving() -> bool:
