@@ -40,10 +40,9 @@ class Engine:
         self.settings = settings
         self.embedder = embedder
         self.reader = reader
-        self._generation = generation
         self._reindex_lock = threading.Lock()
         self._damaged: str | None = None  # a published generation that failed to load
-        gc_policy.settle_after_load()
+        self._serve(generation)
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
@@ -69,6 +68,12 @@ class Engine:
     @property
     def generation(self) -> str:
         return self._generation.name
+
+    def _serve(self, generation: Generation) -> None:
+        """Serve ``generation`` from now on: one reference assignment (a question in flight sees the
+        old generation or the new one, whole), then the collector settles (index/gc_policy.py)."""
+        self._generation = generation
+        gc_policy.settle_after_load()
 
     @property
     def corpus_dir(self) -> Path:
@@ -175,12 +180,12 @@ class Engine:
             if newest.name in (self._generation.name, self._damaged):
                 return False
             try:
-                self._generation = load_generation(newest, self.embedder.name, self.embedder.dim)
+                loaded = load_generation(newest, self.embedder.name, self.embedder.dim)
             except CorruptIndex as exc:
                 self._damaged = newest.name
                 log.warning("%s; still serving generation %s", exc, self.generation)
                 return False
-            gc_policy.settle_after_load()
+            self._serve(loaded)
             log.info("now serving generation %s, published by another process", self.generation)
             return True
         finally:
@@ -193,9 +198,7 @@ class Engine:
         try:
             report = build_index(self.settings, self.embedder, full=full, progress=progress)
             if report.generation != self._generation.name:  # else: nothing changed, kept
-                # One reference assignment: readers see the old generation or the new one, whole.
-                self._generation = _load_current(self.settings, self.embedder)
-                gc_policy.settle_after_load()
+                self._serve(_load_current(self.settings, self.embedder))
             log.info("reindex: %s", report.summary())
             return report
         finally:

@@ -36,7 +36,6 @@ from index.scoring import DATA_DIR, LinearModel  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval"
 OUT = ROOT / "var" / "calibration"
-READER_MODEL = ""  # "" = the shipped index/data/reader.onnx; --reader-model sets another
 TARGET_ANSWERED = 0.95
 OFF_FOLDS = 2
 OFF_ARTICLES = 6  # per fold
@@ -48,32 +47,28 @@ def _half(article: str) -> int:
 
 
 def collect(
-    name: str, questions_file: Path, corpus: Path, index_dir: Path, embedder: object
+    name: str, questions_file: Path, settings: Settings, embedder: object, out: Path
 ) -> None:
     qs = ev.read_questions(questions_file)
-    settings = Settings(
-        corpus_dir=corpus, index_dir=index_dir, min_confidence=0.0, reader_model=READER_MODEL
-    )
     build_index(settings, embedder)  # type: ignore[arg-type]
     engine = Engine.open(settings, embedder)  # type: ignore[arg-type]
     asked = ev.classify(qs, {a.id for a in engine.articles()})
-    _write(name, asked, ev.ask_all(engine, asked))
+    _write(out, name, asked, ev.ask_all(engine, asked))
 
 
 def collect_off_corpus(
-    questions_file: Path, corpus: Path, index_root: Path, embedder: object
+    questions_file: Path, base: Settings, index_root: Path, embedder: object, out: Path
 ) -> None:
+    """``base``: the settings of every fold (its corpus_dir is the whole corpus)."""
+    corpus = base.corpus_dir
     qs = ev.read_questions(questions_file)
     slugs = sorted({q.article for q in qs}, key=lambda s: hashlib.sha256(s.encode()).hexdigest())
     for fold in range(OFF_FOLDS):
         left = set(slugs[fold * OFF_ARTICLES : (fold + 1) * OFF_ARTICLES])
         with tempfile.TemporaryDirectory() as tmp:
             ev.holdout_corpus(corpus, left, Path(tmp) / "corpus")
-            settings = Settings(
-                corpus_dir=Path(tmp) / "corpus",
-                index_dir=index_root / f"off-{fold}",
-                min_confidence=0.0,
-                reader_model=READER_MODEL,
+            settings = base.with_(
+                corpus_dir=Path(tmp) / "corpus", index_dir=index_root / f"off-{fold}"
             )
             build_index(settings, embedder)  # type: ignore[arg-type]
             engine = Engine.open(settings, embedder)  # type: ignore[arg-type]
@@ -83,12 +78,12 @@ def collect_off_corpus(
                 if x[1] == ev.OFF_CORPUS
             ]
             asked = asked[:: max(1, len(asked) // OFF_QUESTIONS)][:OFF_QUESTIONS]
-            _write(f"off-{fold}", asked, ev.ask_all(engine, asked))
+            _write(out, f"off-{fold}", asked, ev.ask_all(engine, asked))
 
 
-def _write(name: str, asked: list, results: list) -> None:  # type: ignore[type-arg]
-    OUT.mkdir(parents=True, exist_ok=True)
-    with (OUT / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
+def _write(out: Path, name: str, asked: list, results: list) -> None:  # type: ignore[type-arg]
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
         for (q, _), r in zip(asked, results, strict=True):
             fh.write(json.dumps({"set": name, "article": q.article, **asdict(r)}) + "\n")
     print(
@@ -96,9 +91,9 @@ def _write(name: str, asked: list, results: list) -> None:  # type: ignore[type-
     )
 
 
-def load_rows() -> list[dict]:  # type: ignore[type-arg]
+def load_rows(out: Path = OUT) -> list[dict]:  # type: ignore[type-arg]
     rows = []
-    for f in sorted(OUT.glob("*.jsonl")):
+    for f in sorted(out.glob("*.jsonl")):
         rows += [json.loads(line) for line in f.open(encoding="utf-8")]
     return rows
 
@@ -149,7 +144,6 @@ def curve(rows: list[dict], conf: np.ndarray) -> list[dict[str, float]]:  # type
 
 
 def main() -> int:
-    global OUT, READER_MODEL
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -165,24 +159,24 @@ def main() -> int:
         "--data", type=Path, default=OUT, help="where the per-question lines go (and are read)"
     )
     args = ap.parse_args()
-    OUT, READER_MODEL = args.data, args.reader_model
     if not args.fit_only:
         if not SHARED.is_dir():
             raise SystemExit(f"evaluation data not found at {SHARED}")
-        embedder = load_embedder(Settings().embed_model, Settings().embed_backend)
+        # Abstention off, so every question's features are recorded; "" = the shipped reader.
+        base = Settings(min_confidence=0.0, reader_model=args.reader_model)
+        embedder = load_embedder(base.embed_model, base.embed_backend)
         root = args.index_root or Path(tempfile.mkdtemp(prefix="calibrate-"))
         for name in ("squad1", "squad2"):
-            collect(
-                name,
-                SHARED / name / "questions.jsonl",
-                SHARED / name / "corpus",
-                root / name,
-                embedder,
-            )
+            settings = base.with_(corpus_dir=SHARED / name / "corpus", index_dir=root / name)
+            collect(name, SHARED / name / "questions.jsonl", settings, embedder, args.data)
         collect_off_corpus(
-            SHARED / "squad1/questions.jsonl", SHARED / "squad1/corpus", root, embedder
+            SHARED / "squad1/questions.jsonl",
+            base.with_(corpus_dir=SHARED / "squad1/corpus"),
+            root,
+            embedder,
+            args.data,
         )
-    rows = [r for r in load_rows() if r["features"]]
+    rows = [r for r in load_rows(args.data) if r["features"]]
     x = np.array([r["features"] for r in rows], dtype=np.float64)
     y = np.array([1 if r["kind"] == ev.ANSWERABLE and r["quote_hit"] else 0 for r in rows])
     halves = np.array([_half(r["article"]) for r in rows])

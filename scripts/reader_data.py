@@ -142,7 +142,7 @@ OPPOSITES = (
     ("early", "late"),
     ("best", "worst"),
 )
-# More pairs, used only by the second edit set (``EDITS_V2``; the shipped gpu recipe keeps the list above).
+# More pairs, used only by the second edit set (``edits=2``; the shipped gpu recipe keeps the list above).
 MORE_OPPOSITES = (
     ("born", "died"),
     ("birth", "death"),
@@ -262,11 +262,7 @@ def edited_questions(
     word taken from another sentence of the same ``paragraph``, ordinals shifted, and more opposites."""
     out: list[str] = []
     opposite = _OPPOSITE_V2 if edits >= 2 else _OPPOSITE
-    q_names = [m.group() for m in _NAME.finditer(question) if m.start() > 0]
-    swappable = [n for n in q_names if n in sentence]
-    others = [n for n in article.names if n not in sentence and n not in question]
-    if swappable and others:
-        out.append(question.replace(rng.choice(swappable), rng.choice(others), 1))
+    out += _swap_name(question, sentence, article.names, rng)
     q_numbers = [m.group() for m in _NUMBER.finditer(question) if m.group() in sentence]
     if q_numbers:
         pool = [n for n in article.numbers if n not in sentence]
@@ -284,12 +280,28 @@ def edited_questions(
     flips = [w for w in _WORD.findall(question) if w.lower() in opposite]
     if flips:
         word = rng.choice(flips)
-        new = opposite[word.lower()]
-        new = new.capitalize() if word[0].isupper() else new
-        out.append(re.sub(rf"\b{re.escape(word)}\b", new, question, count=1))
+        out.append(_replace_word(question, word, opposite[word.lower()]))
     if edits >= 2:
         out += _more_edits(question, sentence, paragraph, rng)
     return [q for q in out if q != question]
+
+
+def _swap_name(question: str, sentence: str, names: Sequence[str], rng: random.Random) -> list[str]:
+    """The question with a name it shares with ``sentence`` swapped for one of ``names`` that neither
+    holds (nothing when there is no such pair)."""
+    shared = [
+        m.group() for m in _NAME.finditer(question) if m.start() > 0 and m.group() in sentence
+    ]
+    pool = [n for n in names if n not in sentence and n not in question]
+    if shared and pool:
+        return [question.replace(rng.choice(shared), rng.choice(pool), 1)]
+    return []
+
+
+def _replace_word(question: str, word: str, new: str) -> str:
+    """The first whole-word ``word`` of the question replaced by ``new``, capitalised like it."""
+    new = new.capitalize() if word[0].isupper() else new
+    return re.sub(rf"\b{re.escape(word)}\b", new, question, count=1)
 
 
 def _more_edits(
@@ -300,12 +312,7 @@ def _more_edits(
     out: list[str] = []
     rest = [p for p in paragraph if p != sentence]
     names = sorted({m.group() for p in rest for m in _NAME.finditer(p) if m.start() > 0})
-    q_names = [
-        m.group() for m in _NAME.finditer(question) if m.start() > 0 and m.group() in sentence
-    ]
-    pool = [n for n in names if n not in sentence and n not in question]
-    if q_names and pool:
-        out.append(question.replace(rng.choice(q_names), rng.choice(pool), 1))
+    out += _swap_name(question, sentence, names, rng)
     s_words = words(sentence)
     q_words = [w for w in _WORD.findall(question) if w.islower() and len(w) >= 4 and w in s_words]
     topic = sorted(
@@ -315,8 +322,7 @@ def _more_edits(
         - STOP
     )
     if q_words and topic:
-        word = rng.choice(q_words)
-        out.append(re.sub(rf"\b{re.escape(word)}\b", rng.choice(topic), question, count=1))
+        out.append(_replace_word(question, rng.choice(q_words), rng.choice(topic)))
     ordinal = _ORDINAL.search(question)
     if ordinal:
         n = int(ordinal.group(1)) + rng.choice((-2, -1, 1, 2))
@@ -326,9 +332,11 @@ def _more_edits(
     spelled = [w for w in _WORD.findall(question) if w.lower() in _ORDINAL_WORDS]
     if spelled:
         word = rng.choice(spelled)
-        new = rng.choice([o for o in _ORDINAL_WORDS if o != word.lower()])
-        new = new.capitalize() if word[0].isupper() else new
-        out.append(re.sub(rf"\b{re.escape(word)}\b", new, question, count=1))
+        out.append(
+            _replace_word(
+                question, word, rng.choice([o for o in _ORDINAL_WORDS if o != word.lower()])
+            )
+        )
     return out
 
 

@@ -57,7 +57,8 @@ PRESETS = {
 # An experiment: the gpu recipe plus one negative made of another question of the same paragraph
 # paired with the answer sentence (not shipped; see docs/READER.md).
 PRESETS["gpu-oq"] = {**PRESETS["gpu"], "other_questions": 1}
-# A second stage on 2 CPU cores (about 40 minutes): from trained weights (--init, e.g. the gpu preset's
+# A second stage on 2 CPU cores (49,385 pairs: about 25 minutes at 33 pairs/s on idle cores; 57 on cores
+# shared with other jobs, 2026-11-26; tried, not shipped: docs/READER.md): from trained weights (--init, e.g. the gpu preset's
 # var/reader), a fraction of the questions with the second edit set, one question of the same paragraph
 # and one sentence each of the paragraph and the article as negatives: fewer easy pairs, more of the
 # "on topic but not answered" kind.
