@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from index.bounded import Bounded
+
 BM25_K1 = 1.2
 BM25_B = 0.75
 FILES = ("terms.json", "term_ptr.npy", "term_docs.npy", "term_tf.npy", "doc_len.npy")
@@ -148,17 +150,17 @@ class DocFreq:
 
     def __init__(self, parts: Sequence[_Part]) -> None:
         self._parts = parts
-        self._known: dict[str, int] = {}
+        self._known: Bounded[str, int] = Bounded(_DOC_FREQ_CACHE)
 
     def get(self, term: str, default: int = 0) -> int:
         df = self._known.get(term)
         if df is None:
-            df = sum(
-                p.live_doc_freq(c) for p in self._parts if (c := p.column.get(term)) is not None
+            df = self._known.keep(
+                term,
+                sum(
+                    p.live_doc_freq(c) for p in self._parts if (c := p.column.get(term)) is not None
+                ),
             )
-            if len(self._known) >= _DOC_FREQ_CACHE:
-                self._known.clear()
-            self._known[term] = df
         return df or default
 
     def __contains__(self, term: object) -> bool:

@@ -16,16 +16,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 
+from index.bounded import Bounded
 from index.generation import Generation
 from index.text import terms, words
 
 DATA_DIR = Path(__file__).parent / "data"
-K = TypeVar("K")
-V = TypeVar("V")
 
 _YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2}|[1-9][0-9]{0,2} ?(?:BC|AD|BCE|CE))s?\b")
 _TIME = re.compile(
@@ -132,21 +130,6 @@ def type_match(qtype: str, sig: Signals, q_words: set[str]) -> tuple[float, floa
     )
 
 
-class _Bounded(dict[K, V]):
-    """A dict emptied whenever it reaches ``limit`` entries: one plain lookup per hit, no order to
-    keep up. A question's own sentences are looked up together, so losing the rest costs little."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__()
-        self.limit = limit
-
-    def keep(self, key: K, value: V) -> V:
-        if len(self) >= self.limit:
-            self.clear()
-        self[key] = value
-        return value
-
-
 class TermCache:
     """Stemmed term lists of a generation's sentences, their signals and its titles, bounded.
 
@@ -162,9 +145,9 @@ class TermCache:
 
     def __init__(self, gen: Generation) -> None:
         self._gen = weakref.ref(gen)
-        self._sent: _Bounded[int, tuple[str, ...]] = _Bounded(self.SENTENCES)
-        self._sig: _Bounded[int, Signals] = _Bounded(self.SIGNALS)
-        self._title: _Bounded[int, frozenset[str]] = _Bounded(self.TITLES)
+        self._sent: Bounded[int, tuple[str, ...]] = Bounded(self.SENTENCES)
+        self._sig: Bounded[int, Signals] = Bounded(self.SIGNALS)
+        self._title: Bounded[int, frozenset[str]] = Bounded(self.TITLES)
 
     @property
     def gen(self) -> Generation:
