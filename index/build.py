@@ -34,7 +34,7 @@ from index.embedding import Embedder
 from index.errors import ArticleError, DiskFull, IndexUnavailable
 from index.generation import bm25_text, read_article_hashes
 from index.segment import KEY_BYTES, SegmentData, Tables, segment_entry, write_segment
-from index.segment_merge import merge_when_due
+from index.segment_merge import merge_when_due, plan_optimize
 from index.store import (
     SCHEMA_VERSION,
     Manifest,
@@ -124,7 +124,9 @@ def build_holding_lock(
     )
     previous = base.hashes() if base else _previous_hashes(settings.index_dir)
     plan = plan_update(base, scan.articles) if base else Plan(fresh=list(scan.articles))
-    if base is not None and not (plan.fresh or plan.deletions or _can_optimize(base, optimize)):
+    if base is not None and not (
+        plan.fresh or plan.deletions or _can_optimize(base, optimize, settings.segment_max_chunks)
+    ):
         return BuildReport(  # nothing changed: the serving generation stays, nothing is published
             base.manifest.generation, 0, 0, 0, len(scan.articles), base.manifest.chunks, 0,
             time.perf_counter() - started, scan.skipped, published=False,
@@ -157,9 +159,10 @@ def build_holding_lock(
     )
 
 
-def _can_optimize(base: Base, optimize: bool) -> bool:
+def _can_optimize(base: Base, optimize: bool, cap: int) -> bool:
     segments = base.manifest.segments
-    return optimize and (len(segments) > 1 or any(e["deleted"] for e in segments))
+    live = [int(e["live"][1]) for e in segments]
+    return optimize and bool(plan_optimize(live, [bool(e["deleted"]) for e in segments], cap))
 
 
 def _write_and_publish(
@@ -189,11 +192,19 @@ def _write_and_publish(
         if plan.fresh or not entries:
             cache = _open_cache(settings, embedder, full)
             fresh = [a for a in (_with_text(settings, a) for a in plan.fresh) if a is not None]
-            data, embedded = fresh_segment(settings, embedder, cache, fresh, full, report)
-            write_segment(staging / "segments" / f"{name}-n", data)
-            entries.append(segment_entry(f"{name}-n", data.counts))
+            groups = split_groups(settings, embedder, fresh, report)
+            for k, splits in enumerate(groups):  # one group in memory at a time
+                data, count = fresh_segment(embedder, cache, splits, full, report)
+                part = f"{name}-n" if k == 0 else f"{name}-n{k}"
+                write_segment(staging / "segments" / part, data)
+                entries.append(segment_entry(part, data.counts))
+                embedded += count
+                del data  # before the next group is split and embedded
         write_stamps(staging, stamps)
-        entries = merge_when_due(staging, entries, embedder.dim, name, optimize=optimize)
+        entries = merge_when_due(
+            staging, entries, embedder.dim, name, optimize=optimize,
+            cap=settings.segment_max_chunks,
+        )  # fmt: skip
         manifest = _manifest(settings, embedder, name, entries)
         final = publish(settings.index_dir, staging, manifest, settings.keep_generations, known)
         if cache is not None:
@@ -223,19 +234,34 @@ def _manifest(
     )
 
 
+def split_groups(
+    settings: Settings, embedder: Embedder, articles: list[Article], report: Progress
+) -> Iterator[list[ArticleSplit]]:
+    """``articles`` split into chunks, in groups of at most SEGMENT_MAX_CHUNKS chunks (an article
+    larger than that is a group of its own): each group becomes one segment, so a build holds one
+    group's texts and vectors at a time, whatever the corpus size. Always at least one group."""
+    group: list[ArticleSplit] = []
+    chunks = 0
+    for i, article in enumerate(articles):
+        split = split_article(article, embedder, settings.chunk_max_tokens)
+        if group and chunks + len(split.chunks) > settings.segment_max_chunks:
+            yield group
+            group, chunks = [], 0
+        group.append(split)
+        chunks += len(split.chunks)
+        report("chunking", i + 1, len(articles))
+    yield group
+
+
 def fresh_segment(
-    settings: Settings,
     embedder: Embedder,
     cache: VectorCache,
-    articles: list[Article],
+    splits: list[ArticleSplit],
     full: bool,
     report: Progress,
 ) -> tuple[SegmentData, int]:
-    """A new segment of ``articles``: split, embedded (what the cache lacks), BM25 term counts."""
-    splits = []
-    for i, article in enumerate(articles):
-        splits.append(split_article(article, embedder, settings.chunk_max_tokens))
-        report("chunking", i + 1, len(articles))
+    """A new segment of split articles: embedded (what the cache lacks), BM25 term counts."""
+    articles = [s.article for s in splits]
     chunk_texts = [embed_text_for_chunk(s.article.title, c.text) for s in splits for c in s.chunks]
     sentence_texts = [x.text for s in splits for x in s.sentences]
     with disk_full_as_error(cache.path.parent, 0):

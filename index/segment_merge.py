@@ -1,15 +1,19 @@
 """Merging segments: which ones (a size-tiered policy over adjacent segments) and how.
 
 Each update adds one small segment, so segments pile up; a build that ends with more than
-``MAX_SEGMENTS`` merges the adjacent run of segments with the fewest live chunks into one, just
-enough of them to get back to the bound. Small segments (recent updates) merge with each other long
-before anything merges into a large one, so a chunk is rewritten about log(corpus / update) times
-over its life, and an update rarely pays for rewriting (and, above the size threshold, re-graphing)
-a large segment. ``articlebot index --optimize`` merges every segment into one.
+``MAX_SEGMENTS`` small segments merges the adjacent run of them with the fewest live chunks into
+one, just enough of them to get back to the bound. Small segments (recent updates) merge with each
+other long before anything merges into a large one, so a chunk is rewritten about
+log(corpus / update) times over its life, and an update rarely pays for rewriting (and, above the
+size threshold, re-graphing) a large segment. ``articlebot index --optimize`` merges adjacent
+segments into as few as fit the size cap, dropping deleted rows.
+
+The size cap (SEGMENT_MAX_CHUNKS) bounds a merge's memory as it bounds a build's: as in Lucene's
+tiered policy, a segment holding more than half the cap is "large" and takes part in no size-tiered
+merge (it does not count against the bound either), and no merge makes a segment above the cap.
 
 Merging keeps segment order and drops deleted rows, so the generation's rows (and its answers) are
-the same before and after; nothing is embedded again (vectors come from the segments).
-"""
+the same before and after; nothing is embedded again (vectors come from the segments)."""
 
 from __future__ import annotations
 
@@ -28,38 +32,77 @@ from index.segment_layout import lay_out, live_rows
 MAX_SEGMENTS = 8
 
 
-def plan_merge(live_chunks: Sequence[int], bound: int = MAX_SEGMENTS) -> tuple[int, int] | None:
+def plan_merge(
+    live_chunks: Sequence[int], bound: int = MAX_SEGMENTS, cap: int | None = None
+) -> tuple[int, int] | None:
     """The adjacent run [start, end) of segments to merge into one, or None within the bound.
 
-    The run is as short as gets the count back to ``bound``; of those, the one with the fewest live
-    chunks (the cheapest to rewrite), the newest on a tie.
+    Only small segments (at most ``cap // 2`` live chunks; all of them when ``cap`` is None) count
+    and merge, and a run never sums above ``cap``. The run is as short as gets the count of small
+    segments back to ``bound`` (shorter when no such run fits the cap); of those, the one with the
+    fewest live chunks (the cheapest to rewrite), the newest on a tie.
     """
-    n = len(live_chunks)
-    if n <= max(bound, 1):
-        return None
-    width = n - max(bound, 1) + 1
-    start = min(range(n - width + 1), key=lambda i: (sum(live_chunks[i : i + width]), -i))
-    return start, start + width
+    small = [cap is None or c <= cap // 2 for c in live_chunks]
+    excess = sum(small) - max(bound, 1)
+    for width in range(excess + 1, 1, -1):
+        fits = [
+            i
+            for i in range(len(live_chunks) - width + 1)
+            if all(small[i : i + width]) and (cap is None or sum(live_chunks[i : i + width]) <= cap)
+        ]
+        if fits:
+            start = min(fits, key=lambda i: (sum(live_chunks[i : i + width]), -i))
+            return start, start + width
+    return None
+
+
+def plan_optimize(
+    live_chunks: Sequence[int], has_deleted: Sequence[bool], cap: int | None = None
+) -> list[tuple[int, int]]:
+    """The runs ``--optimize`` rewrites: adjacent segments packed greedily into runs of at most
+    ``cap`` live chunks; a run is rewritten when it joins segments or drops deleted rows."""
+    runs: list[tuple[int, int]] = []
+    start, total = 0, 0
+    for i, chunks in enumerate(live_chunks):
+        if i > start and cap is not None and total + chunks > cap:
+            runs.append((start, i))
+            start, total = i, 0
+        total += chunks
+    if live_chunks:
+        runs.append((start, len(live_chunks)))
+    return [(a, b) for a, b in runs if b - a > 1 or any(has_deleted[a:b])]
 
 
 def merge_when_due(
-    staging: Path, entries: list[dict[str, Any]], dim: int, name: str, *, optimize: bool
+    staging: Path,
+    entries: list[dict[str, Any]],
+    dim: int,
+    name: str,
+    *,
+    optimize: bool,
+    cap: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The segment entries of a generation being written in ``staging``, after the merge the policy
-    asks for (``optimize``: all segments into one, deleted rows dropped), if any."""
-    span = plan_merge([int(e["live"][1]) for e in entries], MAX_SEGMENTS)
-    if optimize and (len(entries) > 1 or any(e["deleted"] for e in entries)):
-        span = (0, len(entries))
-    if span is None:
-        return entries
-    start, end = span
+    """The segment entries of a generation being written in ``staging``, after the merges the
+    policy asks for (``optimize``: into as few segments as ``cap`` allows, deleted rows dropped)."""
+    live = [int(e["live"][1]) for e in entries]
+    if optimize:
+        runs = plan_optimize(live, [bool(e["deleted"]) for e in entries], cap)
+    else:
+        span = plan_merge(live, MAX_SEGMENTS, cap)
+        runs = [] if span is None else [span]
     folder = staging / "segments"
-    run = entries[start:end]
-    data = merge_segments([(folder / e["name"], e["deleted"]) for e in run], dim)
-    write_segment(folder / f"{name}-m", data)
-    for entry in run:  # links (or this build's own new segment): the published files stay
-        shutil.rmtree(folder / entry["name"])
-    return [*entries[:start], segment_entry(f"{name}-m", data.counts), *entries[end:]]
+    out: list[dict[str, Any]] = []
+    done = 0
+    for k, (start, end) in enumerate(runs):
+        run = entries[start:end]
+        data = merge_segments([(folder / e["name"], e["deleted"]) for e in run], dim)
+        merged = f"{name}-m" if len(runs) == 1 else f"{name}-m{k}"
+        write_segment(folder / merged, data)
+        for entry in run:  # links (or this build's own new segments): the published files stay
+            shutil.rmtree(folder / entry["name"])
+        out += [*entries[done:start], segment_entry(merged, data.counts)]
+        done = end
+    return out + entries[done:]
 
 
 def merge_segments(parts: Sequence[tuple[Path, Sequence[int]]], dim: int) -> SegmentData:
