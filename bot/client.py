@@ -150,3 +150,24 @@ class ArticleBot(commands.Bot):
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: questions are handled by the ask cog's listener."""
+
+
+class ShardedArticleBot(ArticleBot, commands.AutoShardedBot):
+    """ArticleBot on discord.py's AutoShardedBot: one gateway connection per shard (BOT_SHARDS)."""
+
+    async def on_ready(self) -> None:
+        await super().on_ready()
+        log.info("gateway shards %s of %s", sorted(self.shards), self.shard_count)
+
+
+def make_bot(settings: Settings, bot_settings: BotSettings, **options: Any) -> ArticleBot:
+    """The bot class BOT_SHARDS asks for: ArticleBot by default, else its sharded variant."""
+    if not bot_settings.sharded:
+        return ArticleBot(settings, bot_settings, **options)
+    return ShardedArticleBot(
+        settings,
+        bot_settings,
+        shard_count=bot_settings.shard_count,  # None: as many as Discord's /gateway/bot says
+        shard_ids=list(bot_settings.shard_ids) or None,  # None: all of them in this process
+        **options,
+    )

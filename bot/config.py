@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from index.config import home, read_dotenv, under_home
 from index.errors import SettingsError
@@ -42,6 +42,12 @@ class BotSettings:
     max_attachment_bytes: int = 2_000_000
     db_path: Path = Path("var/bot.sqlite3")
     heartbeat_path: Path = Path(DEFAULT_HEARTBEAT_FILE)
+    # BOT_SHARDS (docs/SCALING.md): unset, one gateway connection (commands.Bot); "auto", as many
+    # shards as Discord recommends; N, exactly N (commands.AutoShardedBot either way).
+    # BOT_SHARD_IDS: the shards this process runs when several processes split N between them.
+    sharded: bool = False
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] = ()
 
     @property
     def wants_message_content(self) -> bool:
@@ -78,6 +84,7 @@ class BotSettings:
             ),
             db_path=under_home(env.get("BOT_DB_PATH") or cls.db_path, env),
             heartbeat_path=heartbeat_path(env),
+            **_shards(env),
         )
         settings.validate()
         return settings
@@ -89,6 +96,19 @@ class BotSettings:
             raise BotConfigError("BOT_COOLDOWN_SECONDS must not be negative")
         if self.max_attachment_bytes < 1:
             raise BotConfigError("BOT_MAX_ATTACHMENT_BYTES must be at least 1")
+        if self.shard_count is not None and self.shard_count < 1:
+            raise BotConfigError(f"BOT_SHARDS must be auto or at least 1, got {self.shard_count}")
+        if self.shard_ids and self.shard_count is None:
+            raise BotConfigError(
+                "BOT_SHARD_IDS needs BOT_SHARDS set to the total number of shards across all "
+                "processes (a number, not auto), e.g. BOT_SHARDS=4"
+            )
+        outside = [i for i in self.shard_ids if not 0 <= i < (self.shard_count or 0)]
+        if outside:
+            raise BotConfigError(
+                f"BOT_SHARD_IDS: shard {outside[0]} is not one of BOT_SHARDS={self.shard_count} "
+                f"(ids run from 0 to {(self.shard_count or 1) - 1})"
+            )
 
 
 def load_env(dotenv: Path | None = None) -> dict[str, str]:
@@ -109,6 +129,21 @@ def _question_limit(env: Mapping[str, str]) -> int:
         return Settings.from_env(env).max_question_chars
     except SettingsError as exc:
         raise BotConfigError(str(exc)) from None
+
+
+def _shards(env: Mapping[str, str]) -> dict[str, Any]:
+    """BOT_SHARDS (unset, "auto" or a count) and BOT_SHARD_IDS as BotSettings fields."""
+    raw = env.get("BOT_SHARDS", "").strip().lower()
+    ids = tuple(sorted(_ids(env, "BOT_SHARD_IDS")))
+    if raw in ("", "auto"):
+        return {"sharded": raw == "auto" or bool(ids), "shard_count": None, "shard_ids": ids}
+    try:
+        count = int(raw)
+    except ValueError:
+        raise BotConfigError(
+            f"BOT_SHARDS must be auto or a number of shards, got {env['BOT_SHARDS']!r}"
+        ) from None
+    return {"sharded": True, "shard_count": count, "shard_ids": ids}
 
 
 def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:

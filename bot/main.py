@@ -1,5 +1,8 @@
 """Entry points the CLI calls: `run` (start the bot) and `sync_commands`. Both return an exit code.
 
+`python -m bot.main` starts the bot on the published index generation without building first (a
+read-only replica, docs/SCALING.md); `articlebot run` brings the index up to date, then starts it.
+
 Expected failures (missing or rejected token, no index) are one line on stderr and a non-zero exit,
 never a traceback. The token is never printed or logged.
 """
@@ -10,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import os
 import signal
 import sys
 from collections.abc import Mapping
@@ -18,11 +22,11 @@ from pathlib import Path
 import aiohttp
 import discord
 
-from bot.client import ArticleBot, EngineFactory, default_engine_factory
+from bot.client import ArticleBot, EngineFactory, default_engine_factory, make_bot
 from bot.config import BotConfigError, BotSettings
 from bot.protocols import EngineLike
 from index import gc_policy
-from index.config import Settings
+from index.config import Settings, load_dotenv_file
 from index.errors import ArticlebotError, SettingsError
 from index.health import HEARTBEAT_EVERY_S, write_heartbeat
 from index.log_setup import configure_logging
@@ -85,7 +89,7 @@ async def serve(
 
     message_content = bot_settings.wants_message_content
     while True:
-        bot = ArticleBot(
+        bot = make_bot(
             settings, bot_settings, engine_factory=load_once, message_content=message_content
         )
         try:
@@ -157,3 +161,19 @@ async def sync_only(settings: Settings, bot_settings: BotSettings) -> int:
         return _fail(f"cannot reach Discord: {exc}")
     print(f"Synced {count} commands {where}.")
     return 0
+
+
+def main() -> int:
+    """`python -m bot.main`: serve the published generation as it is (no build at start)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # as `articlebot run`: the model is local
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        load_dotenv_file()  # ARTICLEBOT_HOME/.env; the environment wins
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        return _fail(str(exc), 2)
+    return run(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
