@@ -1,7 +1,9 @@
 """A loopback Discord: an aiohttp server on 127.0.0.1 speaking enough REST and gateway for discord.py.
 
 It plays Discord for one guild: logs the bot in, sends READY and GUILD_CREATE, delivers messages and
-interactions, acknowledges heartbeats, and records every request the bot makes. It also acts as a
+interactions, acknowledges heartbeats, and records every request the bot makes. For sharding it
+answers GET /gateway/bot, holds more guilds (``add_guild``) and sends each guild's events on the
+connection whose IDENTIFY named that guild's shard, as Discord does. It also acts as a
 referee: requests to routes it does not implement, messages over Discord's limits and messages whose
 ``allowed_mentions`` would ping anyone are collected in ``problems``, which the fixture asserts empty.
 """
@@ -67,7 +69,11 @@ class LoopbackDiscord(UserActions):
         self.heartbeats: list[float] = []
         self.commands: dict[str, list[Json]] = {}
         self.ready = asyncio.Event()
-        self._ws: web.WebSocketResponse | None = None
+        self.shards = 1  # the shard count GET /gateway/bot recommends (BOT_SHARDS=auto)
+        self.identify_shards: list[list[int] | None] = []  # sessions served: [shard, count] or None
+        self.extra_guilds: dict[str, str] = {}  # guild id -> its one text channel (add_guild)
+        self._connections: list[web.WebSocketResponse] = []
+        self._sockets: dict[str, web.WebSocketResponse] = {}  # guild id -> its gateway connection
         self._seq = 0
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -99,6 +105,21 @@ class LoopbackDiscord(UserActions):
             "permissions": str(perms),
         }
 
+    @staticmethod
+    def shard_of(guild_id: str, shards: int) -> int:
+        """The shard Discord sends a guild's events to."""
+        return (int(guild_id) >> 22) % shards
+
+    def add_guild(self, *, shard: int, shards: int) -> tuple[str, str]:
+        """Another guild, with one text channel, on ``shard`` of ``shards``: (guild id, channel id)."""
+        top = (int(self.new_id()) >> 22) + shards  # beyond every id handed out so far
+        guild = str((top - top % shards + shard) << 22)
+        self.extra_guilds[guild] = channel = self.new_id()
+        return guild, channel
+
+    def guild_of(self, channel: str) -> str:
+        return next((g for g, c in self.extra_guilds.items() if c == channel), self.guild_id)
+
     # ---- lifecycle --------------------------------------------------------------------------
 
     @property
@@ -123,8 +144,9 @@ class LoopbackDiscord(UserActions):
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def close(self) -> None:
-        if self._ws is not None and not self._ws.closed:
-            await self._ws.close()
+        for ws in self._connections:
+            if not ws.closed:
+                await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -156,6 +178,7 @@ class LoopbackDiscord(UserActions):
         return [
             ("GET", f"{api}/users/@me", self._me),
             ("GET", f"{api}/oauth2/applications/@me", self._application),
+            ("GET", f"{api}/gateway/bot", self._gateway_bot),
             ("PUT", f"{api}/applications/(?P<app>\\d+)/commands", self._put_commands),
             (
                 "PUT",
@@ -203,6 +226,10 @@ class LoopbackDiscord(UserActions):
                 "team": None,
             }
         )
+
+    async def _gateway_bot(self, request: web.Request, body: Any) -> web.Response:
+        limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
+        return _json({"url": self.gateway_url, "shards": self.shards, "session_start_limit": limit})
 
     async def _put_commands(
         self, request: web.Request, body: Any, app: str, guild: str | None = None
@@ -368,7 +395,7 @@ class LoopbackDiscord(UserActions):
         message: Json = {
             "id": self.new_id(),
             "channel_id": channel,
-            "guild_id": self.guild_id,
+            "guild_id": self.guild_of(channel),
             "author": author,
             "content": content,
             "timestamp": _now(),
@@ -392,7 +419,7 @@ class LoopbackDiscord(UserActions):
             message["message_reference"] = {
                 "message_id": ref_id,
                 "channel_id": channel,
-                "guild_id": self.guild_id,
+                "guild_id": self.guild_of(channel),
             }
             if ref_id in self.messages:
                 message["referenced_message"] = self.messages[ref_id]
@@ -401,17 +428,21 @@ class LoopbackDiscord(UserActions):
 
     # ---- gateway ----------------------------------------------------------------------------
 
-    async def dispatch(self, event: str, data: Json) -> None:
-        if self._ws is None or self._ws.closed:
+    async def dispatch(
+        self, event: str, data: Json, ws: web.WebSocketResponse | None = None
+    ) -> None:
+        """Send ``event`` on ``ws``, by default the connection (shard) of the event's guild."""
+        ws = ws or self._sockets.get(str(data.get("guild_id") or self.guild_id))
+        if ws is None or ws.closed:
             self.problems.append(f"cannot dispatch {event}: the bot is not connected")
             return
         self._seq += 1
-        await self._ws.send_str(json.dumps({"op": 0, "t": event, "s": self._seq, "d": data}))
+        await ws.send_str(json.dumps({"op": 0, "t": event, "s": self._seq, "d": data}))
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
-        self._ws = ws
+        self._connections.append(ws)
         await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": self.heartbeat_ms}}))
         async for msg in ws:
             if msg.type is not WSMsgType.TEXT:
@@ -436,17 +467,34 @@ class LoopbackDiscord(UserActions):
         if intents & MESSAGE_CONTENT_INTENT and not self.grant_message_content:
             await ws.close(code=4014, message=b"Disallowed intent(s).")
             return
+        shard = data.get("shard")  # [id, count] from a sharded client
+        guilds = [
+            g
+            for g in (self.guild_id, *self.extra_guilds)
+            if shard is None or self.shard_of(g, shard[1]) == shard[0]
+        ]
+        self._sockets |= dict.fromkeys(guilds, ws)
         ready = {
             "v": 10,
             "user": self.bot_user,
-            "guilds": [{"id": self.guild_id, "unavailable": True}],
+            "guilds": [{"id": g, "unavailable": True} for g in guilds],
             "session_id": secrets.token_hex(16),
             "resume_gateway_url": self.gateway_url,
             "application": {"id": self.app_id, "flags": 0},
-        }
-        await self.dispatch("READY", ready)
-        await self.dispatch("GUILD_CREATE", guild_payload(self))
+        } | ({"shard": shard} if shard is not None else {})
+        await self.dispatch("READY", ready, ws)
+        for g in guilds:
+            payload = guild_payload(self) if g == self.guild_id else self._extra_guild(g)
+            await self.dispatch("GUILD_CREATE", payload, ws)
+        self.identify_shards.append(shard)  # after its guilds: events for them may follow now
         self.ready.set()
+
+    def _extra_guild(self, guild: str) -> Json:
+        """An ``add_guild`` guild: the loopback guild's payload with its own id and one channel."""
+        base = guild_payload(self)
+        everyone = base["roles"][0] | {"id": guild}
+        text = base["channels"][0] | {"id": self.extra_guilds[guild], "guild_id": guild}
+        return base | {"id": guild, "roles": [everyone], "channels": [text], "threads": []}
 
     # ---- waiting -----------------------------------------------------------------------------
 
