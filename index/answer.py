@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.generation import Generation
-from index.scoring import Query, Signals, load_model, term_cache, type_match
+from index.scoring import Query, Signals, load_model, signals, type_match
 from index.search import PASSAGE_FEATURES, Hit
 from index.types import AnswerText, Quote
 
@@ -102,42 +102,48 @@ def candidate_rows(gen: Generation, hits: list[Hit]) -> list[tuple[int, int]]:
     return rows
 
 
-def _neighbour_terms(gen: Generation, s: int, step: int) -> tuple[str, ...]:
+def _neighbour(gen: Generation, s: int, step: int) -> int | None:
+    """The sentence ``step`` rows away when it is in the same paragraph."""
     n = s + step
     if 0 <= n < len(gen.sentence_article) and (
         gen.sentence_article[n] == gen.sentence_article[s]
         and gen.sentence_paragraph[n] == gen.sentence_paragraph[s]
     ):
-        return term_cache(gen).sentence_terms(n)
-    return ()
+        return n
+    return None
 
 
 def sentence_features(
     gen: Generation, qvec: np.ndarray, query: Query, hits: list[Hit], rows: list[tuple[int, int]]
 ) -> np.ndarray:
     """One row of SENTENCE_FEATURES per candidate sentence."""
-    cache = term_cache(gen)
     cos = gen.sentence_vectors[[s for s, _ in rows]].astype(np.float32) @ qvec.astype(np.float32)
     feats = []
     n_q_terms = max(1, len(query.term_set))
     q_words = set(query.words)
-    for (s, rank), c in zip(rows, cos.tolist(), strict=True):
-        # Only the question's terms in a sentence count (Query.present), and their overlap is
-        # computed once per set of them: the same floats as summing over the whole sentence.
-        seq = cache.sentence_terms(s)
-        found = query.present(seq)
-        n_terms = len(frozenset(seq))
-        prev, nxt = _neighbour_terms(gen, s, -1), _neighbour_terms(gen, s, 1)
-        found_prev, found_next = query.present(prev), query.present(nxt)
+    around = [(_neighbour(gen, s, -1), _neighbour(gen, s, 1)) for s, _ in rows]
+    # Only the question's terms in a sentence count (Query.present): the stored terms of the
+    # sentences and their neighbours, matched once (index/term_match.py); their overlap is computed
+    # once per set of them: the same floats as summing over the whole sentence.
+    asked = sorted({s for s, _ in rows} | {n for pair in around for n in pair if n is not None})
+    at = {s: i for i, s in enumerate(asked)}
+    got = gen.terms.sentences(query, asked, distinct=True)
+    none: frozenset[str] = frozenset()
+    for (s, rank), c, (prev, nxt) in zip(rows, cos.tolist(), around, strict=True):
+        found, n_terms = got.found[at[s]], got.distinct[at[s]]
+        found_prev = none if prev is None else got.found[at[prev]]
+        found_next = none if nxt is None else got.found[at[nxt]]
         text_len = int(gen.sentence_end[s]) - int(gen.sentence_start[s])
-        first = not prev and (s == 0 or gen.sentence_paragraph[s - 1] != gen.sentence_paragraph[s])
+        no_prev = prev is None or got.lengths[at[prev]] == 0  # no terms before it in the paragraph
+        first = no_prev and (s == 0 or gen.sentence_paragraph[s - 1] != gen.sentence_paragraph[s])
+        sig = signals(gen.sentence_text(s))  # the few candidates' texts are read for quoting anyway
         feats.append(
             [
                 c,
                 0.0,
                 query.overlap_of(found),
                 0.0,
-                query.bigram_overlap_of(seq, found),
+                got.bigram[at[s]],
                 query.overlap_of(found | found_prev | found_next),
                 max(query.overlap_of(found_prev), query.overlap_of(found_next)),
                 (n_terms - len(found)) / max(1, n_terms),
@@ -146,13 +152,13 @@ def sentence_features(
                 hits[rank].score,
                 1.0 / (1 + rank),
                 float(first),
-                *type_match(query.qtype, cache.sentence_signals(s), q_words),
+                *type_match(query.qtype, sig, q_words),
                 len(found) / n_q_terms,
                 0.0,
                 hits[rank].dense,
                 0.0,
                 0.0,
-                *_novel_counts(cache.sentence_signals(s), query.words),
+                *_novel_counts(sig, query.words),
             ]
         )
     x = np.asarray(feats, dtype=np.float64).reshape(-1, len(SENTENCE_FEATURES))

@@ -44,6 +44,8 @@ from index.store import (
     publish,
     staging_folder,
 )
+from index.term_rows import StoredTerms
+from index.text import terms
 from index.types import Article, BuildReport
 from index.vector_cache import VectorCache, text_key
 
@@ -260,7 +262,8 @@ def fresh_segment(
     full: bool,
     report: Progress,
 ) -> tuple[SegmentData, int]:
-    """A new segment of split articles: embedded (what the cache lacks), BM25 term counts."""
+    """A new segment of split articles: embedded (what the cache lacks), BM25 term counts, each
+    sentence's and title's terms."""
     articles = [s.article for s in splits]
     chunk_texts = [embed_text_for_chunk(s.article.title, c.text) for s in splits for c in s.chunks]
     sentence_texts = [x.text for s in splits for x in s.sentences]
@@ -281,6 +284,10 @@ def fresh_segment(
         sentence_vectors=vectors[n:].astype(np.float16),
         keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(-1, KEY_BYTES),
         postings=Postings.from_tokens(tokens),
+        terms=StoredTerms.of(
+            [terms(s.article.text[x.start : x.end]) for s in splits for x in s.sentences],
+            [terms(a.title) for a in articles],
+        ),
     )
     return data, embedded
 

@@ -23,7 +23,7 @@ from index.dense_segments import SegmentedDense
 from index.errors import CorruptIndex, IncompatibleIndex, IndexUnavailable, NoIndexError
 from index.segment import read_articles as read_segment_articles
 from index.segment import read_segment
-from index.segment_layout import Rows, RowStack, lay_out_rows, stacked_rows
+from index.segment_layout import RowMap, Rows, RowStack, lay_out_rows, stacked_rows
 from index.store import (
     MANIFEST,
     POINTER,
@@ -34,6 +34,7 @@ from index.store import (
     published_generations,
     verify_generation,
 )
+from index.term_match import LexicalRows
 from index.text import terms
 from index.types import Article
 
@@ -61,8 +62,9 @@ class Generation:
     bm25: SegmentedBm25
     doc_freq: DocFreq | dict[str, int]  # chunk document frequency of each term
     n_docs: int
-    # Data derived from this generation on demand (e.g. scoring's term cache): it lives and dies
-    # with the generation, so a swapped-out generation takes its caches with it.
+    terms: LexicalRows  # each sentence's and title's terms, stored at index time
+    # Data derived from this generation on demand: it lives and dies with the generation, so a
+    # swapped-out generation takes its caches with it.
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -171,6 +173,7 @@ def load_generation(folder: Path, model: str, dim: int) -> Generation:
     bm25 = SegmentedBm25(
         [(s.postings, p.chunks) for s, p in zip(segments, places, strict=True)], len(chunks)
     )
+    sentence_rows = RowMap([p.live_sentences for p in places])
     articles = ArticleTable(
         [
             (seg, np.flatnonzero(p.articles >= 0))
@@ -189,13 +192,16 @@ def load_generation(folder: Path, model: str, dim: int) -> Generation:
         sentence_start=sents[:, 1],
         sentence_end=sents[:, 2],
         sentence_paragraph=sents[:, 3],
-        sentence_vectors=stacked_rows(
-            [s.sentence_vectors for s in segments], [p.live_sentences for p in places]
-        ),
+        sentence_vectors=stacked_rows([s.sentence_vectors for s in segments], sentence_rows),
         dense=SegmentedDense([(s.dense, p.chunks) for s, p in zip(segments, places, strict=True)]),
         bm25=bm25,
         doc_freq=bm25.doc_freq,
         n_docs=len(chunks),
+        terms=LexicalRows(
+            [s.terms for s in segments],
+            sentence_rows,
+            RowMap([p.articles >= 0 for p in places]),
+        ),
     )
 
 

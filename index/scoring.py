@@ -1,8 +1,8 @@
 """Features that say how well a passage or a sentence answers a question, and the small linear models
 (learned on part of squad1, shipped as JSON in index/data/) that weigh them.
 
-Everything here is cheap at question time: word sets of sentences and chunks are cached per generation,
-and sentence vectors were computed at index time.
+Everything here is cheap at question time: sentences' and titles' terms (index/term_rows.py) and
+sentence vectors were computed at index time.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import itertools
 import json
 import math
 import re
-import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 
-from index.bounded import Bounded
 from index.generation import Generation
 from index.text import terms, words
 
@@ -130,82 +128,6 @@ def type_match(qtype: str, sig: Signals, q_words: set[str]) -> tuple[float, floa
     )
 
 
-class TermCache:
-    """Stemmed term lists of a generation's sentences, their signals and its titles, bounded.
-
-    An unbounded cache grew by about 450 objects per question (issue 11) and full garbage
-    collections over them reached 240-280 ms. Term lists are tuples of strings, which the collector
-    stops tracking; the cache holds the generation weakly, so the two form no reference cycle and a
-    swapped-out generation is freed as soon as its last question ends, even when frozen (index/gc_policy.py).
-    """
-
-    SENTENCES = 20_000  # about 40 questions' candidate sentences
-    SIGNALS = 2_000  # signals are read for the answer's ~40 candidates only
-    TITLES = 5_000
-
-    def __init__(self, gen: Generation) -> None:
-        self._gen = weakref.ref(gen)
-        self._sent: Bounded[int, tuple[str, ...]] = Bounded(self.SENTENCES)
-        self._sig: Bounded[int, Signals] = Bounded(self.SIGNALS)
-        self._title: Bounded[int, frozenset[str]] = Bounded(self.TITLES)
-
-    @property
-    def gen(self) -> Generation:
-        gen = self._gen()
-        if gen is None:
-            raise RuntimeError("the term cache outlived its generation")
-        return gen
-
-    def sentence_terms(self, row: int) -> tuple[str, ...]:
-        got = self._sent.get(row)
-        if got is None:
-            got = self._sent.keep(row, tuple(terms(self.gen.sentence_text(row))))
-        return got
-
-    def sentences_terms(self, rows: list[int]) -> list[tuple[str, ...]]:
-        """sentence_terms of each row, the texts of the missing ones located in one numpy pass."""
-        got = list(map(self._sent.get, rows))
-        missing = [row for row, terms_ in zip(rows, got, strict=True) if terms_ is None]
-        if missing:
-            gen = self.gen
-            places = zip(
-                gen.sentence_article[missing].tolist(),
-                gen.sentence_start[missing].tolist(),
-                gen.sentence_end[missing].tolist(),
-                strict=True,
-            )
-            fresh = {
-                row: self._sent.keep(row, tuple(terms(gen.articles[a].text[start:end])))
-                for row, (a, start, end) in zip(missing, places, strict=True)
-            }
-            got = [fresh[row] if t is None else t for row, t in zip(rows, got, strict=True)]
-        return got  # type: ignore[return-value]
-
-    def sentence_signals(self, row: int) -> Signals:
-        got = self._sig.get(row)
-        if got is None:
-            got = self._sig.keep(row, signals(self.gen.sentence_text(row)))
-        return got
-
-    def title_terms(self, article: int) -> frozenset[str]:
-        got = self._title.get(article)
-        if got is None:
-            got = self._title.keep(article, frozenset(terms(self.gen.articles[article].title)))
-        return got
-
-    def sizes(self) -> tuple[int, int, int]:
-        """Entries held: sentences' terms, sentences' signals, titles."""
-        return len(self._sent), len(self._sig), len(self._title)
-
-
-def term_cache(gen: Generation) -> TermCache:
-    """The term cache of this generation, kept on the generation itself (gone when it is)."""
-    cache = gen.memo.get("term_cache")
-    if cache is None:
-        cache = gen.memo["term_cache"] = TermCache(gen)
-    return cache
-
-
 @dataclass(frozen=True)
 class Query:
     """A question prepared once for all scoring: its terms, their IDF, its type."""
@@ -221,6 +143,8 @@ class Query:
     term_set: frozenset[str] = frozenset()
     # overlap() of each set of the question's terms met so far: sentences repeat the same few
     _overlaps: dict[frozenset[str], float] = field(default_factory=dict, repr=False, compare=False)
+    # What other modules derive from the question once (e.g. index/term_match.py's QueryTerms).
+    memo: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def make(cls, gen: Generation, question: str) -> Query:
@@ -254,13 +178,6 @@ class Query:
         if got is None:
             got = self._overlaps[found] = self.overlap(found)
         return got
-
-    def bigram_overlap_of(self, seq: Sequence[str], found: frozenset[str]) -> float:
-        """bigram_overlap(seq), given ``found`` = present(seq): 0.0 at once when no word pair of the
-        question has both words in ``seq``."""
-        if any(a in found and b in found for a, b in self.bigrams):
-            return self.bigram_overlap(seq)
-        return 0.0
 
     def bigram_overlap(self, seq: Sequence[str]) -> float:
         if not self.bigrams:

@@ -15,7 +15,7 @@ import numpy as np
 
 from index.dense_index import search_one
 from index.generation import Generation
-from index.scoring import Query, load_model, term_cache
+from index.scoring import Query, load_model
 from index.text import terms
 
 RRF_K = 60.0
@@ -85,19 +85,15 @@ def best_sentences(gen: Generation, qvec: np.ndarray, query: Query, rows: list[i
     to that set (most are empty or repeat) before anything is added up (issue 11: this was half of a
     question's time at 100k chunks).
     """
-    cache = term_cache(gen)
     first = gen.chunk_first_sentence[rows].tolist()
     last = gen.chunk_last_sentence[rows].tolist()
     sent_rows = sorted({s for a, b in zip(first, last, strict=True) for s in range(a, b + 1)})
     if not sent_rows:
         return np.zeros((len(rows), 4))
     cos = (gen.sentence_vectors[sent_rows].astype(np.float32) @ qvec.astype(np.float32)).tolist()
-    seqs = cache.sentences_terms(sent_rows)
-    found = [query.present(seq) for seq in seqs]
+    matches = gen.terms.sentences(query, sent_rows)  # terms stored at index time, as ids
+    found, bigram = matches.found, matches.bigram
     overlap = [query.overlap_of(f) for f in found]
-    bigram = [
-        query.bigram_overlap_of(seq, f) if f else 0.0 for seq, f in zip(seqs, found, strict=True)
-    ]
     # A chunk's sentences are consecutive rows, so they sit side by side in sent_rows.
     at = {s: i for i, s in enumerate(sent_rows)}
     out = np.zeros((len(rows), 4))
@@ -122,11 +118,10 @@ def passage_features(
     ranks: tuple[list[int], list[int]],
 ) -> np.ndarray:
     """One row of PASSAGE_FEATURES per candidate chunk."""
-    cache = term_cache(gen)
     bm25 = lexical[rows].astype(np.float64)
     best = best_sentences(gen, qvec, query, rows)
     articles = gen.chunk_article[rows].tolist()
-    title_overlap = [query.overlap_of(query.present(cache.title_terms(a))) for a in articles]
+    title_overlap = [query.overlap_of(f) for f in gen.terms.titles(query, articles)]
     return np.column_stack(
         [
             cosines,

@@ -12,6 +12,8 @@ Files of ``segments/<name>/``:
     dense.faiss            the chunk vectors (Flat or HNSW by size; FAISS id = chunk row)
     keys.npy               uint8 (chunks + sentences, 32): sha256 of each embedded text (cache pruning)
     terms.json, term_ptr.npy, term_docs.npy, term_tf.npy, doc_len.npy   BM25 term frequencies
+    term_vocab*.npy, sentence_term_*.npy, title_term_*.npy   each sentence's and title's terms as ids
+                           (index/term_rows.py)
 Rows (article, chunk, sentence) are numbered within the segment.
 """
 
@@ -30,6 +32,8 @@ import numpy as np
 from index.bm25 import FILES as BM25_FILES
 from index.bm25 import Postings
 from index.dense_index import build_dense, prepare_for_search
+from index.term_rows import FILES as TERM_FILES
+from index.term_rows import StoredTerms
 from index.types import Article
 
 FILES = (
@@ -40,6 +44,7 @@ FILES = (
     "dense.faiss",
     "keys.npy",
     *BM25_FILES,
+    *TERM_FILES,
 )
 KEY_BYTES = 32
 _ARTICLE_COLUMNS = "id, title, url, date, author, path, sha256, source_offset, pages"
@@ -63,6 +68,7 @@ class SegmentData:
     sentence_vectors: np.ndarray  # float16 (m, dim)
     keys: np.ndarray  # uint8 (n + m, 32)
     postings: Postings
+    terms: StoredTerms  # each sentence's and each title's terms
 
     @property
     def counts(self) -> tuple[int, int, int]:
@@ -78,6 +84,7 @@ class Segment:
     sentence_vectors: np.ndarray
     dense: faiss.Index
     postings: Postings
+    terms: StoredTerms
 
 
 def segment_entry(name: str, rows: Sequence[int]) -> dict[str, Any]:
@@ -98,6 +105,7 @@ def write_segment(folder: Path, data: SegmentData) -> None:
     np.save(folder / "sentence_vectors.npy", vectors, allow_pickle=False)
     np.save(folder / "keys.npy", data.keys.astype(np.uint8), allow_pickle=False)
     data.postings.save(folder)
+    data.terms.save(folder)
     _write_articles(folder / "meta.sqlite", data.tables.articles)
 
 
@@ -174,7 +182,8 @@ def read_segment(folder: Path, dim: int, *, articles: int | None = None) -> Segm
     postings = Postings.load(folder)
     if len(postings.doc_len) != len(tables.chunks):
         raise ValueError("doc_len.npy does not match the chunks")
-    return Segment(tables, articles, vectors, dense, postings)
+    terms = StoredTerms.load(folder, len(tables.sentences), articles)
+    return Segment(tables, articles, vectors, dense, postings, terms)
 
 
 def mapped(path: Path) -> np.ndarray:

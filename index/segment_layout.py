@@ -7,7 +7,7 @@ answer. Deleted articles take their chunks and sentences with them.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,17 +129,53 @@ def live_rows(arrays: Sequence[np.ndarray], keep: Sequence[np.ndarray]) -> np.nd
     return np.concatenate([a[k] for a, k in zip(arrays, keep, strict=True)])
 
 
+class RowMap:
+    """Rows of several segments laid end to end (the kept rows of each) -> (segment, its row).
+
+    A segment kept whole needs no table; one with deletions keeps the segment row of each kept row
+    (int32). A generation builds one for its sentences and shares it between the sentence vectors
+    and the stored sentence terms."""
+
+    def __init__(self, keep: Sequence[np.ndarray]) -> None:
+        self._local = [None if bool(k.all()) else np.flatnonzero(k).astype(np.int32) for k in keep]
+        sizes = [
+            len(k) if rows is None else len(rows) for k, rows in zip(keep, self._local, strict=True)
+        ]
+        self._starts = np.cumsum([0, *sizes])
+
+    def __len__(self) -> int:
+        return int(self._starts[-1])
+
+    @property
+    def whole(self) -> bool:
+        """One segment kept whole: a row is its own segment row."""
+        return len(self._local) == 1 and self._local[0] is None
+
+    def split(self, index: np.ndarray) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """(segment, positions in ``index``, their segment rows) for each segment ``index`` reaches;
+        ``index`` must be in range."""
+        if len(self._local) == 1:
+            rows = self._local[0]
+            yield 0, np.arange(len(index)), index if rows is None else rows[index]
+            return
+        part = np.searchsorted(self._starts, index, side="right") - 1
+        for p in np.unique(part).tolist():
+            mine = np.flatnonzero(part == p)
+            offset = index[mine] - self._starts[p]
+            rows = self._local[p]
+            yield p, mine, offset if rows is None else rows[offset]
+
+
 class RowStack:
     """The live rows of several arrays as one 2-D array that is never copied: indexing with a row
     (or a list of rows) gathers from the arrays. A generation's sentence vectors, hundreds of MB at
     100,000 chunks, stay as their segments loaded them (a copy of the live rows took seconds)."""
 
-    def __init__(self, arrays: Sequence[np.ndarray], keep: Sequence[np.ndarray]) -> None:
+    def __init__(self, arrays: Sequence[np.ndarray], rows: RowMap) -> None:
         self._arrays = list(arrays)
-        self._local = [np.flatnonzero(k).astype(np.int32) for k in keep]  # half of int64
-        self._starts = np.cumsum([0] + [len(rows) for rows in self._local])
+        self._rows = rows
         self.dtype = self._arrays[0].dtype
-        self.shape = (int(self._starts[-1]), *self._arrays[0].shape[1:])
+        self.shape = (len(rows), *self._arrays[0].shape[1:])
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -151,15 +187,13 @@ class RowStack:
         if len(index) and (index.min() < 0 or index.max() >= len(self)):
             raise IndexError(f"row out of range 0..{len(self) - 1}")
         out = np.empty((len(index), *self.shape[1:]), dtype=self.dtype)
-        part = np.searchsorted(self._starts, index, side="right") - 1
-        for p in np.unique(part).tolist():
-            mine = part == p
-            out[mine] = self._arrays[p][self._local[p][index[mine] - self._starts[p]]]
+        for p, mine, local in self._rows.split(index):
+            out[mine] = self._arrays[p][local]
         return out
 
 
-def stacked_rows(arrays: Sequence[np.ndarray], keep: Sequence[np.ndarray]) -> np.ndarray | RowStack:
+def stacked_rows(arrays: Sequence[np.ndarray], rows: RowMap) -> np.ndarray | RowStack:
     """The kept rows of each array as one: the array itself when it is one kept whole."""
-    if len(arrays) == 1 and bool(keep[0].all()):
+    if rows.whole:
         return arrays[0]
-    return RowStack(arrays, keep)
+    return RowStack(arrays, rows)

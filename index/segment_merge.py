@@ -28,6 +28,7 @@ import numpy as np
 from index.bm25 import Postings
 from index.segment import SegmentData, read_keys, read_segment, segment_entry, write_segment
 from index.segment_layout import lay_out, live_rows
+from index.term_rows import StoredTerms
 
 MAX_SEGMENTS = 8
 
@@ -127,6 +128,12 @@ def merge_segments(parts: Sequence[tuple[Path, Sequence[int]]], dim: int) -> Seg
         ),
         postings=Postings.merged(
             [(s.postings, p.chunks) for s, p in zip(segments, places, strict=True)]
+        ),
+        terms=StoredTerms.merged(
+            [
+                (s.terms, p.live_sentences, p.articles >= 0)
+                for s, p in zip(segments, places, strict=True)
+            ]
         ),
     )
 

@@ -27,7 +27,8 @@ from typing import Any
 
 from index.errors import CorruptIndex, IncompatibleIndex, NoIndexError
 
-SCHEMA_VERSION = 2  # 2: segments (1: one folder of files per generation)
+# 3: sentence and title terms stored per segment; 2: segments; 1: one folder per generation
+SCHEMA_VERSION = 3
 MANIFEST = "manifest.json"
 POINTER = "CURRENT"
 # Sizes and modification times of a generation's files when their checksums last matched: a later

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from index import answer, scoring, search, text
 from index.embedding import HashEmbedder
 from index.generation import Generation
-from index.scoring import Query, term_cache
+from index.scoring import Query
 from tests.conftest import generation_of
 
 _STEMMER = Stemmer.Stemmer("english")
@@ -185,10 +185,8 @@ def test_best_sentences_equal_the_plain_computation_bit_for_bit(
     got = search.best_sentences(gen, qvec, query, rows)
     want = reference_best(gen, qvec, query, rows)
     assert got.tolist() == want.tolist()
-    titles = [
-        query.overlap_of(query.present(term_cache(gen).title_terms(int(gen.chunk_article[r]))))
-        for r in rows
-    ]
+    articles = [int(gen.chunk_article[r]) for r in rows]
+    titles = [query.overlap_of(f) for f in gen.terms.titles(query, articles)]
     assert titles == [
         query.overlap(set(text.terms(gen.articles[int(gen.chunk_article[r])].title))) for r in rows
     ]

@@ -28,7 +28,7 @@ from index.generation import load_generation
 from index.rollback import rollback
 from index.search import dense_search
 from index.segment import FILES
-from index.segment_layout import RowStack, stacked_rows
+from index.segment_layout import RowMap, RowStack, stacked_rows
 from index.segment_merge import plan_merge
 from index.store import Manifest, current_generation
 from index.text import terms
@@ -334,16 +334,17 @@ def test_a_generation_folder_holds_only_links_to_unchanged_segment_files(
 def test_row_stack_gathers_the_live_rows_of_several_arrays() -> None:
     first = np.arange(12, dtype=np.float16).reshape(6, 2)
     second = np.arange(100, 108, dtype=np.float16).reshape(4, 2)
-    keep = [np.array([1, 0, 1, 1, 0, 1], bool), np.array([0, 1, 1, 1], bool)]
-    stack = stacked_rows([first, second], keep)
-    expected = np.concatenate([first[keep[0]], second[keep[1]]])
-    assert isinstance(stack, RowStack) and len(stack) == len(expected) == 7
-    assert np.array_equal(stack[[6, 0, 4, 3]], expected[[6, 0, 4, 3]])
-    assert np.array_equal(stack[np.arange(7)], expected)
+    third = np.arange(200, 206, dtype=np.float16).reshape(3, 2)  # kept whole: no row table
+    keep = [np.array([1, 0, 1, 1, 0, 1], bool), np.array([0, 1, 1, 1], bool), np.ones(3, bool)]
+    stack = stacked_rows([first, second, third], RowMap(keep))
+    expected = np.concatenate([first[keep[0]], second[keep[1]], third])
+    assert isinstance(stack, RowStack) and len(stack) == len(expected) == 10
+    assert np.array_equal(stack[[6, 0, 9, 4, 3, 7]], expected[[6, 0, 9, 4, 3, 7]])
+    assert np.array_equal(stack[np.arange(10)], expected)
     assert np.array_equal(stack[5], expected[5]) and stack[[]].shape == (0, 2)
     with pytest.raises(IndexError):
-        stack[[7]]
-    assert stacked_rows([first], [np.ones(6, bool)]) is first  # one array kept whole: no copy
+        stack[[10]]
+    assert stacked_rows([first], RowMap([np.ones(6, bool)])) is first  # one kept whole: no copy
 
 
 def test_an_index_of_the_previous_schema_is_rebuilt_by_the_next_build(

@@ -1,0 +1,178 @@
+"""A question's terms matched against the sentence and title terms stored at index time
+(index/term_rows.py), for the lexical features of passages and quotes.
+
+Only the question's terms in a sentence matter to those features (``Query.present``), so a sentence is
+reduced to a bit mask of the question's terms it holds: each segment's ids of the question's terms are
+looked up once per question, and a row's ids are compared with them in one numpy pass. The sets,
+overlaps and word-pair shares that come out are the ones stemming each sentence's text gave.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from index.segment_layout import RowMap
+from index.term_rows import StoredTerms, TermRows, Vocabulary
+
+if TYPE_CHECKING:
+    from index.scoring import Query
+
+
+@dataclass(frozen=True)
+class _Ids:
+    """A question's terms in one segment's vocabulary."""
+
+    ids: np.ndarray  # sorted: the ids of the question's terms the segment holds
+    bits: np.ndarray  # each one's place in the question's term order
+    pairs: frozenset[tuple[int, int]]  # the question's word pairs whose both terms it holds
+
+
+class QueryTerms:
+    """What matching needs of one question: its distinct terms in order (bit k: the k-th), the bit
+    masks of its word pairs, and per vocabulary the ids of its terms (looked up once)."""
+
+    def __init__(self, query: Query) -> None:
+        self.order = tuple(dict.fromkeys(query.terms))
+        place = {t: k for k, t in enumerate(self.order)}
+        self.bigrams = query.bigrams
+        self._pair_masks = [(1 << place[a]) | (1 << place[b]) for a, b in query.bigrams]
+        self._found: dict[int, frozenset[str]] = {0: frozenset()}
+        self._pairs: dict[int, bool] = {0: False}
+        self._ids: dict[Vocabulary, _Ids] = {}
+
+    def found(self, mask: int) -> frozenset[str]:
+        """The question's terms named by ``mask``: Query.present() of the row."""
+        got = self._found.get(mask)
+        if got is None:
+            got = frozenset(t for k, t in enumerate(self.order) if mask >> k & 1)
+            self._found[mask] = got
+        return got
+
+    def has_pair(self, mask: int) -> bool:
+        """Whether both terms of one of the question's word pairs are in ``mask``."""
+        got = self._pairs.get(mask)
+        if got is None:
+            got = self._pairs[mask] = any(mask & m == m for m in self._pair_masks)
+        return got
+
+    def ids(self, vocab: Vocabulary) -> _Ids:
+        got = self._ids.get(vocab)
+        if got is None:
+            of = {t: i for t in self.order if (i := vocab.find(t)) >= 0}
+            held = sorted((i, k) for k, t in enumerate(self.order) if (i := of.get(t)) is not None)
+            pairs = frozenset((of[a], of[b]) for a, b in self.bigrams if a in of and b in of)
+            got = self._ids[vocab] = _Ids(
+                np.array([i for i, _ in held], dtype=np.int64),
+                np.array([k for _, k in held], dtype=np.int64),
+                pairs,
+            )
+        return got
+
+
+def query_terms(query: Query) -> QueryTerms:
+    """The question's QueryTerms, made once and kept on the query."""
+    got = query.memo.get("terms")
+    if got is None:
+        got = query.memo["terms"] = QueryTerms(query)
+    return got  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Matches:
+    """Per row asked for: the question's terms it holds (as a mask and as a set), the share of the
+    question's word pairs it holds, how many terms it has and (when asked) how many distinct."""
+
+    masks: list[int]
+    found: list[frozenset[str]]
+    bigram: list[float]
+    lengths: list[int]
+    distinct: list[int]
+
+
+def _masks(got: np.ndarray, bounds: np.ndarray, ids: _Ids) -> list[int]:
+    """Per row (``got[bounds[r]:bounds[r+1]]``): the bit mask of the question's terms among its ids."""
+    masks = [0] * (len(bounds) - 1)
+    if not len(ids.ids) or not len(got):
+        return masks
+    pos = np.searchsorted(ids.ids, got)
+    np.minimum(pos, len(ids.ids) - 1, out=pos)
+    hit = np.flatnonzero(ids.ids[pos] == got)
+    rows = np.searchsorted(bounds, hit, side="right") - 1
+    for r, k in zip(rows.tolist(), ids.bits[pos[hit]].tolist(), strict=True):
+        masks[r] |= 1 << k
+    return masks
+
+
+def _distinct(got: np.ndarray, bounds: np.ndarray, vocab_size: int) -> np.ndarray:
+    n = len(bounds) - 1
+    if not len(got):
+        return np.zeros(n, dtype=np.int64)
+    row = np.repeat(np.arange(n, dtype=np.int64), np.diff(bounds))
+    keys = np.unique(row * vocab_size + got)
+    return np.bincount(keys // vocab_size, minlength=n)
+
+
+class LexicalRows:
+    """The stored terms of a generation's sentences and titles, numbered as the generation numbers
+    its rows (segments laid end to end, deleted rows left out)."""
+
+    def __init__(self, parts: Sequence[StoredTerms], sentences: RowMap, articles: RowMap) -> None:
+        self._parts = list(parts)
+        self._sentences = sentences
+        self._articles = articles
+
+    def sentences(self, query: Query, rows: Sequence[int], *, distinct: bool = False) -> Matches:
+        """Matches of the sentence rows ``rows`` (``distinct``: count each row's distinct terms)."""
+        return self._match(query, rows, self._sentences, distinct, lambda p: p.sentences)
+
+    def titles(self, query: Query, articles: Sequence[int]) -> list[frozenset[str]]:
+        """Query.present() of the title of each article row in ``articles``."""
+        return self._match(query, articles, self._articles, False, lambda p: p.titles).found
+
+    def _match(
+        self,
+        query: Query,
+        rows: Sequence[int],
+        where: RowMap,
+        distinct: bool,
+        table: Callable[[StoredTerms], TermRows],
+    ) -> Matches:
+        qt = query_terms(query)
+        n = len(rows)
+        masks, lengths, counts = [0] * n, [0] * n, [0] * n
+        bigram = [0.0] * n
+        index = np.asarray(rows, dtype=np.int64).reshape(-1)
+        for p, mine, local in where.split(index):
+            part = self._parts[p]
+            got, bounds = table(part).gather(local)
+            ids = qt.ids(part.vocab)
+            found = _masks(got, bounds, ids)
+            size = np.diff(bounds).tolist()
+            many = _distinct(got, bounds, len(part.vocab)).tolist() if distinct else size
+            ends = bounds.tolist()
+            for j, at in enumerate(mine.tolist()):
+                m = masks[at] = found[j]
+                lengths[at], counts[at] = size[j], many[j]
+                if qt.has_pair(m):
+                    seq = got[ends[j] : ends[j + 1]].tolist()
+                    held = ids.pairs.intersection(itertools.pairwise(seq))
+                    bigram[at] = len(held) / len(qt.bigrams)
+        return Matches(masks, [qt.found(m) for m in masks], bigram, lengths, counts)
+
+    def sentence_terms(self, row: int) -> list[str]:
+        """The stored terms of sentence ``row``, as strings (tests and tools; a question uses ids)."""
+        return self._decode(row, self._sentences, StoredTerms.sentence_terms)
+
+    def title_terms(self, article: int) -> list[str]:
+        return self._decode(article, self._articles, StoredTerms.title_terms)
+
+    def _decode(
+        self, row: int, where: RowMap, decode: Callable[[StoredTerms, int], list[str]]
+    ) -> list[str]:
+        ((p, _, local),) = where.split(np.array([row], dtype=np.int64))
+        return decode(self._parts[p], int(local[0]))
