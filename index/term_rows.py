@@ -126,6 +126,8 @@ class TermRows:
 
     def kept(self, keep: np.ndarray, remap: np.ndarray) -> TermRows:
         """The rows where ``keep`` is true, their ids mapped through ``remap``."""
+        if bool(keep.all()):  # no deletions: no index arrays as long as the ids (merges of 1M rows)
+            return TermRows(np.array(self.ptr, dtype=np.int64), remap[self.ids])
         ids, bounds = self.gather(np.flatnonzero(keep))
         return TermRows(bounds, remap[ids].astype(np.int32))
 
