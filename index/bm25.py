@@ -6,6 +6,8 @@ bm25s bakes idf into its stored matrix, so a segment written alone would score w
 only term frequencies and lengths are stored and a query scores only its own terms' columns. The
 arithmetic is bm25s's "lucene" variant step for step (idf rounded to float32, the term-frequency part
 in float64, each term's scores added in float32), so one segment gives bm25s's scores exactly.
+A question's best rows are found without scoring every posting (index/bm25_topk.py), and the rows
+that other retrievers bring are scored one by one from the postings (``score_rows``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.bm25_topk import BLOCK, BlockIndex, contribution, saturation
 from index.bounded import Bounded
 
 BM25_K1 = 1.2
@@ -124,6 +127,14 @@ class _Part:
     rows: np.ndarray  # chunk -> row in the generation, -1 when deleted
     norm: np.ndarray  # float64 per chunk: k1 * (1 - b + b * length / average length)
     deleted: np.ndarray  # the deleted chunks, ascending
+    first_row: int  # the generation row of its first live chunk (live chunks are numbered in order)
+
+    def docs_of(self, rows: np.ndarray) -> np.ndarray:
+        """The chunks (numbers in this segment) of generation rows that belong to it."""
+        live = rows - self.first_row
+        if not len(self.deleted):
+            return live
+        return np.flatnonzero(self.rows >= 0)[live]
 
     def live_doc_freq(self, col: int) -> int:
         """How many live chunks hold column ``col``'s term: its postings, less the deleted chunks
@@ -168,16 +179,23 @@ class DocFreq:
 
 
 class SegmentedBm25:
-    """Corpus-wide BM25 over the live chunks of several segments (rows as the generation numbers them).
+    """Corpus-wide BM25 over the live chunks of several segments (rows as the generation numbers
+    them: each segment's live chunks in order, segments end to end, as index/segment_layout.py lays
+    them out).
 
-    ``vocab_dict`` and ``get_scores`` are what bm25s.BM25 offered the query code.
+    ``vocab_dict`` and ``get_scores`` are what bm25s.BM25 offered the query code; a question uses
+    ``top`` and ``score_rows``, which give the same float32 scores.
     """
 
-    def __init__(self, parts: Sequence[tuple[Postings, np.ndarray]], n_rows: int) -> None:
+    def __init__(
+        self, parts: Sequence[tuple[Postings, np.ndarray]], n_rows: int, block: int = BLOCK
+    ) -> None:
         self.n_rows = n_rows
         total_len = 0
+        firsts = [0]
         for post, rows in parts:
             live = rows >= 0
+            firsts.append(firsts[-1] + int(live.sum()))
             total_len += int(post.doc_len.sum() if live.all() else post.doc_len[live].sum())
         avg = total_len / n_rows if n_rows else 1.0
         self._parts = [
@@ -187,10 +205,13 @@ class SegmentedBm25:
                 rows,
                 BM25_K1 * ((1 - BM25_B) + BM25_B * post.doc_len.astype(np.float64) / (avg or 1.0)),
                 np.flatnonzero(rows < 0),
+                first,
             )
-            for post, rows in parts
+            for (post, rows), first in zip(parts, firsts[:-1], strict=True)
         ]
+        self._first_rows = np.asarray(firsts[:-1], dtype=np.int64)
         self.doc_freq = DocFreq(self._parts)
+        self._blocks = BlockIndex(self._parts, block)
 
     @property
     def vocab_dict(self) -> DocFreq:
@@ -200,22 +221,51 @@ class SegmentedBm25:
         df = self.doc_freq.get(term, 0)
         return math.log(1.0 + (self.n_rows - df + 0.5) / (df + 0.5))
 
+    def _known(self, tokens: Sequence[str]) -> tuple[list[str], list[float]]:
+        """The tokens in the vocabulary (repeats kept) and their idf rounded to float32."""
+        known = [t for t in tokens if t in self.doc_freq]
+        return known, [float(np.float32(self.idf(t))) for t in known]
+
     def get_scores(self, tokens: Sequence[str]) -> np.ndarray:
         """BM25 of every row for ``tokens`` (a repeated token counts again, as in bm25s)."""
         scores = np.zeros(self.n_rows, dtype=np.float32)
-        for token in tokens:
-            if token not in self.doc_freq:
-                continue
-            idf = float(np.float32(self.idf(token)))
+        for token, idf in zip(*self._known(tokens), strict=True):
             for part in self._parts:
                 col = part.column.get(token)
                 if col is None:
                     continue
                 lo, hi = int(part.post.ptr[col]), int(part.post.ptr[col + 1])
                 docs = part.post.docs[lo:hi]
-                tf = part.post.tf[lo:hi].astype(np.float64)
-                value = (idf * (tf / (part.norm[docs] + tf))).astype(np.float32)
+                value = contribution(idf, saturation(part.post.tf[lo:hi], part.norm[docs]))
                 rows = part.rows[docs]
                 keep = rows >= 0
                 scores[rows[keep]] += value[keep]
         return scores
+
+    def top(self, tokens: Sequence[str], depth: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``depth`` rows of highest positive score, best first (ties: lower row first), and
+        their scores: those of ``get_scores``, found without scoring every posting."""
+        return self._blocks.top(*self._known(tokens), depth)
+
+    def score_rows(self, tokens: Sequence[str], rows: Sequence[int]) -> np.ndarray:
+        """``get_scores(tokens)[rows]``, from the postings of ``rows`` alone (binary search in each
+        term's ascending chunk numbers)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.zeros(len(rows), dtype=np.float32)
+        part_of = np.searchsorted(self._first_rows, rows, side="right") - 1
+        groups = []
+        for p in np.unique(part_of).tolist():
+            at = np.flatnonzero(part_of == p)
+            groups.append((self._parts[p], at, self._parts[p].docs_of(rows[at])))
+        for token, idf in zip(*self._known(tokens), strict=True):
+            for part, at, docs in groups:
+                col = part.column.get(token)
+                if col is None:
+                    continue
+                lo, hi = int(part.post.ptr[col]), int(part.post.ptr[col + 1])
+                found = lo + np.searchsorted(part.post.docs[lo:hi], docs)
+                hit = np.flatnonzero(found < hi)
+                hit = hit[part.post.docs[found[hit]] == docs[hit]]
+                tf = part.post.tf[found[hit]]
+                out[at[hit]] += contribution(idf, saturation(tf, part.norm[docs[hit]]))
+        return out

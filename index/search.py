@@ -59,22 +59,15 @@ def dense_search(gen: Generation, qvec: np.ndarray, depth: int) -> tuple[np.ndar
     return ids[keep].astype(np.int64), scores[keep]
 
 
-def bm25_scores(gen: Generation, query: str) -> np.ndarray:
-    """BM25 score of every chunk (zeros when no query term is in the vocabulary)."""
-    n = len(gen.chunk_article)
-    tokens = [t for t in terms(query) if t in gen.bm25.vocab_dict]
-    if not tokens or n == 0:
-        return np.zeros(n, dtype=np.float32)
-    return np.asarray(gen.bm25.get_scores(tokens), dtype=np.float32)[:n]
-
-
-def top_rows(scores: np.ndarray, depth: int) -> np.ndarray:
-    if len(scores) == 0:
-        return np.zeros(0, dtype=np.int64)
-    depth = min(depth, len(scores))
-    part = np.argpartition(-scores, depth - 1)[:depth]
-    part = part[scores[part] > 0]
-    return part[np.argsort(-scores[part], kind="stable")]
+def bm25_of(
+    gen: Generation, tokens: list[str], rows: list[int], top: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """The float32 BM25 score of each of ``rows``: as the BM25 top search ``top`` (rows, scores)
+    found it, or, for rows only the dense search found, scored from their postings."""
+    known = dict(zip(top[0].tolist(), top[1].tolist(), strict=True))
+    rest = [r for r in rows if r not in known]
+    known.update(zip(rest, gen.bm25.score_rows(tokens, rest).tolist(), strict=True))
+    return np.array([known[r] for r in rows], dtype=np.float32)
 
 
 def best_sentences(gen: Generation, qvec: np.ndarray, query: Query, rows: list[int]) -> np.ndarray:
@@ -117,8 +110,8 @@ def passage_features(
     lexical: np.ndarray,
     ranks: tuple[list[int], list[int]],
 ) -> np.ndarray:
-    """One row of PASSAGE_FEATURES per candidate chunk."""
-    bm25 = lexical[rows].astype(np.float64)
+    """One row of PASSAGE_FEATURES per candidate chunk (``lexical``: each one's BM25 score)."""
+    bm25 = lexical.astype(np.float64)
     best = best_sentences(gen, qvec, query, rows)
     articles = gen.chunk_article[rows].tolist()
     title_overlap = [query.overlap_of(f) for f in gen.terms.titles(query, articles)]
@@ -143,13 +136,15 @@ def passage_features(
 def candidates(gen: Generation, qvec: np.ndarray, query: str) -> list[Hit]:
     """Every chunk in the dense or the BM25 top ``DEPTH``, scored and sorted best first."""
     dense_ids, _ = dense_search(gen, qvec, DEPTH)
-    lexical = bm25_scores(gen, query)
-    bm25_ids = top_rows(lexical, DEPTH)
+    tokens = terms(query)
+    top = gen.bm25.top(tokens, DEPTH)
+    bm25_ids = top[0]
     dense_rank = {int(r): i for i, r in enumerate(dense_ids)}
     bm25_rank = {int(r): i for i, r in enumerate(bm25_ids)}
     rows = sorted(set(dense_rank) | set(bm25_rank))
     if not rows:
         return []
+    lexical = bm25_of(gen, tokens, rows, top)
     vecs = np.vstack([gen.dense.reconstruct(r) for r in rows])
     cosines = (vecs @ qvec.astype(np.float32)).astype(np.float64)
     d_ranks = [dense_rank.get(r, DEPTH) for r in rows]
@@ -165,9 +160,9 @@ def candidates(gen: Generation, qvec: np.ndarray, query: str) -> list[Hit]:
         scores = 1.0 / (RRF_K + np.asarray(d_ranks) + 1) + 1.0 / (RRF_K + np.asarray(b_ranks) + 1)
         logits = scores
     hits = [
-        Hit(row, float(s), float(c), float(lexical[row]), d, b, tuple(f.tolist()), float(z))
-        for row, s, c, d, b, f, z in zip(
-            rows, scores, cosines, d_ranks, b_ranks, feats, logits, strict=True
+        Hit(row, float(s), float(c), float(w), d, b, tuple(f.tolist()), float(z))
+        for row, s, c, w, d, b, f, z in zip(
+            rows, scores, cosines, lexical, d_ranks, b_ranks, feats, logits, strict=True
         )
     ]
     hits.sort(key=lambda h: (-h.score, h.row))
