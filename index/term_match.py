@@ -117,6 +117,29 @@ def _distinct(got: np.ndarray, bounds: np.ndarray, vocab_size: int) -> np.ndarra
     return np.bincount(keys // vocab_size, minlength=n)
 
 
+_Columns = tuple[list[int], list[float], list[int], list[int]]
+
+
+def _matched(
+    qt: QueryTerms, vocab: Vocabulary, table: TermRows, local: np.ndarray, distinct: bool
+) -> _Columns:
+    """(masks, word-pair shares, lengths, distinct counts or lengths) of one segment's ``local`` rows."""
+    got, bounds = table.gather(local)
+    ids = qt.ids(vocab)
+    masks = _masks(got, bounds, ids)
+    lengths = np.diff(bounds).tolist()
+    counts = _distinct(got, bounds, len(vocab)).tolist() if distinct else lengths
+    bigram = [0.0] * len(masks)
+    paired = [j for j, m in enumerate(masks) if m and qt.has_pair(m)]
+    if paired:
+        ends = bounds.tolist()
+        for j in paired:
+            seq = got[ends[j] : ends[j + 1]].tolist()
+            held = ids.pairs.intersection(itertools.pairwise(seq))
+            bigram[j] = len(held) / len(qt.bigrams)
+    return masks, bigram, lengths, counts
+
+
 class LexicalRows:
     """The stored terms of a generation's sentences and titles, numbered as the generation numbers
     its rows (segments laid end to end, deleted rows left out)."""
@@ -144,25 +167,20 @@ class LexicalRows:
     ) -> Matches:
         qt = query_terms(query)
         n = len(rows)
-        masks, lengths, counts = [0] * n, [0] * n, [0] * n
-        bigram = [0.0] * n
+        out: _Columns = ([0] * n, [0.0] * n, [0] * n, [0] * n)
         index = np.asarray(rows, dtype=np.int64).reshape(-1)
         for p, mine, local in where.split(index):
             part = self._parts[p]
-            got, bounds = table(part).gather(local)
-            ids = qt.ids(part.vocab)
-            found = _masks(got, bounds, ids)
-            size = np.diff(bounds).tolist()
-            many = _distinct(got, bounds, len(part.vocab)).tolist() if distinct else size
-            ends = bounds.tolist()
-            for j, at in enumerate(mine.tolist()):
-                m = masks[at] = found[j]
-                lengths[at], counts[at] = size[j], many[j]
-                if qt.has_pair(m):
-                    seq = got[ends[j] : ends[j + 1]].tolist()
-                    held = ids.pairs.intersection(itertools.pairwise(seq))
-                    bigram[at] = len(held) / len(qt.bigrams)
-        return Matches(masks, [qt.found(m) for m in masks], bigram, lengths, counts)
+            got = _matched(qt, part.vocab, table(part), local, distinct)
+            if len(mine) == n:  # every row in this segment: positions 0..n-1
+                out = got
+                continue
+            places = mine.tolist()
+            for column, values in zip(out, got, strict=True):
+                for at, value in zip(places, values, strict=True):
+                    column[at] = value
+        masks, bigram, lengths, counts = out
+        return Matches(masks, list(map(qt.found, masks)), bigram, lengths, counts)
 
     def sentence_terms(self, row: int) -> list[str]:
         """The stored terms of sentence ``row``, as strings (tests and tools; a question uses ids)."""
