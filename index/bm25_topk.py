@@ -27,9 +27,9 @@ import numpy as np
 if TYPE_CHECKING:
     from index.bm25 import _Part
 
-BLOCK = 256  # chunk numbers per block
-FIRST_BLOCKS = 8  # blocks scored in the first round; each later round up to 4 times more
-CACHED_BLOCKS = 4_000_000  # blocks (20 bytes each) the term cache holds before it empties
+BLOCK = 64  # chunk numbers per block (at 1M chunks: 2% of the blocks scored, 4M cached)
+FIRST_BLOCKS = 16  # blocks scored in the first round; each later round up to 8 times more
+CACHED_BLOCKS = 4_000_000  # blocks (20 bytes each: 80 MB) the term cache holds before it empties
 
 
 def saturation(tf: np.ndarray, norm: np.ndarray) -> np.ndarray:
@@ -45,14 +45,14 @@ def contribution(idf: float, saturated: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class TermBlocks:
-    """One term's postings in one segment, by block: block ``ids[i]`` (numbered across the
-    generation) holds the postings ``bounds[i]:bounds[i + 1]`` of the segment's arrays, whose best
-    tf / (norm + tf) is ``best[i]``."""
+    """One term's postings by block, over every segment: block ``ids[i]`` (numbered across the
+    generation, ascending) holds the postings ``lo[i]:lo[i] + n[i]`` of its segment's arrays, whose
+    best tf / (norm + tf) is at most ``best[i]`` (float32, rounded up: 20 bytes a block)."""
 
-    part: int
-    ids: np.ndarray  # int64, ascending
-    bounds: np.ndarray  # int64 (len(ids) + 1,)
-    best: np.ndarray  # float64
+    ids: np.ndarray  # int32
+    best: np.ndarray  # float32
+    lo: np.ndarray  # int64
+    n: np.ndarray  # int32
 
 
 class BlockIndex:
@@ -66,36 +66,44 @@ class BlockIndex:
         sizes = [-(-len(p.post.doc_len) // block) for p in parts]
         self.first_block = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
         self.n_blocks = int(self.first_block[-1])
-        self._cache: dict[str, list[TermBlocks]] = {}
+        self._cache: dict[str, TermBlocks] = {}
         self._held = 0
 
-    def blocks_of(self, term: str) -> list[TermBlocks]:
+    def blocks_of(self, term: str) -> TermBlocks:
         found = self._cache.get(term)
         if found is None:
-            found = [
-                self._term_blocks(p, col)
+            per_part = [
+                self._part_blocks(p, col)
                 for p, part in enumerate(self.parts)
                 if (col := part.column.get(term)) is not None
             ]
-            size = sum(len(b.ids) for b in found)
-            if self._held + size > CACHED_BLOCKS:
+            found = TermBlocks(
+                *(np.concatenate(arrays) for arrays in zip(_NONE, *per_part, strict=True))
+            )
+            if self._held + len(found.ids) > CACHED_BLOCKS:
                 self._cache.clear()
                 self._held = 0
             self._cache[term] = found
-            self._held += size
+            self._held += len(found.ids)
         return found
 
-    def _term_blocks(self, p: int, col: int) -> TermBlocks:
+    def _part_blocks(self, p: int, col: int) -> tuple[np.ndarray, ...]:
+        """(ids, best, lo, n) of column ``col``'s blocks in segment ``p``."""
         post, norm = self.parts[p].post, self.parts[p].norm
         lo, hi = int(post.ptr[col]), int(post.ptr[col + 1])
         if hi == lo:
-            return TermBlocks(p, np.zeros(0, np.int64), np.array([lo]), np.zeros(0))
+            return _NONE
         docs = post.docs[lo:hi]
         block = docs // self.block
-        starts = np.concatenate([[0], np.flatnonzero(np.diff(block)) + 1])
+        starts = np.concatenate([[0], np.flatnonzero(np.diff(block)) + 1]).astype(np.int64)
         best = np.maximum.reduceat(saturation(post.tf[lo:hi], norm[docs]), starts)
-        ids = self.first_block[p] + block[starts].astype(np.int64)
-        return TermBlocks(p, ids, np.append(starts, hi - lo).astype(np.int64) + lo, best)
+        near = best.astype(np.float32)
+        return (
+            (self.first_block[p] + block[starts]).astype(np.int32),
+            np.where(near < best, np.nextafter(near, np.float32(np.inf)), near),
+            starts + lo,
+            np.diff(np.append(starts, hi - lo)).astype(np.int32),
+        )
 
     def top(
         self, tokens: Sequence[str], idfs: Sequence[float], depth: int
@@ -107,68 +115,87 @@ class BlockIndex:
         terms = [(idf, self.blocks_of(t)) for t, idf in zip(tokens, idfs, strict=True)]
         bound = np.zeros(self.n_blocks, dtype=np.float32)
         for idf, blocks in terms:
-            for b in blocks:
-                bound[b.ids] += contribution(idf, b.best)
-        order = np.flatnonzero(bound > 0)
-        order = order[np.argsort(-bound[order], kind="stable")]
-        falling = -bound[order]  # ascending
+            bound[blocks.ids] += contribution(idf, blocks.best.astype(np.float64))
+        left = np.flatnonzero(bound > 0)  # blocks not scored yet that may hold a positive score
         rows: list[np.ndarray] = []
         scores: list[np.ndarray] = []
         kth: np.float32 | None = None
-        pos, batch = 0, FIRST_BLOCKS
-        while pos < len(order):
-            end = min(pos + batch, len(order))
-            if kth is not None:  # only blocks whose bound reaches the depth-th score can matter
-                end = min(end, int(np.searchsorted(falling, -kth, side="right")))
-                if end <= pos:
-                    break
-            got_rows, got_scores = self._score(terms, order[pos:end])
+        batch = FIRST_BLOCKS
+        while len(left):
+            if len(left) > batch:  # the best ``batch`` bounds first
+                pick = np.argpartition(-bound[left], batch - 1)[:batch]
+                take, left = left[pick], np.delete(left, pick)
+            else:
+                take, left = left, left[:0]
+            got_rows, got_scores = self._score(terms, take)
             rows.append(got_rows)
             scores.append(got_scores)
-            pos, batch = end, batch * 4
+            batch *= 8
             found = sum(len(s) for s in scores)
             if found >= depth:
                 every = np.concatenate(scores)
                 kth = np.partition(every, found - depth)[found - depth]
+                left = left[bound[left] >= kth]  # only these can reach the depth-th score
         all_rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
         all_scores = np.concatenate(scores) if scores else np.zeros(0, dtype=np.float32)
+        if kth is not None:
+            keep = all_scores >= kth
+            all_rows, all_scores = all_rows[keep], all_scores[keep]
         best = np.lexsort((all_rows, -all_scores))[:depth]
         return all_rows[best], all_scores[best]
 
     def _score(
-        self, terms: list[tuple[float, list[TermBlocks]]], take: np.ndarray
+        self, terms: list[tuple[float, TermBlocks]], take: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Exact scores of the live rows with a positive score in blocks ``take``, added term by
-        term in query order as full scoring adds them."""
+        """Exact scores of the live rows with a positive score in blocks ``take``. Each row's
+        terms are added in query order, as full scoring adds them: ``np.add.at`` adds in the
+        order of its input, which is query order within each segment's postings (a row belongs
+        to one segment)."""
         size = self.block
-        slot_of = np.full(self.n_blocks, -1, dtype=np.int64)
-        slot_of[take] = np.arange(len(take))
-        acc = np.zeros(len(take) * size, dtype=np.float32)
+        take = np.sort(take)
+        picked = []  # per term, its blocks among ``take``: (idf, block, lo, n, slot)
         for idf, blocks in terms:
-            for b in blocks:
-                slots = slot_of[b.ids]
-                sel = np.flatnonzero(slots >= 0)
-                if not len(sel):
-                    continue
-                lo, hi = b.bounds[sel], b.bounds[sel + 1]
-                at = _ranges(lo, hi)
-                part = self.parts[b.part]
-                docs = part.post.docs[at]
-                value = contribution(idf, saturation(part.post.tf[at], part.norm[docs]))
-                acc[np.repeat(slots[sel], hi - lo) * size + docs % size] += value
-        hit = np.flatnonzero(acc > 0)
-        block = take[hit // size]
+            at = np.minimum(np.searchsorted(blocks.ids, take), len(blocks.ids) - 1)
+            slots = np.flatnonzero(blocks.ids[at] == take) if len(blocks.ids) else at[:0]
+            sel = at[slots]
+            picked.append(
+                (np.full(len(sel), idf), blocks.ids[sel], blocks.lo[sel], blocks.n[sel], slots)
+            )
+        idf, block, lo, n, slot = (np.concatenate(a) for a in zip(*picked, strict=True))
         part_of = np.searchsorted(self.first_block, block, side="right") - 1
-        docs = (block - self.first_block[part_of]) * size + hit % size
+        by_part = np.argsort(part_of, kind="stable")  # query order kept within a segment
+        edges = np.searchsorted(part_of[by_part], np.arange(len(self.parts) + 1))
+        where, values = [], []
+        for p, part in enumerate(self.parts):
+            mine = by_part[edges[p] : edges[p + 1]]
+            if not len(mine):
+                continue
+            at = _ranges(lo[mine], n[mine])
+            docs = part.post.docs[at]
+            tf = part.post.tf[at]
+            values.append(
+                contribution(np.repeat(idf[mine], n[mine]), saturation(tf, part.norm[docs]))
+            )
+            where.append(np.repeat(slot[mine], n[mine]) * size + docs % size)
+        acc = np.zeros(len(take) * size, dtype=np.float32)
+        if where:
+            np.add.at(acc, np.concatenate(where), np.concatenate(values))
+        hit = np.flatnonzero(acc)
+        block = take[hit // size]
+        docs = block * size + hit % size  # before the segment's first block is taken off
         rows = np.empty(len(hit), dtype=np.int64)
-        for p in np.unique(part_of).tolist():
-            mine = part_of == p
-            rows[mine] = self.parts[p].rows[docs[mine]]
+        edges = np.searchsorted(block, self.first_block)
+        for p, part in enumerate(self.parts):
+            a, b = int(edges[p]), int(edges[p + 1])
+            if b > a:
+                rows[a:b] = part.rows[docs[a:b] - self.first_block[p] * size]
         live = rows >= 0
         return rows[live], acc[hit[live]]
 
 
-def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """The positions lo[0]:hi[0], lo[1]:hi[1], ... as one array."""
-    n = hi - lo
+_NONE = tuple(np.zeros(0, dtype=d) for d in (np.int32, np.float32, np.int64, np.int32))
+
+
+def _ranges(lo: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """The positions lo[0]:lo[0] + n[0], lo[1]:lo[1] + n[1], ... as one array."""
     return np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))

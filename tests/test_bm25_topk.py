@@ -157,3 +157,18 @@ def test_candidates_carry_full_scoring_bm25_scores_and_ranks(tmp_path: Path) -> 
         assert h.bm25 == float(full[h.row])
         expected = ranked.tolist().index(h.row) if h.row in ranked else search.DEPTH
         assert h.bm25_rank == expected
+
+
+def test_each_row_adds_its_terms_in_query_order() -> None:
+    # Float32 addition is not associative: the same terms in another order can give other scores.
+    docs = [["ash"] * (1 + i % 3) + WORDS[1 : 1 + i % 5] for i in range(40)]
+    docs += [["ash", "ash", "tea", "lava", "lava", "lava", "rain", "sea"]]
+    bm25 = segmented(docs, [13, 29], {5}, block=4)
+    seen = set()
+    for query in itertools.permutations(["sea", "ash", "lava", "tea", "rain"]):
+        rows, scores = bm25.top(list(query), 50)
+        want_rows, want_scores = reference_top(bm25, list(query), 50)
+        assert rows.tolist() == want_rows.tolist()
+        assert scores.tobytes() == want_scores.tobytes()
+        seen.add(np.sort(want_scores).tobytes())
+    assert len(seen) > 1  # the order mattered, so adding in another order would have been caught
