@@ -47,6 +47,12 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --scale: leave the real question encoder's cost out",
     )
     parser.add_argument(
+        "--build",
+        action="store_true",
+        help="instead: a full build against the runtime's fixed-shape throughput and against a "
+        "plain sentence-transformers + FAISS pipeline over the same articles (needs [dev])",
+    )
+    parser.add_argument(
         "--workdir", type=Path, help="with --scale: build here and keep it (default: a temp folder)"
     )
 
@@ -69,6 +75,12 @@ def run_bench_command(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
     embedder = load_embedder(settings.embed_model, settings.embed_backend)
     figures["model_load_s"] = round(time.perf_counter() - started, 2)
+    if args.build:
+        from index.bench_build import build_figures
+
+        figures |= build_figures(settings, embedder, plain=True)
+        print_figures(figures, as_json=args.json)
+        return 0
     with tempfile.TemporaryDirectory(prefix="articlebot-bench-") as tmp:
         fresh = settings.with_(index_dir=Path(tmp))
         full = build_index(fresh, embedder)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from index import sentence_vectors
 from index.bm25 import Postings
 from index.build_checks import check_shrink
 from index.build_lock import Notify, build_lock
@@ -119,7 +120,7 @@ def build_holding_lock(
     report = progress or (lambda stage, done, total: None)
     if settings.corpus_dir.is_dir():
         recover(settings.corpus_dir)  # a batch cut short by a kill: all of it, or none
-    params: dict[str, object] = {"chunk_max_tokens": settings.chunk_max_tokens}
+    params = _params(settings, embedder)
     base = None if full else serving_base(settings.index_dir, embedder.name, embedder.dim, params)
     scan = scan_corpus(
         settings.corpus_dir, settings.max_article_bytes, base.known_files() if base else None
@@ -217,6 +218,14 @@ def _write_and_publish(
     return manifest, embedded
 
 
+def _params(settings: Settings, embedder: Embedder) -> dict[str, object]:
+    """What a segment's contents depend on besides the model: a change means a full rebuild."""
+    return {
+        "chunk_max_tokens": settings.chunk_max_tokens,
+        "sentence_vectors": sentence_vectors.kind(embedder),
+    }
+
+
 def _manifest(
     settings: Settings, embedder: Embedder, name: str, entries: list[dict[str, Any]]
 ) -> Manifest:
@@ -231,7 +240,7 @@ def _manifest(
         sentences=sum(e["live"][2] for e in entries),
         corpus_dir=str(settings.corpus_dir),
         checksums={},
-        params={"chunk_max_tokens": settings.chunk_max_tokens},
+        params=_params(settings, embedder),
         segments=entries,
     )
 
@@ -268,9 +277,16 @@ def fresh_segment(
     chunk_texts = [embed_text_for_chunk(s.article.title, c.text) for s in splits for c in s.chunks]
     sentence_texts = [x.text for s in splits for x in s.sentences]
     with disk_full_as_error(cache.path.parent, 0):
-        vectors, embedded, keys = _embed_cached(
-            embedder, cache, chunk_texts + sentence_texts, full, report
-        )
+        if sentence_vectors.kind(embedder) == sentence_vectors.POOLED:
+            vectors, embedded, keys = sentence_vectors.embed_pooled(
+                embedder,  # type: ignore[arg-type]  # kind() checked encode_pooled
+                cache, chunk_texts, _places(splits),
+                full=full, batch=EMBED_BATCH, report=report,
+            )  # fmt: skip
+        else:
+            vectors, embedded, keys = _embed_cached(
+                embedder, cache, chunk_texts + sentence_texts, full, report
+            )
     chunk_rows, sentence_rows = _rows(splits)
     n = len(chunk_texts)
     tokens = [bm25_text(s.article.title, c.text) for s in splits for c in s.chunks]
@@ -396,6 +412,20 @@ def by_token_length(embedder: Embedder, texts: list[str], rows: dict[bytes, int]
     unique = list(rows.values())
     lengths = embedder.count_tokens([texts[i] for i in unique])
     return [i for _, i in sorted(zip(lengths, unique, strict=True))]
+
+
+def _places(splits: list[ArticleSplit]) -> list[sentence_vectors.SentencePlace]:
+    places: list[sentence_vectors.SentencePlace] = []
+    row = 0
+    for split in splits:
+        places += sentence_vectors.places_of_article(
+            split.article.title,
+            [(c.start, c.first_sentence, c.last_sentence) for c in split.chunks],
+            [(x.start, x.end) for x in split.sentences],
+            row,
+        )
+        row += len(split.chunks)
+    return places
 
 
 def _rows(

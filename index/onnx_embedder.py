@@ -85,7 +85,38 @@ class OnnxEmbedder:
                 out[rows] = self._run([encodings[i] for i in rows])
         return out
 
+    def encode_pooled(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each text's vector, and a vector for each of its character ``spans`` pooled from the
+        same pass: the mean of the token states inside the span (the model's own pooling, over
+        part of the text), unit length. A span with no token in the window (cut off by truncation)
+        is encoded on its own instead."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        parts = [np.zeros((len(s), self.dim), dtype=np.float32) for s in spans]
+        encodings = self._tokenizer.encode_batch(list(texts))
+        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+        alone: list[tuple[int, int]] = []
+        with self._lock:
+            for start in range(0, len(order), BATCH):
+                rows = order[start : start + BATCH]
+                batch = [encodings[i] for i in rows]
+                hidden, mask = self._hidden(batch)
+                out[rows] = _unit(_mean(hidden, mask))
+                for j, i in enumerate(rows.tolist()):
+                    alone += _pool_spans(hidden[j], batch[j].offsets, spans[i], parts[i], i)
+        if alone:
+            vecs = self.encode([texts[i][slice(*spans[i][k])] for i, k in alone])
+            for (i, k), vec in zip(alone, vecs, strict=True):
+                parts[i][k] = vec
+        return out, parts
+
     def _run(self, batch: list) -> np.ndarray:  # type: ignore[type-arg]
+        hidden, mask = self._hidden(batch)
+        return _unit(_mean(hidden, mask))
+
+    def _hidden(self, batch: list) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
+        """The last layer's token states of a batch, and its attention mask."""
         width = max(len(e.ids) for e in batch)
         ids = np.zeros((len(batch), width), dtype=np.int64)
         mask = np.zeros((len(batch), width), dtype=np.int64)
@@ -95,10 +126,38 @@ class OnnxEmbedder:
             ids[row, :n], mask[row, :n], types[row, :n] = enc.ids, enc.attention_mask, enc.type_ids
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
         hidden = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
-        weights = mask[..., None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return hidden, mask
+
+
+def _mean(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    weights = mask[..., None].astype(np.float32)
+    return (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return (vectors / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+def _pool_spans(
+    hidden: np.ndarray,
+    offsets: Sequence[tuple[int, int]],
+    spans: Sequence[tuple[int, int]],
+    into: np.ndarray,
+    text: int,
+) -> list[tuple[int, int]]:
+    """Fill ``into`` with each span's mean token state; the (text, span) pairs with no token."""
+    offs = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
+    starts, ends = offs[:, 0], offs[:, 1]
+    real = ends > starts  # special tokens have an empty offset
+    missing = []
+    for k, (lo, hi) in enumerate(spans):
+        inside = real & (starts >= lo) & (ends <= hi)
+        if inside.any():
+            into[k] = _unit(hidden[: len(offs)][inside].mean(axis=0))
+        else:
+            missing.append((text, k))
+    return missing
 
 
 _MODULES = {
