@@ -121,10 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
     from index.bench import add_bench_arguments
 
     add_bench_arguments(sub.add_parser("bench", parents=[common], help="measure speed and memory"))
-    sub.add_parser(
+    run_parser = sub.add_parser(
         "run",
         parents=[common],
         help="index, then start the Discord bot (or the chat without a token)",
+    )
+    run_parser.add_argument(
+        "--serve-only",
+        action="store_true",
+        help="serve the published index as it is, without building first: a read-only replica "
+        "beside the process that builds (docs/SCALING.md)",
     )
     sub.add_parser("sync-commands", parents=[common], help="publish slash commands globally")
     return parser
@@ -593,7 +599,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "DISCORD_TOKEN=... in .env (see docs/DISCORD.md) and run `make run` again.",
             file=sys.stderr,
         )
-        return chat(open_engine(settings))
+        return chat(open_engine(settings, build=not args.serve_only))
     from bot.config import BotConfigError, BotSettings
     from bot.main import run
     from index.embedding import load_embedder
@@ -605,7 +611,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"articlebot: error: {exc}", file=sys.stderr)
         return 2
     embedder = load_embedder(settings.embed_model, settings.embed_backend)
-    update_index(settings, embedder, serving=True)
+    if not args.serve_only:
+        update_index(settings, embedder, serving=True)
     return run(settings, engine_factory=lambda s: Engine.open(s, embedder))
 
 

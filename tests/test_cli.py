@@ -316,6 +316,21 @@ def test_unchanged_corpus_publishes_nothing(cli, tmp_path: Path) -> None:
     assert first.split("generation ")[1].split()[0] == generations[0].name
 
 
+def test_run_serve_only_serves_the_published_index_without_building(
+    cli, corpus_dir: Path, tmp_path: Path
+) -> None:
+    cli("index")
+    generations = tmp_path / "idx" / "generations"
+    before = sorted(p.name for p in generations.iterdir())
+    lock = tmp_path / "idx" / ".build.lock"
+    lock_before = (lock.stat().st_mtime_ns, lock.read_bytes())
+    (corpus_dir / "kettle.md").write_text("# Kettle\n\nA kettle whistles when it boils.\n")
+    code, out, _ = cli("run", "--serve-only", stdin="What whistles when it boils?\n")
+    assert code == 0 and "Articlebot chat" in out
+    assert sorted(p.name for p in generations.iterdir()) == before  # the new article waits
+    assert (lock.stat().st_mtime_ns, lock.read_bytes()) == lock_before  # no build was started
+
+
 def test_emptied_corpus_is_not_published_unless_allowed(
     cli, corpus_dir: Path, tmp_path: Path
 ) -> None:
