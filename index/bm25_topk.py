@@ -27,9 +27,10 @@ import numpy as np
 if TYPE_CHECKING:
     from index.bm25 import _Part
 
+MAX_BLOCK = 65_535  # postings a block may hold (uint16)
 BLOCK = 64  # chunk numbers per block (at 1M chunks: 2% of the blocks scored, 4M cached)
 FIRST_BLOCKS = 16  # blocks scored in the first round; each later round up to 8 times more
-CACHED_BLOCKS = 4_000_000  # blocks (20 bytes each: 80 MB) the term cache holds before it empties
+CACHED_BLOCKS = 6_000_000  # blocks (14 bytes each: 84 MB) the term cache holds before it empties
 
 
 def saturation(tf: np.ndarray, norm: np.ndarray) -> np.ndarray:
@@ -46,21 +47,23 @@ def contribution(idf: float, saturated: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class TermBlocks:
     """One term's postings by block, over every segment: block ``ids[i]`` (numbered across the
-    generation, ascending) holds the postings ``lo[i]:lo[i] + n[i]`` of its segment's arrays, whose
-    best tf / (norm + tf) is at most ``best[i]`` (float32, rounded up: 20 bytes a block)."""
+    generation, ascending) holds ``n[i]`` postings from ``first[s] + lo[i]`` in its segment ``s``'s
+    arrays, whose best tf / (norm + tf) is at most ``best[i]`` (float32, rounded up; 14 bytes a
+    block)."""
 
     ids: np.ndarray  # int32
     best: np.ndarray  # float32
-    lo: np.ndarray  # int64
-    n: np.ndarray  # int32
+    lo: np.ndarray  # int32, from the term's first posting in the segment
+    n: np.ndarray  # uint16
+    first: np.ndarray  # int64 per segment: where the term's postings start (0: none there)
 
 
 class BlockIndex:
     """Block bounds of one generation's segments, and the exact top ``depth`` search over them."""
 
     def __init__(self, parts: Sequence[_Part], block: int = BLOCK) -> None:
-        if block < 1:
-            raise ValueError(f"BM25 block size must be at least 1, not {block}")
+        if not 1 <= block <= MAX_BLOCK:
+            raise ValueError(f"BM25 block size must be 1 to {MAX_BLOCK}, not {block}")
         self.parts = parts
         self.block = block
         sizes = [-(-len(p.post.doc_len) // block) for p in parts]
@@ -77,8 +80,12 @@ class BlockIndex:
                 for p, part in enumerate(self.parts)
                 if (col := part.column.get(term)) is not None
             ]
+            first = np.zeros(len(self.parts), dtype=np.int64)
+            for p, part in enumerate(self.parts):
+                if (col := part.column.get(term)) is not None:
+                    first[p] = part.post.ptr[col]
             found = TermBlocks(
-                *(np.concatenate(arrays) for arrays in zip(_NONE, *per_part, strict=True))
+                *(np.concatenate(arrays) for arrays in zip(_NONE, *per_part, strict=True)), first
             )
             if self._held + len(found.ids) > CACHED_BLOCKS:
                 self._cache.clear()
@@ -101,8 +108,8 @@ class BlockIndex:
         return (
             (self.first_block[p] + block[starts]).astype(np.int32),
             np.where(near < best, np.nextafter(near, np.float32(np.inf)), near),
-            starts + lo,
-            np.diff(np.append(starts, hi - lo)).astype(np.int32),
+            starts.astype(np.int32),
+            np.diff(np.append(starts, hi - lo)).astype(np.uint16),
         )
 
     def top(
@@ -153,16 +160,16 @@ class BlockIndex:
         to one segment)."""
         size = self.block
         take = np.sort(take)
-        picked = []  # per term, its blocks among ``take``: (idf, block, lo, n, slot)
+        picked = []  # per term, its blocks among ``take``: (idf, lo, n, slot, segment)
         for idf, blocks in terms:
             at = np.minimum(np.searchsorted(blocks.ids, take), len(blocks.ids) - 1)
             slots = np.flatnonzero(blocks.ids[at] == take) if len(blocks.ids) else at[:0]
             sel = at[slots]
-            picked.append(
-                (np.full(len(sel), idf), blocks.ids[sel], blocks.lo[sel], blocks.n[sel], slots)
-            )
-        idf, block, lo, n, slot = (np.concatenate(a) for a in zip(*picked, strict=True))
-        part_of = np.searchsorted(self.first_block, block, side="right") - 1
+            part_of = np.searchsorted(self.first_block, blocks.ids[sel], side="right") - 1
+            lo = blocks.first[part_of] + blocks.lo[sel]
+            n = blocks.n[sel].astype(np.int64)
+            picked.append((np.full(len(sel), idf), lo, n, slots, part_of))
+        idf, lo, n, slot, part_of = (np.concatenate(a) for a in zip(*picked, strict=True))
         by_part = np.argsort(part_of, kind="stable")  # query order kept within a segment
         edges = np.searchsorted(part_of[by_part], np.arange(len(self.parts) + 1))
         where, values = [], []
@@ -193,7 +200,7 @@ class BlockIndex:
         return rows[live], acc[hit[live]]
 
 
-_NONE = tuple(np.zeros(0, dtype=d) for d in (np.int32, np.float32, np.int64, np.int32))
+_NONE = tuple(np.zeros(0, dtype=d) for d in (np.int32, np.float32, np.int32, np.uint16))
 
 
 def _ranges(lo: np.ndarray, n: np.ndarray) -> np.ndarray:
