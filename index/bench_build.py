@@ -5,8 +5,10 @@ the plain pipeline a user would otherwise write, all in one run.
   already loaded, as in the plain pipeline below).
 - ``build_real_tokens_per_s``: the word pieces of the texts the build ran through the model (special
   tokens included, padding not), over the seconds spent inside the model calls.
-- ``runtime_tokens_per_s``: the same model on batches of 32 texts of exactly 128 word pieces (no
-  padding at all): the ceiling the build's own rate is compared with (``build_vs_runtime``).
+- ``runtime_tokens_per_s``: the same model on batches of 32 equal texts as long as the build's
+  texts were on average (``runtime_text_tokens``; no padding at all, a cost per token that depends on
+  the length as the build's does): the ceiling the build's own rate is compared with
+  (``build_vs_runtime``).
 - ``plain_s``: sentence-transformers + FAISS over the same articles, one vector per paragraph
   (the baselines of ../shared/eval/README.md: paragraphs split at blank lines, ``encode`` with its
   defaults, an exact inner-product index), and ``build_vs_plain`` = ``build_s`` / ``plain_s``.
@@ -26,7 +28,6 @@ import numpy as np
 from index.config import Settings
 from index.embedding import Embedder
 
-FIXED_TOKENS = 128
 FIXED_BATCHES = 8
 
 
@@ -39,6 +40,7 @@ class TimedEmbedder:
         self.name, self.dim, self.max_tokens = inner.name, inner.dim, inner.max_tokens
         self.seconds = 0.0
         self.tokens = 0
+        self.texts = 0
         if callable(getattr(inner, "encode_pooled", None)):
             self.encode_pooled = self._encode_pooled  # only where the inner embedder pools
 
@@ -66,12 +68,13 @@ class TimedEmbedder:
     def _count(self, texts: Sequence[str]) -> None:
         window = self._inner.max_tokens
         self.tokens += sum(min(n, window) + 2 for n in self._inner.count_tokens(texts))
+        self.texts += len(texts)
 
 
-def runtime_tokens_per_s(embedder: Embedder) -> float:
-    """Word pieces a second on batches of 32 equal texts of about FIXED_TOKENS pieces each."""
+def runtime_tokens_per_s(embedder: Embedder, length: int) -> float:
+    """Word pieces a second on batches of 32 equal texts of about ``length`` pieces each."""
     per_word = max(1, embedder.count_tokens(["word"])[0])
-    text = " ".join(["word"] * ((FIXED_TOKENS - 2) // per_word))
+    text = " ".join(["word"] * max(1, (length - 2) // per_word))
     tokens = embedder.count_tokens([text])[0] + 2
     texts = [text] * 32
     embedder.encode(texts[:2])  # warm-up
@@ -93,7 +96,9 @@ def build_figures(settings: Settings, embedder: Embedder, *, plain: bool) -> dic
     figures["build_real_tokens"] = timed.tokens
     build_rate = timed.tokens / timed.seconds if timed.seconds else 0.0
     figures["build_real_tokens_per_s"] = round(build_rate)
-    runtime = runtime_tokens_per_s(embedder)
+    length = round(timed.tokens / timed.texts) if timed.texts else 128
+    runtime = runtime_tokens_per_s(embedder, length)
+    figures["runtime_text_tokens"] = length
     figures["runtime_tokens_per_s"] = round(runtime)
     figures["build_vs_runtime"] = round(build_rate / runtime, 3)
     if plain:
