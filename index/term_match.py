@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -64,7 +64,7 @@ class QueryTerms:
         got = self._ids.get(vocab)
         if got is None:
             of = {t: i for t in self.order if (i := vocab.find(t)) >= 0}
-            held = sorted((i, k) for k, t in enumerate(self.order) if (i := of.get(t)) is not None)
+            held = sorted((of[t], k) for k, t in enumerate(self.order) if t in of)
             pairs = frozenset((of[a], of[b]) for a, b in self.bigrams if a in of and b in of)
             got = self._ids[vocab] = _Ids(
                 np.array([i for i, _ in held], dtype=np.int64),
@@ -117,7 +117,8 @@ def _distinct(got: np.ndarray, bounds: np.ndarray, vocab_size: int) -> np.ndarra
     return np.bincount(keys // vocab_size, minlength=n)
 
 
-_Columns = tuple[list[int], list[float], list[int], list[int]]
+# masks (int), word-pair shares (float), lengths (int), distinct counts (int)
+_Columns = tuple[list[Any], list[Any], list[Any], list[Any]]
 
 
 def _matched(
