@@ -86,9 +86,20 @@ class SegmentedDense:
         return self._search(queries, k, exact=True)
 
     def reconstruct(self, row: int) -> np.ndarray:
-        p = int(np.searchsorted(self._first, row, side="right")) - 1
-        part = self._parts[p]
-        return np.asarray(part.index.reconstruct(int(part.local[row - self._first[p]])))
+        return self.reconstruct_rows([row])[0]
+
+    def reconstruct_rows(self, rows: Sequence[int]) -> np.ndarray:
+        """The stored vectors of ``rows`` (float32, one per row, in order): one FAISS call per
+        segment, not one per row (77 calls a question at 100k chunks were 0.5 ms)."""
+        out = np.zeros((len(rows), self.d), dtype=np.float32)
+        at = np.asarray(rows, dtype=np.int64)
+        seg = np.searchsorted(self._first, at, side="right") - 1
+        for p in np.unique(seg).tolist():
+            where = np.flatnonzero(seg == p)
+            part = self._parts[p]
+            local = part.local[at[where] - self._first[p]].astype(np.int64)
+            out[where] = part.index.reconstruct_batch(local)
+        return out
 
     def _search(self, queries: np.ndarray, k: int, *, exact: bool) -> tuple[np.ndarray, np.ndarray]:
         queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.d)

@@ -145,7 +145,7 @@ def candidates(gen: Generation, qvec: np.ndarray, query: str) -> list[Hit]:
     if not rows:
         return []
     lexical = bm25_of(gen, tokens, rows, top)
-    vecs = np.vstack([gen.dense.reconstruct(r) for r in rows])
+    vecs = gen.dense.reconstruct_rows(rows)
     cosines = (vecs @ qvec.astype(np.float32)).astype(np.float64)
     d_ranks = [dense_rank.get(r, DEPTH) for r in rows]
     b_ranks = [bm25_rank.get(r, DEPTH) for r in rows]
