@@ -136,7 +136,7 @@ def sentence_features(
         text_len = int(gen.sentence_end[s]) - int(gen.sentence_start[s])
         no_prev = prev is None or got.lengths[at[prev]] == 0  # no terms before it in the paragraph
         first = no_prev and (s == 0 or gen.sentence_paragraph[s - 1] != gen.sentence_paragraph[s])
-        sig = signals(gen.sentence_text(s))  # the few candidates' texts are read for quoting anyway
+        sig = signals(gen.sentence_text(s), query.qtype)  # read for quoting anyway
         feats.append(
             [
                 c,

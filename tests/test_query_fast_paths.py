@@ -83,6 +83,7 @@ VOCAB = [
     "\t",
 ]
 sentences_ = st.lists(st.sampled_from(VOCAB) | st.text(max_size=8), max_size=30).map(" ".join)
+_Q_WORDS = ("rhine", "1347", "two", "watt", "basel", "cologne", "million")
 
 
 def reference_words(s: str) -> list[str]:
@@ -127,6 +128,17 @@ def test_signals_read_as_the_case_insensitive_patterns_do(s: str) -> None:
     assert got.money == bool(scoring._MONEY.search(s))
     assert got.number == bool(_NUMBER.search(s))
     assert got.numbers == frozenset(m.group().lower() for m in scoring._NUMBER_WORD.finditer(s))
+
+
+@settings(max_examples=300, deadline=None)
+@given(sentences_, st.sampled_from(scoring.QUESTION_TYPES), st.sets(st.sampled_from(_Q_WORDS)))
+def test_signals_for_a_question_type_give_the_features_all_signals_give(
+    s: str, qtype: str, q_words: set[str]
+) -> None:
+    partial = scoring.signals(s, qtype)
+    full = scoring.signals(s)
+    assert scoring.type_match(qtype, partial, q_words) == scoring.type_match(qtype, full, q_words)
+    assert (partial.capitals, partial.numbers) == (full.capitals, full.numbers)
 
 
 ARTICLES = {
