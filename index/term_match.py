@@ -63,7 +63,8 @@ class QueryTerms:
     def ids(self, vocab: Vocabulary) -> _Ids:
         got = self._ids.get(vocab)
         if got is None:
-            of = {t: i for t in self.order if (i := vocab.find(t)) >= 0}
+            found = vocab.find_many(self.order)
+            of = {t: i for t, i in zip(self.order, found, strict=True) if i >= 0}
             held = sorted((of[t], k) for k, t in enumerate(self.order) if t in of)
             pairs = frozenset((of[a], of[b]) for a, b in self.bigrams if a in of and b in of)
             got = self._ids[vocab] = _Ids(

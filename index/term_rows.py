@@ -53,6 +53,7 @@ class Vocabulary:
     def __init__(self, blob: np.ndarray, ptr: np.ndarray) -> None:
         self._blob = blob
         self._ptr = ptr
+        self._heads: np.ndarray | None = None  # made on the first lookup, never at open
 
     @classmethod
     def of(cls, terms: Iterable[str]) -> Vocabulary:
@@ -70,15 +71,34 @@ class Vocabulary:
 
     def find(self, term: str) -> int:
         """The id of ``term``, -1 when the segment never holds it."""
-        key = term.encode("utf-8")
-        lo, hi = 0, len(self)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self._bytes(mid) < key:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo if lo < len(self) and self._bytes(lo) == key else -1
+        return self.find_many([term])[0]
+
+    def find_many(self, terms: Sequence[str]) -> list[int]:
+        """The id of each of ``terms`` (-1 where the segment never holds it): one vectorized search
+        over the terms' first 8 bytes, then a byte comparison among the few terms sharing them
+        (a binary search in Python was about 17 slices of the mapped file per term and segment)."""
+        keys = [t.encode("utf-8") for t in terms]
+        heads = self._head_table()
+        wanted = _heads([np.frombuffer(k, dtype=np.uint8) for k in keys])
+        lo = np.searchsorted(heads, wanted, side="left").tolist()
+        hi = np.searchsorted(heads, wanted, side="right").tolist()
+        out = []
+        for key, a, b in zip(keys, lo, hi, strict=True):
+            while a < b and self._bytes(a) < key:  # terms longer than 8 bytes sharing the head
+                a += 1
+            out.append(a if a < b and self._bytes(a) == key else -1)
+        return out
+
+    def _head_table(self) -> np.ndarray:
+        """Each term's first 8 bytes as a big-endian number, zero-padded: sorted as the terms are
+        (no term holds a NUL byte), 8 bytes a term, read from the file once."""
+        if self._heads is None:
+            starts, ends = self._ptr[:-1], self._ptr[1:]
+            at = starts[:, None] + np.arange(8, dtype=np.int64)
+            inside = at < ends[:, None]
+            raw = np.where(inside, self._blob[np.minimum(at, max(len(self._blob) - 1, 0))], 0)
+            self._heads = _pack(raw.astype(np.uint8))
+        return self._heads
 
     def terms(self) -> list[str]:
         """Every term, in id order (reads the whole vocabulary: merges and tests)."""
@@ -96,6 +116,19 @@ class Vocabulary:
         blob, ptr = _mapped(folder / "term_vocab.npy"), _mapped(folder / "term_vocab_ptr.npy")
         _check_ptr("term_vocab_ptr.npy", ptr, len(ptr) - 1, len(blob))
         return cls(blob, ptr)
+
+
+def _pack(raw: np.ndarray) -> np.ndarray:
+    """Rows of 8 bytes as big-endian unsigned numbers (byte order = number order)."""
+    packed = np.ascontiguousarray(raw, dtype=np.uint8).reshape(-1, 8).view(">u8")
+    return packed.astype(np.uint64).ravel()
+
+
+def _heads(keys: Sequence[np.ndarray]) -> np.ndarray:
+    raw = np.zeros((len(keys), 8), dtype=np.uint8)
+    for row, key in enumerate(keys):
+        raw[row, : min(8, len(key))] = key[:8]
+    return _pack(raw)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from index.build import build_index
 from index.config import Settings
@@ -107,6 +109,19 @@ def test_vocabulary_finds_every_term_and_no_other() -> None:
         assert vocab.find(absent) == -1
     empty = Vocabulary.of([])
     assert len(empty) == 0 and empty.find("tea") == -1 and empty.terms() == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sets(st.text(alphabet="abé東0", min_size=1, max_size=12), max_size=60),
+    st.lists(st.text(alphabet="abé東0", max_size=12), max_size=20),
+)
+def test_vocabulary_lookups_agree_with_a_dict(held: set[str], asked: list[str]) -> None:
+    # a small alphabet: many terms share their first 8 bytes, and é and 東 are several bytes
+    vocab = Vocabulary.of(held)
+    ids = {t: i for i, t in enumerate(sorted(held))}
+    queries = [*asked, *held]
+    assert vocab.find_many(queries) == [ids.get(t, -1) for t in queries]
 
 
 def test_merged_terms_keep_the_kept_rows_in_order_with_one_vocabulary(tmp_path: Path) -> None:
