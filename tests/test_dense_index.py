@@ -71,3 +71,27 @@ def test_a_generation_above_the_threshold_is_hnsw_checksummed_and_searchable(
     text = gen.chunk_text(0)
     ids, _ = search.dense_search(gen, embedder.encode([text])[0], 5)
     assert ids[0] == 0 and len(ids) == min(5, gen.dense.ntotal)
+
+
+def test_several_graphs_are_searched_with_a_smaller_ef_and_still_find_the_top(
+    monkeypatch: pytest.MonkeyPatch, sentence_vectors: tuple[np.ndarray, np.ndarray]
+) -> None:
+    from index.dense_segments import SegmentedDense, ef_search
+
+    assert ef_search(1) == dense_index.HNSW_EF_SEARCH
+    assert ef_search(2) < ef_search(1) and ef_search(5) == ef_search(50) == 64
+    vectors, queries = sentence_vectors
+    monkeypatch.setattr(dense_index, "EXACT_MAX_VECTORS", 20)
+    halves = np.array_split(np.arange(len(vectors)), 4)
+    graphs = [dense_index.build_dense(vectors[h]) for h in halves]
+    rows = [h.astype(np.int64) for h in halves]
+    rows[1][3] = -1  # a deleted chunk: that graph is searched through a selector
+    dense = SegmentedDense(list(zip(graphs, rows, strict=True)))
+    assert [g.hnsw.efSearch for g in graphs] == [ef_search(4)] * 4
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(vectors)
+    _, ranked = exact.search(queries, 11)
+    truth = [[r for r in row if r != halves[1][3]][:10] for row in ranked.tolist()]
+    _, found = dense.search(queries, 10)
+    recall = np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)])
+    assert recall >= 0.95 and halves[1][3] not in found
