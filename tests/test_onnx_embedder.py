@@ -255,3 +255,15 @@ def test_torch_backend_without_torch_is_a_clear_error(monkeypatch: pytest.Monkey
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)
     with pytest.raises(EmbedderError, match=r"pip install 'articlebot\[torch\]'"):
         load_embedder(DEFAULT_MODEL, "torch")
+
+
+def test_sessions_spin_only_while_a_run_lasts() -> None:
+    from index.ort_session import cpu_session
+
+    fp32 = onnx_embedder.ensure_onnx(
+        resolve_model_path(DEFAULT_MODEL), onnx_embedder.default_cache_dir(), False
+    )
+    options = cpu_session(fp32, threads=2).get_session_options()
+    assert options.intra_op_num_threads == 2
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "1"
+    assert options.get_session_config_entry("session.force_spinning_stop") == "1"
