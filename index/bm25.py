@@ -129,12 +129,16 @@ class _Part:
     deleted: np.ndarray  # the deleted chunks, ascending
     first_row: int  # the generation row of its first live chunk (live chunks are numbered in order)
 
+    live_docs: np.ndarray | None = None  # the live chunks in order, made on first use
+
     def docs_of(self, rows: np.ndarray) -> np.ndarray:
         """The chunks (numbers in this segment) of generation rows that belong to it."""
         live = rows - self.first_row
         if not len(self.deleted):
             return live
-        return np.flatnonzero(self.rows >= 0)[live]
+        if self.live_docs is None:  # once, not a pass over the segment's rows per question
+            self.live_docs = np.flatnonzero(self.rows >= 0)
+        return self.live_docs[live]
 
     def live_doc_freq(self, col: int) -> int:
         """How many live chunks hold column ``col``'s term: its postings, less the deleted chunks
@@ -250,13 +254,13 @@ class SegmentedBm25:
     def score_rows(self, tokens: Sequence[str], rows: Sequence[int]) -> np.ndarray:
         """``get_scores(tokens)[rows]``, from the postings of ``rows`` alone (binary search in each
         term's ascending chunk numbers)."""
-        rows = np.asarray(rows, dtype=np.int64)
-        out = np.zeros(len(rows), dtype=np.float32)
-        part_of = np.searchsorted(self._first_rows, rows, side="right") - 1
+        asked = np.asarray(rows, dtype=np.int64)
+        out = np.zeros(len(asked), dtype=np.float32)
+        part_of = np.searchsorted(self._first_rows, asked, side="right") - 1
         groups = []
         for p in np.unique(part_of).tolist():
             at = np.flatnonzero(part_of == p)
-            groups.append((self._parts[p], at, self._parts[p].docs_of(rows[at])))
+            groups.append((self._parts[p], at, self._parts[p].docs_of(asked[at])))
         for token, idf in zip(*self._known(tokens), strict=True):
             for part, at, docs in groups:
                 col = part.column.get(token)

@@ -41,7 +41,7 @@ def saturation(tf: np.ndarray, norm: np.ndarray) -> np.ndarray:
     return tf / (norm + tf)
 
 
-def contribution(idf: float, saturated: np.ndarray) -> np.ndarray:
+def contribution(idf: float | np.ndarray, saturated: np.ndarray) -> np.ndarray:
     """What a term adds to a chunk's float32 score (``idf`` already rounded to float32)."""
     return (idf * saturated).astype(np.float32)
 
@@ -86,9 +86,10 @@ class BlockIndex:
             for p, part in enumerate(self.parts):
                 if (col := part.column.get(term)) is not None:
                     first[p] = part.post.ptr[col]
-            found = TermBlocks(
-                *(np.concatenate(arrays) for arrays in zip(_NONE, *per_part, strict=True)), first
+            ids, best, lo, n = (
+                np.concatenate(arrays) for arrays in zip(_NONE, *per_part, strict=True)
             )
+            found = TermBlocks(ids, best, lo, n, first)
             if self._held + len(found.ids) > CACHED_BLOCKS:
                 self._cache.clear()
                 self._held = 0
@@ -171,7 +172,7 @@ class BlockIndex:
             lo = blocks.first[part_of] + blocks.lo[sel]
             n = blocks.n[sel].astype(np.int64)
             picked.append((np.full(len(sel), idf), lo, n, slots, part_of))
-        idf, lo, n, slot, part_of = (np.concatenate(a) for a in zip(*picked, strict=True))
+        idfs, lo, n, slot, part_of = (np.concatenate(a) for a in zip(*picked, strict=True))
         by_part = np.argsort(part_of, kind="stable")  # query order kept within a segment
         edges = np.searchsorted(part_of[by_part], np.arange(len(self.parts) + 1))
         where, values = [], []
@@ -183,7 +184,7 @@ class BlockIndex:
             docs = part.post.docs[at]
             tf = part.post.tf[at]
             values.append(
-                contribution(np.repeat(idf[mine], n[mine]), saturation(tf, part.norm[docs]))
+                contribution(np.repeat(idfs[mine], n[mine]), saturation(tf, part.norm[docs]))
             )
             where.append(np.repeat(slot[mine], n[mine]) * size + docs % size)
         acc = np.zeros(len(take) * size, dtype=np.float32)
