@@ -9,6 +9,7 @@ order is reciprocal rank fusion.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,9 @@ from index.text import terms
 
 RRF_K = 60.0
 DEPTH = 50  # candidates taken from each retriever before fusion
+# The dense search runs here while the calling thread does BM25: FAISS releases the GIL while it
+# searches, so the two overlap on 2 cores. One worker: concurrent questions queue their searches.
+_DENSE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="articlebot-dense")
 PASSAGE_MODEL = "passage_ranker"
 PASSAGE_FEATURES = (
     "dense",
@@ -135,9 +139,10 @@ def passage_features(
 
 def candidates(gen: Generation, qvec: np.ndarray, query: str) -> list[Hit]:
     """Every chunk in the dense or the BM25 top ``DEPTH``, scored and sorted best first."""
-    dense_ids, _ = dense_search(gen, qvec, DEPTH)
+    dense = _DENSE.submit(dense_search, gen, qvec, DEPTH)
     tokens = terms(query)
     top = gen.bm25.top(tokens, DEPTH)
+    dense_ids, _ = dense.result()
     bm25_ids = top[0]
     dense_rank = {int(r): i for i, r in enumerate(dense_ids)}
     bm25_rank = {int(r): i for i, r in enumerate(bm25_ids)}

@@ -127,3 +127,23 @@ def test_refresh_picks_up_a_generation_published_elsewhere(
 def test_blank_question_is_an_abstention_without_passages(engine: Engine) -> None:
     answer = engine.ask("   ")
     assert answer.answered is False and answer.quotes == () and answer.passages == ()
+
+
+def test_questions_asked_from_several_threads_get_the_answers_asked_alone(engine: Engine) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = [
+        "Where is Mount Etna?",
+        "During which dynasty did tea originate?",
+        "What propels a bicycle?",
+        "What escapes from a magma chamber?",
+    ] * 3
+
+    def seen(question: str) -> object:
+        answer = engine.ask(question)  # the dense search of each runs on the shared search thread
+        return answer.answered, answer.quotes, [(p.article, p.score) for p in answer.passages]
+
+    alone = [seen(q) for q in questions]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(seen, questions))
+    assert together == alone
