@@ -147,3 +147,24 @@ def test_questions_asked_from_several_threads_get_the_answers_asked_alone(engine
     with ThreadPoolExecutor(max_workers=4) as pool:
         together = list(pool.map(seen, questions))
     assert together == alone
+
+
+def test_a_forked_child_asks_after_its_parent_did(engine: Engine) -> None:
+    import multiprocessing
+
+    question = "What escapes from a magma chamber?"
+    expected = engine.ask(question).quotes  # the parent's search thread now exists
+    context = multiprocessing.get_context("fork")
+    reader, writer = context.Pipe(duplex=False)
+    child = context.Process(target=_ask_in_child, args=(engine, question, writer))
+    child.start()  # it inherits the engine, not the thread
+    child.join(60)
+    alive = child.is_alive()
+    if alive:
+        child.kill()
+    assert not alive, "the child hung waiting for a search thread it does not have"
+    assert child.exitcode == 0 and reader.recv() == expected
+
+
+def _ask_in_child(engine: Engine, question: str, out: object) -> None:
+    out.send(engine.ask(question).quotes)  # type: ignore[attr-defined]
