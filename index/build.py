@@ -31,7 +31,7 @@ from index.chunking import ChunkSpan, Sentence, chunk_sentences, fit_sentences, 
 from index.config import Settings
 from index.corpus import read_article, scan_corpus
 from index.corpus_batch import recover
-from index.embedding import Embedder
+from index.embedding import Embedder, shortest_first
 from index.errors import ArticleError, DiskFull, IndexUnavailable
 from index.generation import bm25_text, read_article_hashes
 from index.segment import KEY_BYTES, SegmentData, Tables, segment_entry, write_segment
@@ -48,7 +48,7 @@ from index.store import (
 from index.term_rows import StoredTerms
 from index.text import terms
 from index.types import Article, BuildReport
-from index.vector_cache import VectorCache, text_key
+from index.vector_cache import VectorCache, stacked, text_key
 
 log = logging.getLogger(__name__)
 
@@ -391,7 +391,9 @@ def _embed_cached(
 ) -> tuple[np.ndarray, int, list[bytes]]:
     keys = [text_key(t) for t in texts]
     known = {} if full else cache.get_many(keys)
-    missing = by_token_length(embedder, texts, {k: i for i, k in enumerate(keys) if k not in known})
+    missing = shortest_first(
+        embedder, texts, {k: i for i, k in enumerate(keys) if k not in known}.values()
+    )
     for done in range(0, len(missing), EMBED_BATCH):
         batch = missing[done : done + EMBED_BATCH]
         vecs = embedder.encode([texts[i] for i in batch])
@@ -400,18 +402,7 @@ def _embed_cached(
         known.update(fresh)
         report("embedding", min(done + EMBED_BATCH, len(missing)), len(missing))
     cache.commit()  # one transaction for the whole step
-    out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-    for i, key in enumerate(keys):
-        out[i] = known[key]
-    return out, len(missing), keys
-
-
-def by_token_length(embedder: Embedder, texts: list[str], rows: dict[bytes, int]) -> list[int]:
-    """The rows to embed, shortest first: batches of similar lengths pad little (35% of the tokens
-    computed were padding when only each batch was sorted)."""
-    unique = list(rows.values())
-    lengths = embedder.count_tokens([texts[i] for i in unique])
-    return [i for _, i in sorted(zip(lengths, unique, strict=True))]
+    return stacked(known, keys, embedder.dim), len(missing), keys
 
 
 def _places(splits: list[ArticleSplit]) -> list[sentence_vectors.SentencePlace]:

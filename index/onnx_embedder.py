@@ -14,8 +14,9 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -75,14 +76,8 @@ class OnnxEmbedder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return out
-        encodings = self._tokenizer.encode_batch(list(texts))
-        order = np.argsort([len(e.ids) for e in encodings], kind="stable")  # less padding
-        with self._lock:
-            for start in range(0, len(order), BATCH):
-                rows = order[start : start + BATCH]
-                out[rows] = self._run([encodings[i] for i in rows])
+        for rows, _, hidden, mask in self._passes(texts):
+            out[rows] = _unit(_mean(hidden, mask))
         return out
 
     def encode_pooled(
@@ -94,26 +89,32 @@ class OnnxEmbedder:
         is encoded on its own instead."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         parts = [np.zeros((len(s), self.dim), dtype=np.float32) for s in spans]
-        encodings = self._tokenizer.encode_batch(list(texts))
-        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
         alone: list[tuple[int, int]] = []
-        with self._lock:
-            for start in range(0, len(order), BATCH):
-                rows = order[start : start + BATCH]
-                batch = [encodings[i] for i in rows]
-                hidden, mask = self._hidden(batch)
-                out[rows] = _unit(_mean(hidden, mask))
-                for j, i in enumerate(rows.tolist()):
-                    alone += _pool_spans(hidden[j], batch[j].offsets, spans[i], parts[i], i)
+        for rows, batch, hidden, mask in self._passes(texts):
+            out[rows] = _unit(_mean(hidden, mask))
+            for j, i in enumerate(rows.tolist()):
+                alone += _pool_spans(hidden[j], batch[j].offsets, spans[i], parts[i], i)
         if alone:
             vecs = self.encode([texts[i][slice(*spans[i][k])] for i, k in alone])
             for (i, k), vec in zip(alone, vecs, strict=True):
                 parts[i][k] = vec
         return out, parts
 
-    def _run(self, batch: list) -> np.ndarray:  # type: ignore[type-arg]
-        hidden, mask = self._hidden(batch)
-        return _unit(_mean(hidden, mask))
+    def _passes(
+        self, texts: Sequence[str]
+    ) -> Iterator[tuple[np.ndarray, list[Any], np.ndarray, np.ndarray]]:
+        """The model's passes over ``texts``, shortest first in batches of BATCH (less padding):
+        (the texts' positions, their encodings, the token states, the attention mask), one
+        pass at a time under the lock."""
+        if not texts:
+            return
+        encodings = self._tokenizer.encode_batch(list(texts))
+        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+        with self._lock:
+            for start in range(0, len(order), BATCH):
+                rows = order[start : start + BATCH]
+                batch = [encodings[i] for i in rows]
+                yield (rows, batch, *self._hidden(batch))
 
     def _hidden(self, batch: list) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
         """The last layer's token states of a batch, and its attention mask."""

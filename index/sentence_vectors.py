@@ -22,8 +22,8 @@ from typing import Protocol
 
 import numpy as np
 
-from index.embedding import Embedder
-from index.vector_cache import VectorCache, text_key
+from index.embedding import Embedder, shortest_first
+from index.vector_cache import VectorCache, stacked, text_key
 
 POOLED = "pooled"
 ENCODED = "encoded"
@@ -74,12 +74,14 @@ def embed_pooled(
     for row, place in enumerate(places):
         of_chunk.setdefault(place.chunk, []).append(row)
     n = len(chunk_texts)
-    todo = sorted(
-        {c for c in range(n) if keys[c] not in known}
-        | {p.chunk for r, p in enumerate(places) if keys[n + r] not in known}
+    todo = shortest_first(
+        embedder,
+        chunk_texts,
+        sorted(
+            {c for c in range(n) if keys[c] not in known}
+            | {p.chunk for r, p in enumerate(places) if keys[n + r] not in known}
+        ),
     )
-    lengths = embedder.count_tokens([chunk_texts[c] for c in todo])
-    todo = [c for _, c in sorted(zip(lengths, todo, strict=True))]  # similar lengths pad little
     computed = 0
     for done in range(0, len(todo), batch):
         rows = todo[done : done + batch]
@@ -94,10 +96,7 @@ def embed_pooled(
         computed += len(fresh)
         report("embedding", min(done + batch, len(todo)), len(todo))
     cache.commit()  # one transaction for the whole step
-    out = np.zeros((len(keys), embedder.dim), dtype=np.float32)
-    for i, key in enumerate(keys):
-        out[i] = known[key]
-    return out, computed, keys
+    return stacked(known, keys, embedder.dim), computed, keys
 
 
 def places_of_article(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,14 @@ STALE_MIN = 1000
 
 def text_key(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+def stacked(known: Mapping[bytes, np.ndarray], keys: Sequence[bytes], dim: int) -> np.ndarray:
+    """The vectors of ``keys``, in order, as one float32 array (every key must be in ``known``)."""
+    out = np.zeros((len(keys), dim), dtype=np.float32)
+    for i, key in enumerate(keys):
+        out[i] = known[key]
+    return out
 
 
 class VectorCache:
