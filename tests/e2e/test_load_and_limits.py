@@ -55,14 +55,17 @@ async def test_twenty_questions_at_once_keep_the_heartbeat(
     elapsed = time.monotonic() - started
     probe.cancel()
     assert elapsed >= 5.0  # the work really queued on the one query worker
-    # A question answered on the event loop would stall it for 0.25 s at a time.
-    assert max(lags) < 0.15, f"the event loop stalled for {max(lags):.2f} s"
+    # A question answered on the event loop would stall it for 0.25 s, twenty times over.
+    # Counting stalls that long (not bounding the longest lag) keeps a busy CI machine's
+    # odd hiccup from failing the test while still catching work done on the loop.
+    stalls = [lag for lag in lags if lag >= 0.24]
+    assert len(stalls) < 5, f"the event loop stalled {len(stalls)} times for >= 0.24 s"
     assert all(loopback.replies_to(m)[0]["embeds"] for m in asked)
 
     beats = [t for t in loopback.heartbeats if t >= started]
     gaps = [b - a for a, b in itertools.pairwise(beats)]
     assert len(beats) >= elapsed / 0.25 - 2  # one every 250 ms, none skipped
-    assert max(gaps) < 0.6, f"heartbeat gap of {max(gaps):.2f} s: the event loop was blocked"
+    assert max(gaps) < 1.0, f"heartbeat gap of {max(gaps):.2f} s: the event loop was blocked"
     assert bot.latency < 0.5
 
 
