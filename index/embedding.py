@@ -149,15 +149,17 @@ class HashEmbedder:
         return out
 
 
-BACKENDS = ("onnx", "onnx-int8", "torch")
+BACKENDS = ("openvino", "onnx", "onnx-int8", "torch")
 
 
-def load_embedder(model: str, backend: str = "onnx") -> Embedder:
-    """The model on ONNX Runtime (default; same vectors as torch, faster), int8, or torch."""
+def load_embedder(model: str, backend: str = "openvino") -> Embedder:
+    """The model on OpenVINO (default: bfloat16 where the CPU has it, float32 elsewhere), ONNX
+    Runtime (float32, the same vectors as torch), ONNX Runtime int8, or torch."""
     if backend == "torch":
         return SentenceTransformerEmbedder(model)
-    if backend in ("onnx", "onnx-int8"):
+    if backend in ("openvino", "onnx", "onnx-int8"):
         from index.onnx_embedder import OnnxEmbedder
 
-        return OnnxEmbedder(model, quantized=backend == "onnx-int8")
+        runtime = "openvino" if backend == "openvino" else "onnxruntime"
+        return OnnxEmbedder(model, quantized=backend == "onnx-int8", runtime=runtime)
     raise EmbedderError(f"EMBED_BACKEND must be one of {', '.join(BACKENDS)}, got {backend!r}")

@@ -98,7 +98,17 @@ def fake_embedder() -> HashEmbedder:
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    """The shipped all-MiniLM-L6-v2 on the default backend (ONNX), loaded once per test session."""
+    """The shipped all-MiniLM-L6-v2 on the default backend (OpenVINO: bfloat16 on this machine's
+    AMX cores, float32 elsewhere), loaded once per test session."""
+    from index.config import Settings
+    from index.embedding import load_embedder
+
+    return load_embedder(DEFAULT_MODEL, Settings().embed_backend)
+
+
+@pytest.fixture(scope="session")
+def ort_embedder():
+    """The shipped model on ONNX Runtime in float32 (EMBED_BACKEND=onnx): torch's vectors."""
     from index.embedding import load_embedder
 
     return load_embedder(DEFAULT_MODEL, "onnx")
