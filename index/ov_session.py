@@ -20,6 +20,11 @@ import numpy as np
 from index.errors import EmbedderError
 
 PRECISIONS = ("auto", "f32", "bf16")
+# The CPU plugin keeps the kernels it made for each input shape it has seen, 5,000 by default: a
+# build meets a few hundred shapes (32 texts of every length up to the window), about 1.2 MB each.
+# 16 keeps a question's few shapes warm (1.9 ms a question against 1.7 with 5,000, 2.3 with none)
+# and bounds that memory.
+SHAPE_CACHE = 16
 
 
 @dataclass(frozen=True)
@@ -49,10 +54,12 @@ class OpenVinoSession:
         config: dict[str, Any] = {
             "INFERENCE_NUM_THREADS": threads,
             "PERFORMANCE_HINT": "LATENCY",  # one stream: one request at a time on all threads
+            "CPU_RUNTIME_CACHE_CAPACITY": SHAPE_CACHE,
         }
         if precision != "auto":
             config["INFERENCE_PRECISION_HINT"] = precision
         core = ov.Core()
+        self.config = config
         self._compiled = core.compile_model(core.read_model(str(model)), "CPU", config)
         self._request = self._compiled.create_infer_request()
         self._outputs = list(self._compiled.outputs)

@@ -306,13 +306,16 @@ def test_openvino_vectors_match_onnx_runtime(real_embedder, ort_embedder) -> Non
 
 
 def test_openvino_precision_settings() -> None:
-    from index.ov_session import OpenVinoSession
+    from index.ov_session import SHAPE_CACHE, OpenVinoSession
 
     fp32 = onnx_embedder.ensure_onnx(
         resolve_model_path(DEFAULT_MODEL), onnx_embedder.default_cache_dir(), False
     )
     session = OpenVinoSession(fp32, threads=1, precision="f32")
     assert session.precision == "f32"
+    compiled = session._compiled
+    assert compiled.get_property("INFERENCE_NUM_THREADS") == 1
+    assert session.config["CPU_RUNTIME_CACHE_CAPACITY"] == SHAPE_CACHE == 16
     assert {i.name for i in session.get_inputs()} == {
         "input_ids",
         "attention_mask",
