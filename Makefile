@@ -12,7 +12,7 @@ TORCH_PIP_ARGS ?=
 
 .PHONY: run test lint format bench eval clean install install-dev train-reader calibrate-reader soak
 
-# What `make run` needs: the engine on ONNX Runtime, no torch.
+# What `make run` needs: the engine on OpenVINO and ONNX Runtime, no torch.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

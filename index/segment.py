@@ -31,7 +31,8 @@ import numpy as np
 
 from index.bm25 import FILES as BM25_FILES
 from index.bm25 import Postings
-from index.dense_index import build_dense, prepare_for_search
+from index.dense_index import build_dense, read_dense
+from index.read_ahead import read_ahead
 from index.term_rows import FILES as TERM_FILES
 from index.term_rows import StoredTerms
 from index.types import Article
@@ -174,9 +175,7 @@ def read_segment(folder: Path, dim: int, *, articles: int | None = None) -> Segm
     vectors = mapped(folder / "sentence_vectors.npy")
     if vectors.shape != (len(tables.sentences), dim):
         raise ValueError(f"sentence_vectors.npy has shape {vectors.shape}")
-    dense = prepare_for_search(
-        faiss.read_index(str(folder / "dense.faiss"), faiss.IO_FLAG_MMAP_IFC)
-    )
+    dense = read_dense(folder / "dense.faiss", len(tables.chunks), dim)
     if dense.ntotal != len(tables.chunks) or dense.d != dim:
         raise ValueError(f"dense.faiss holds {dense.ntotal} vectors of dim {dense.d}")
     postings = Postings.load(folder)
@@ -196,6 +195,7 @@ def read_keys(folder: Path) -> np.ndarray:
 
 
 def _load(path: Path, width: int) -> np.ndarray:
+    read_ahead(path, path.stat().st_size)  # read whole at open (index/segment_layout.py)
     array = mapped(path)
     if array.ndim != 2 or array.shape[1] != width:
         raise ValueError(f"{path.name} has shape {array.shape}, expected (n, {width})")

@@ -8,7 +8,7 @@ import faiss
 import numpy as np
 import pytest
 
-from index import dense_index, search
+from index import dense_index, read_ahead, search
 from index.bench_embedder import BenchHashEmbedder
 from index.bench_scale import real_sentences
 from index.build import build_index
@@ -95,3 +95,44 @@ def test_several_graphs_are_searched_with_a_smaller_ef_and_still_find_the_top(
     _, found = dense.search(queries, 10)
     recall = np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)])
     assert recall >= 0.95 and halves[1][3] not in found
+
+
+@pytest.mark.parametrize("threshold", [50, 10_000])  # HNSW, and exact
+def test_read_dense_reads_the_head_then_maps_the_vectors(
+    monkeypatch: pytest.MonkeyPatch,
+    sentence_vectors: tuple[np.ndarray, np.ndarray],
+    tmp_path: Path,
+    threshold: int,
+) -> None:
+    vectors, queries = sentence_vectors
+    monkeypatch.setattr(dense_index, "EXACT_MAX_VECTORS", threshold)
+    built = dense_index.build_dense(vectors)
+    path = tmp_path / "dense.faiss"
+    faiss.write_index(built, str(path))
+    head = path.stat().st_size - vectors.size * 4  # everything before the vectors
+    assert head > 0
+    calls: list[int] = []
+    read = read_ahead.read_ahead
+    monkeypatch.setattr(
+        read_ahead, "read_ahead", lambda p, n: calls.append(read(p, n)) or calls[-1]
+    )
+    loaded = dense_index.read_dense(path, len(vectors), vectors.shape[1])
+    assert calls == [head]
+    assert dense_index.kind(loaded) == dense_index.kind(built)
+    for q in queries[:20]:
+        assert np.array_equal(
+            dense_index.search_one(loaded, q, 10)[1], dense_index.search_one(built, q, 10)[1]
+        )
+
+
+def test_read_ahead_without_sendfile_reads_the_same_bytes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = tmp_path / "file.bin"
+    path.write_bytes(bytes(range(256)) * 40_000)  # 10,240,000 bytes: over one 8 MiB read
+    assert read_ahead.read_ahead(path, 9_000_000) == 9_000_000
+    assert read_ahead.read_ahead(path, 0) == 0
+    assert read_ahead.read_ahead(path, 20_000_000) == 10_240_000  # the file is shorter
+    monkeypatch.delattr(read_ahead.os, "sendfile")
+    assert read_ahead.read_ahead(path, 9_000_000) == 9_000_000
+    assert read_ahead.read_ahead(path, 20_000_000) == 10_240_000

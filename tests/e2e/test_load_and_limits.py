@@ -64,9 +64,11 @@ async def test_twenty_questions_at_once_keep_the_heartbeat(
 
     beats = [t for t in loopback.heartbeats if t >= started]
     gaps = [b - a for a, b in itertools.pairwise(beats)]
-    assert len(beats) >= elapsed / 0.25 - 2  # one every 250 ms, none skipped
+    # One every 250 ms: a loop blocked by the questions would send about one in 5 s. The bounds
+    # leave room for a busy CI machine's scheduling, not for a blocked loop.
+    assert len(beats) >= 0.75 * elapsed / 0.25, f"{len(beats)} heartbeats in {elapsed:.1f} s"
     assert max(gaps) < 1.0, f"heartbeat gap of {max(gaps):.2f} s: the event loop was blocked"
-    assert bot.latency < 0.5
+    assert bot.latency < 1.0
 
 
 async def loop_lag(lags: list[float], every: float = 0.02) -> None:
