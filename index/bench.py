@@ -59,7 +59,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_bench_command(args: argparse.Namespace, settings: Settings) -> int:
     from index.build import build_index
-    from index.embedding import load_embedder
+    from index.embedding import describe, load_embedder
     from index.engine import Engine
 
     figures: dict[str, object] = {"machine": machine(), "date": time.strftime("%Y-%m-%d")}
@@ -75,6 +75,7 @@ def run_bench_command(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
     embedder = load_embedder(settings.embed_model, settings.embed_backend)
     figures["model_load_s"] = round(time.perf_counter() - started, 2)
+    figures["embedder"] = describe(embedder)
     if args.build:
         from index.bench_build import build_figures
 

@@ -153,7 +153,7 @@ def _folder(workdir: Path | None) -> Iterator[Path]:
 def serve_figures(settings: Settings, questions: list[str], encoder: bool) -> dict[str, object]:
     """In a fresh process: load the real encoder, open the index, time the questions."""
     from index.dense_index import kind
-    from index.embedding import load_embedder
+    from index.embedding import describe, load_embedder
     from index.engine import Engine
     from index.generation import load_serving
 
@@ -175,6 +175,7 @@ def serve_figures(settings: Settings, questions: list[str], encoder: bool) -> di
     encode_ms = [_ms(real.encode, [q]) for q in timed] if real is not None else [0.0] * len(timed)
     total = [a + e for a, e in zip(ask_ms, encode_ms, strict=True)]
     figures |= {
+        "encoder": describe(real) if real is not None else None,
         "questions": len(timed),
         "p50_ms": round(percentile(total, 50), 2),
         "p95_ms": round(percentile(total, 95), 2),

@@ -152,6 +152,14 @@ class HashEmbedder:
 BACKENDS = ("openvino", "onnx", "onnx-int8", "torch")
 
 
+def describe(embedder: Embedder) -> str:
+    """How ``embedder`` computes, for reports: "openvino bf16", "onnxruntime f32", "torch", ..."""
+    runtime = getattr(embedder, "runtime", None)
+    if runtime is None:
+        return "torch" if isinstance(embedder, SentenceTransformerEmbedder) else embedder.name
+    return f"{runtime} {getattr(embedder, 'precision', '')}".strip()
+
+
 def load_embedder(model: str, backend: str = "openvino") -> Embedder:
     """The model on OpenVINO (default: bfloat16 where the CPU has it, float32 elsewhere), ONNX
     Runtime (float32, the same vectors as torch), ONNX Runtime int8, or torch."""

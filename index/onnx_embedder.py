@@ -76,9 +76,12 @@ class OnnxEmbedder:
                 )
             from index.ov_session import OpenVinoSession
 
-            self._session: Any = OpenVinoSession(onnx_file, threads)
+            session = OpenVinoSession(onnx_file, threads)
+            self.precision = session.precision
+            self._session: Any = session
         elif runtime == "onnxruntime":
             self._session = cpu_session(onnx_file, threads)
+            self.precision = "int8" if quantized else "f32"
         else:
             raise EmbedderError(f"runtime must be onnxruntime or openvino, got {runtime!r}")
         self.runtime = runtime

@@ -43,7 +43,7 @@ def test_scale_bench_reports_every_figure(tmp_path: Path) -> None:
     figures = run_scale_bench(settings, 300, 30, encoder=False, workdir=tmp_path / "work")
     assert set(figures) >= SCALE_KEYS
     assert 200 <= figures["chunks"] <= 400  # type: ignore[operator]
-    assert figures["questions"] == 30
+    assert figures["questions"] == 30 and figures["encoder"] is None
     assert figures["update_embedded"] >= 1  # type: ignore[operator]
     assert figures["p50_ms"] <= figures["p95_ms"] <= figures["p99_ms"]  # type: ignore[operator]
     assert (tmp_path / "work" / "index" / "CURRENT").is_file()

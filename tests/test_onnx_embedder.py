@@ -343,3 +343,14 @@ def test_openvino_backend_without_openvino_is_a_clear_error(
     monkeypatch.setitem(sys.modules, "openvino", None)
     with pytest.raises(EmbedderError, match="EMBED_BACKEND=openvino needs the openvino package"):
         load_embedder(DEFAULT_MODEL, "openvino")
+
+
+def test_describe_names_runtime_and_precision(real_embedder, ort_embedder, tmp_path: Path) -> None:
+    from index.embedding import HashEmbedder, describe
+
+    assert describe(real_embedder) in ("openvino bf16", "openvino f32")
+    assert describe(ort_embedder) == "onnxruntime f32"
+    assert describe(OnnxEmbedder(DEFAULT_MODEL, quantized=True, cache_dir=tmp_path)) == (
+        "onnxruntime int8"
+    )
+    assert describe(HashEmbedder(dim=8)) == HashEmbedder(dim=8).name
