@@ -45,7 +45,9 @@ def default_cache_dir() -> Path:
 
 
 class OnnxEmbedder:
-    """all-MiniLM-L6-v2 (or another local mean-pooling model) on ONNX Runtime, CPU, offline."""
+    """all-MiniLM-L6-v2 (or another local mean-pooling model) on the CPU, offline: its ONNX graph run
+    by ONNX Runtime (``runtime="onnxruntime"``, float32, or int8 when ``quantized``) or OpenVINO
+    (``runtime="openvino"``: bfloat16 where the CPU has it, float32 elsewhere)."""
 
     def __init__(
         self,
@@ -58,6 +60,12 @@ class OnnxEmbedder:
     ) -> None:
         from tokenizers import Tokenizer
 
+        if runtime not in ("onnxruntime", "openvino"):
+            raise EmbedderError(f"runtime must be onnxruntime or openvino, got {runtime!r}")
+        if runtime == "openvino" and quantized:
+            raise EmbedderError(
+                "the int8 graph runs on ONNX Runtime only (EMBED_BACKEND=onnx-int8)"
+            )
         path = resolve_model_path(model)
         window, self.dim = _check_model(path)
         self.max_tokens = window - 2
@@ -70,20 +78,14 @@ class OnnxEmbedder:
         self._tokenizer.no_padding()
         onnx_file = ensure_onnx(path, cache_dir or default_cache_dir(), quantized)
         if runtime == "openvino":
-            if quantized:
-                raise EmbedderError(
-                    "the int8 graph runs on ONNX Runtime only (EMBED_BACKEND=onnx-int8)"
-                )
             from index.ov_session import OpenVinoSession
 
             session = OpenVinoSession(onnx_file, threads)
             self.precision = session.precision
             self._session: Any = session
-        elif runtime == "onnxruntime":
+        else:
             self._session = cpu_session(onnx_file, threads)
             self.precision = "int8" if quantized else "f32"
-        else:
-            raise EmbedderError(f"runtime must be onnxruntime or openvino, got {runtime!r}")
         self.runtime = runtime
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._lock = threading.Lock()
