@@ -20,8 +20,9 @@ from __future__ import annotations
 import re
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -29,6 +30,7 @@ from index.config import Settings
 from index.embedding import Embedder
 
 FIXED_BATCHES = 8
+T = TypeVar("T")
 
 
 class TimedEmbedder:
@@ -48,27 +50,23 @@ class TimedEmbedder:
         return self._inner.count_tokens(texts)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        self._count(texts)
-        started = time.perf_counter()
-        try:
-            return self._inner.encode(texts)
-        finally:
-            self.seconds += time.perf_counter() - started
+        return self._timed(self._inner.encode, texts)
 
     def _encode_pooled(
         self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        self._count(texts)
-        started = time.perf_counter()
-        try:
-            return self._inner.encode_pooled(texts, spans)  # type: ignore[attr-defined]
-        finally:
-            self.seconds += time.perf_counter() - started
+        return self._timed(self._inner.encode_pooled, texts, spans)  # type: ignore[attr-defined]
 
-    def _count(self, texts: Sequence[str]) -> None:
+    def _timed(self, call: Callable[..., T], texts: Sequence[str], *rest: object) -> T:
+        """``call(texts, *rest)``, its word pieces counted first and its seconds added up."""
         window = self._inner.max_tokens
         self.tokens += sum(min(n, window) + 2 for n in self._inner.count_tokens(texts))
         self.texts += len(texts)
+        started = time.perf_counter()
+        try:
+            return call(texts, *rest)
+        finally:
+            self.seconds += time.perf_counter() - started
 
 
 def runtime_tokens_per_s(embedder: Embedder, length: int) -> float:

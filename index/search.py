@@ -22,16 +22,23 @@ from index.text import terms
 
 RRF_K = 60.0
 DEPTH = 50  # candidates taken from each retriever before fusion
-# The dense search runs here while the calling thread does BM25: FAISS releases the GIL while it
-# searches, so the two overlap on 2 cores. One worker: concurrent questions queue their searches.
-_DENSE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="articlebot-dense")
+
+
+def _search_thread() -> ThreadPoolExecutor:
+    """The dense search runs here while the calling thread does BM25: FAISS releases the GIL while
+    it searches, so the two overlap on 2 cores. One worker: concurrent questions queue their
+    searches."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="articlebot-dense")
+
+
+_DENSE = _search_thread()
 
 
 def _new_search_thread() -> None:
     """In a forked child: the parent's worker thread is not there, and the copied executor would
     believe it idle and queue work for nobody, so the child gets an executor of its own."""
     global _DENSE
-    _DENSE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="articlebot-dense")
+    _DENSE = _search_thread()
 
 
 os.register_at_fork(after_in_child=_new_search_thread)
