@@ -1,0 +1,58 @@
+"""The news development set (tests/data/news): every answer verbatim in its article, splits by story."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from index.corpus import iter_corpus_files, read_article
+
+NEWS = Path(__file__).parent / "data" / "news"
+
+
+def _questions() -> list[dict[str, object]]:
+    lines = (NEWS / "dev.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def test_every_answer_is_verbatim_in_its_article() -> None:
+    corpus = NEWS / "corpus"
+    texts = {}
+    for path in iter_corpus_files(corpus):
+        article = read_article(corpus, path)
+        assert article.date and article.url, path.name  # dated, with a web address
+        texts[article.id] = article.text
+    assert len(texts) >= 40
+    for q in _questions():
+        assert q["article"] in texts, q["id"]
+        if q["is_impossible"]:
+            assert q["answers"] == [], q["id"]
+        else:
+            assert q["answers"], q["id"]
+            for answer in q["answers"]:  # type: ignore[attr-defined]
+                assert answer in texts[q["article"]], (q["id"], answer)
+
+
+def test_the_set_has_the_declared_shape() -> None:
+    questions = _questions()
+    assert len(questions) >= 400
+    assert len({q["id"] for q in questions}) == len(questions)
+    kinds = Counter(bool(q["is_impossible"]) for q in questions)
+    assert 0.08 <= kinds[True] / len(questions) <= 0.15
+    by_id = {q["id"]: q for q in questions}
+    for q in questions:
+        if q["style"] == "chat":
+            original = by_id[q["variant_of"]]  # type: ignore[index]
+            assert original["article"] == q["article"] and original["answers"] == q["answers"]
+
+
+def test_a_story_and_its_update_share_a_split() -> None:
+    """Fitting on one article of a pair and measuring on the other would leak its facts."""
+    split_of: dict[str, set[object]] = {}
+    for q in _questions():
+        story = str(q["article"]).removesuffix("-update")
+        split_of.setdefault(story, set()).add(q["split"])
+    assert all(len(s) == 1 for s in split_of.values())
+    assert {next(iter(s)) for s in split_of.values()} == {"fit", "measure"}
+
