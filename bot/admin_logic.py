@@ -7,8 +7,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from bot.errors import UserFacingError
-from index import corpus_files
-from index.corpus_files import CorpusFileError
+from index.corpus import files as corpus_files
+from index.corpus.files import CorpusFileError
 
 
 def is_admin(

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 from index.config import home, read_dotenv, under_home
 from index.errors import SettingsError
-from index.health import DEFAULT_FILE as DEFAULT_HEARTBEAT_FILE
-from index.health import heartbeat_path
+from index.process.health import DEFAULT_FILE as DEFAULT_HEARTBEAT_FILE
+from index.process.health import heartbeat_path
 
 # A bot token is three dot-separated base64url parts; checking the shape catches pasted client
 # secrets and stray quotes before Discord is asked at all.

@@ -25,11 +25,11 @@ import discord
 from bot.client import ArticleBot, EngineFactory, default_engine_factory, make_bot
 from bot.config import BotConfigError, BotSettings
 from bot.protocols import EngineLike
-from index import gc_policy
 from index.config import Settings, load_dotenv_file
 from index.errors import ArticlebotError, SettingsError
-from index.health import HEARTBEAT_EVERY_S, write_heartbeat
-from index.log_setup import configure_logging
+from index.process import gc_policy
+from index.process.health import HEARTBEAT_EVERY_S, write_heartbeat
+from index.process.log_setup import configure_logging
 
 log = logging.getLogger(__name__)
 

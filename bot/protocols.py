@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from index.types import Answer, ArticleInfo, BuildReport, IndexInfo, Passage
+from index.web.feedstore import Feed
 
 Progress = Callable[[str, int, int], None]
 
@@ -31,3 +32,17 @@ class EngineLike(Protocol):
     def reindex(self, *, full: bool = False, progress: Progress | None = None) -> BuildReport: ...
 
     def refresh(self) -> bool: ...
+
+
+@runtime_checkable
+class ListsArticles(Protocol):
+    """A cog that keeps the article list (the lookup cog): other cogs ask it, never import it."""
+
+    async def articles(self) -> list[ArticleInfo]: ...
+
+
+@runtime_checkable
+class ListsFeeds(Protocol):
+    """A cog that knows the feeds followed (the feeds cog)."""
+
+    async def feeds(self) -> list[Feed]: ...

@@ -9,20 +9,21 @@ from pathlib import Path
 
 import numpy as np
 
-from index import gc_policy
-from index.answer import CANDIDATE_PASSAGES, CONFIDENCE_MODEL, choose_quotes
-from index.answer_reader import READER_CONFIDENCE_MODEL, choose_with_reader
-from index.article_table import ArticleTable
-from index.build import Progress, build_index
+from index.answer.quotes import CANDIDATE_PASSAGES, CONFIDENCE_MODEL, QuoteChooser
+from index.answer.retrieval import Hit, retrieve
+from index.answer.scorer_choice import ScorerChooser
+from index.answer.scoring import model_threshold
+from index.answer.with_reader import READER_CONFIDENCE_MODEL, ReaderChooser
+from index.build.builder import Progress, build_index
 from index.config import Settings
-from index.embedding import Embedder, load_embedder
+from index.embedding.embedder import Embedder, load_embedder
 from index.errors import CorruptIndex, IndexUnavailable, QuestionTooLong, ReindexInProgress
-from index.generation import Generation, load_generation, load_serving
-from index.reader import Reader, load_reader
-from index.scoring import model_threshold
-from index.search import Hit, retrieve
-from index.store import current_generation
-from index.types import Answer, Article, ArticleInfo, BuildReport, IndexInfo, Passage
+from index.generations.generation import Generation, load_generation, load_serving
+from index.generations.store import current_generation
+from index.process import gc_policy
+from index.reader.model import Reader, load_reader
+from index.text.question import Asked, Query
+from index.types import Answer, ArticleInfo, BuildReport, IndexInfo, Passage
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class Engine:
         self.settings = settings
         self.embedder = embedder
         self.reader = reader
+        self._chooser: QuoteChooser = ReaderChooser(reader) if reader else ScorerChooser()
         self._reindex_lock = threading.Lock()
         self._damaged: str | None = None  # a published generation that failed to load
         self._serve(generation)
@@ -71,7 +73,7 @@ class Engine:
 
     def _serve(self, generation: Generation) -> None:
         """Serve ``generation`` from now on: one reference assignment (a question in flight sees the
-        old generation or the new one, whole), then the collector settles (index/gc_policy.py)."""
+        old generation or the new one, whole), then the collector settles (index/process/gc_policy.py)."""
         self._generation = generation
         gc_policy.settle_after_load()
 
@@ -87,8 +89,10 @@ class Engine:
                 f"the question is {len(text)} characters; the limit is {limit} (MAX_QUESTION_CHARS)"
             )
 
-    def _hits(self, gen: Generation, query: str, k: int) -> tuple[np.ndarray, list[Hit]]:
-        qvec = self.embedder.encode([query])[0]
+    def _hits(
+        self, gen: Generation, text: str, query: Query, k: int
+    ) -> tuple[np.ndarray, list[Hit]]:
+        qvec = self.embedder.encode([text])[0]
         hits = retrieve(gen, qvec, query, k=k, per_article_cap=self.settings.per_article_cap)
         return qvec, hits
 
@@ -99,12 +103,9 @@ class Engine:
         self.check_question(question)
         if not question.strip():  # nothing to look for: an abstention, without a search
             return Answer(question, False, 0.0, (), (), generation=gen.name)
-        query = f"{context}\n{question}" if context else question
-        qvec, hits = self._hits(gen, query, max(k, CANDIDATE_PASSAGES))
-        if self.reader is not None:
-            choice = choose_with_reader(gen, self.reader, qvec, question, hits, context=context)
-        else:
-            choice = choose_quotes(gen, qvec, question, hits)
+        asked = Asked.make(gen, question, context)  # the one preparation of the question
+        qvec, hits = self._hits(gen, asked.text, asked.retrieval, max(k, CANDIDATE_PASSAGES))
+        choice = self._chooser.choose(gen, qvec, asked, hits)
         answered = bool(choice.quotes) and choice.confidence >= self.min_confidence
         return Answer(
             question=question,
@@ -121,7 +122,7 @@ class Engine:
     def search(self, query: str, *, k: int = 10) -> list[Passage]:
         self.check_question(query)
         gen = self._generation
-        _, hits = self._hits(gen, query, k)
+        _, hits = self._hits(gen, query, Query.make(gen, query), k)
         return [self._passage(gen, h) for h in hits]
 
     @staticmethod
@@ -162,7 +163,7 @@ class Engine:
         info = _article_infos(gen).get(slug)
         if info is None:
             return None
-        return info, gen.articles[gen.memo["article_row"][slug]].text
+        return info, gen.articles[gen.catalog.rows[slug]].text
 
     def refresh(self) -> bool:
         """Serve the newest published generation if another process published one.
@@ -211,22 +212,5 @@ def _load_current(settings: Settings, embedder: Embedder) -> Generation:
 
 
 def _article_infos(gen: Generation) -> dict[str, ArticleInfo]:
-    """ArticleInfo by slug, derived once per generation (lookups are by slug, listings in order)."""
-    infos = gen.memo.get("article_infos")
-    if infos is None:
-        counts = np.bincount(gen.chunk_article, minlength=len(gen.articles)).tolist()
-        listed = _listing(gen)
-        infos = {
-            a.id: ArticleInfo(a.id, a.title, a.url, a.date, a.author, a.path, int(n), chars)
-            for (a, chars), n in zip(listed, counts, strict=True)
-        }
-        gen.memo["article_row"] = {a.id: i for i, (a, _) in enumerate(listed)}
-        gen.memo["article_infos"] = infos
-    return infos
-
-
-def _listing(gen: Generation) -> list[tuple[Article, int]]:
-    """Each article (its text left out where the generation reads texts on demand) and its length."""
-    if isinstance(gen.articles, ArticleTable):
-        return gen.articles.listing()
-    return [(a, len(a.text)) for a in gen.articles]
+    """ArticleInfo by slug (lookups are by slug, listings in order)."""
+    return gen.catalog.infos

@@ -54,13 +54,19 @@ class SkippedFile:
 
 
 @dataclass(frozen=True)
-class Quote:
-    article: str
+class ArticleSpan:
+    """A verbatim span of an article: its ``text`` is the article's text[start:end]."""
+
+    article: str  # the article's slug
     title: str
     url: str | None
     text: str
     start: int
     end: int
+
+
+@dataclass(frozen=True)
+class Quote(ArticleSpan):
     page: int | None = None
     date: str | None = None  # the article's date (front matter, page metadata), shown in replies
 
@@ -75,13 +81,7 @@ class AnswerText:
 
 
 @dataclass(frozen=True)
-class Passage:
-    article: str
-    title: str
-    url: str | None
-    text: str
-    start: int
-    end: int
+class Passage(ArticleSpan):
     score: float
     chunk_id: int = -1
     page: int | None = None

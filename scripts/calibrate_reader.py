@@ -26,13 +26,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from index import evaluate as ev  # noqa: E402
-from index.answer_reader import READER_CONFIDENCE_MODEL, READER_FEATURES  # noqa: E402
-from index.build import build_index  # noqa: E402
+from index.answer.scoring import DATA_DIR, LinearModel  # noqa: E402
+from index.answer.with_reader import READER_CONFIDENCE_MODEL, READER_FEATURES  # noqa: E402
+from index.bench import evaluate as ev  # noqa: E402
+from index.build.builder import build_index  # noqa: E402
 from index.config import Settings  # noqa: E402
-from index.embedding import load_embedder  # noqa: E402
+from index.embedding.embedder import load_embedder  # noqa: E402
 from index.engine import Engine  # noqa: E402
-from index.scoring import DATA_DIR, LinearModel  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval"
 OUT = ROOT / "var" / "calibration"

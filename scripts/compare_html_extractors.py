@@ -20,8 +20,8 @@ Extracted = dict[str, str | None]
 
 
 def selectolax_reader(html: str) -> Extracted:
+    from index.corpus.formats.html import parse_html_selectolax
     from index.errors import ArticleError
-    from index.formats.html import parse_html_selectolax
 
     try:
         parsed = parse_html_selectolax(html)
@@ -36,7 +36,7 @@ def selectolax_reader(html: str) -> Extracted:
 
 
 def trafilatura_reader(html: str) -> Extracted:
-    from index.web.extract import extract_html
+    from index.corpus.formats.html_main import extract_html
 
     page = extract_html(html)
     if page is None:

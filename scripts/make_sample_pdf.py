@@ -4,7 +4,7 @@
 
 A small PDF writer in pure Python (Helvetica, one text stream per page, no compression), so the file is
 reproducible byte for byte: no dates, no random document id. Re-run it after editing the text; the
-Articlebot reader (index/formats/pdf.py, pypdf) reads it back page by page.
+Articlebot reader (index/corpus/formats/pdf.py, pypdf) reads it back page by page.
 """
 
 from __future__ import annotations

@@ -8,10 +8,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from index.build import embed_text_for_chunk, split_article
+from index.build.builder import embed_text_for_chunk, split_article
 from index.config import DEFAULT_MODEL
-from index.corpus import scan_corpus
-from index.embedding import load_embedder
+from index.corpus.folder import scan_corpus
+from index.embedding.embedder import load_embedder
 
 OUTER, INNER = 64, 32  # the build's batch, the ONNX embedder's batch
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.chunking import split_sentences
+from index.text.chunking import split_sentences
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'-]*")
 _NAME = re.compile(r"\b[A-Z][a-zA-Z'-]+(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][a-zA-Z'-]+)*")

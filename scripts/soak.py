@@ -25,9 +25,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # tests.e2e is not an installed package
 
-from index.build import build_index  # noqa: E402
+from index.build.builder import build_index  # noqa: E402
 from index.config import DEFAULT_MODEL, Settings  # noqa: E402
-from index.embedding import load_embedder  # noqa: E402
+from index.embedding.embedder import load_embedder  # noqa: E402
 from index.engine import Engine  # noqa: E402
 from tests.e2e.soak import SoakPlan, format_table, run_soak  # noqa: E402
 

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import reader_data  # noqa: E402
 
-from index.reader_input import Encoder, Pair, best_span  # noqa: E402
+from index.reader.input import Encoder, Pair, best_span  # noqa: E402
 
 PRESETS = {
     # About 65 minutes on 2 idle CPU cores (measured 33 pairs/s training, 97 pairs/s measuring): about

@@ -29,14 +29,16 @@ from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from index import answer as ans
-from index import evaluate as ev
-from index import scoring, search
-from index.build import build_index
+from index.answer import quotes as ans
+from index.answer import retrieval as search
+from index.answer import scorer_choice, scoring
+from index.bench import evaluate as ev
+from index.build.builder import build_index
 from index.config import Settings
-from index.embedding import load_embedder
-from index.generation import Generation, load_generation
-from index.store import current_generation
+from index.embedding.embedder import load_embedder
+from index.generations.generation import Generation, load_generation
+from index.generations.store import current_generation
+from index.text.question import Query
 
 DATA = Path(__file__).resolve().parents[1] / "index" / "data"
 TARGET_ANSWERED = 0.96
@@ -93,7 +95,7 @@ def passage_data(gen, qs, qvecs) -> tuple[np.ndarray, np.ndarray, list[tuple[int
     xs, ys, groups = [], [], []
     article_row = {a.id: i for i, a in enumerate(gen.articles)}
     for q, v in zip(qs, qvecs, strict=True):
-        hits = search.candidates(gen, v, q.question)
+        hits = search.candidates(gen, v, Query.make(gen, q.question))
         start = len(ys)
         for h in hits:
             xs.append(h.features)
@@ -106,11 +108,11 @@ def passage_data(gen, qs, qvecs) -> tuple[np.ndarray, np.ndarray, list[tuple[int
 def sentence_data(gen, qs, qvecs):  # type: ignore[no-untyped-def]
     xs, ys, groups = [], [], []
     for q, v in zip(qs, qvecs, strict=True):
-        hits = search.retrieve(gen, v, q.question, k=ev.ASK_K, per_article_cap=CAP)
+        hits = search.retrieve(gen, v, Query.make(gen, q.question), k=ev.ASK_K, per_article_cap=CAP)
         rows = ans.candidate_rows(gen, hits)
         if not rows:
             continue
-        xs.append(ans.sentence_features(gen, v, scoring.Query.make(gen, q.question), hits, rows))
+        xs.append(ans.sentence_features(gen, v, Query.make(gen, q.question), hits, rows))
         groups.append((len(ys), len(ys) + len(rows)))
         for s, _ in rows:
             quote = ans.quote_for(gen, s)
@@ -121,13 +123,13 @@ def sentence_data(gen, qs, qvecs):  # type: ignore[no-untyped-def]
 def confidence_data(gen, qs, qvecs, off: bool):  # type: ignore[no-untyped-def]
     xs, ys = [], []
     for q, v in zip(qs, qvecs, strict=True):
-        hits = search.retrieve(gen, v, q.question, k=ev.ASK_K, per_article_cap=CAP)
-        query = scoring.Query.make(gen, q.question)
+        hits = search.retrieve(gen, v, Query.make(gen, q.question), k=ev.ASK_K, per_article_cap=CAP)
+        query = Query.make(gen, q.question)
         cands = ans.score_candidates(gen, v, query, hits)
         if not cands:
             continue
         xs.append(ans.confidence_features(query, cands, hits))
-        quote = ans.primary_quote(gen, cands)
+        quote = scorer_choice.primary_quote(gen, cands)
         hit = quote.article == q.article and ev.contains_answer(quote.text, q.answers)
         ys.append(int(hit and not off))
     return np.asarray(xs), np.asarray(ys)

@@ -7,7 +7,8 @@ cross the process boundary, and returns what the test asserts on.
 
 from __future__ import annotations
 
-from index.chunking import (
+from index.errors import ArticleError
+from index.text.chunking import (
     chunk_sentences,
     fit_sentences,
     max_chunk_chars,
@@ -15,7 +16,6 @@ from index.chunking import (
     sentences,
     word_count_tokens,
 )
-from index.errors import ArticleError
 
 MAX_TOKENS = 128
 
@@ -26,10 +26,10 @@ def repeat(unit: str, size: int) -> str:
 
 def scan_all(unit: str, size: int, prefix: str = "") -> dict[str, int]:
     """Sentences, chunks, word terms, scoring signals, and the Markdown, text and HTML readers."""
-    from index.corpus import parse_markdown, parse_plain
-    from index.formats.html import parse_html_selectolax
-    from index.scoring import signals
-    from index.text import terms
+    from index.answer.scoring import signals
+    from index.corpus.folder import parse_markdown, parse_plain
+    from index.corpus.formats.html import parse_html_selectolax
+    from index.text.analysis import terms
 
     text = prefix + repeat(unit, size)
     paras = paragraphs(text)
@@ -58,7 +58,7 @@ def scan_all(unit: str, size: int, prefix: str = "") -> dict[str, int]:
 
 def html_article(unit: str, size: int) -> int:
     """The default HTML reader (trafilatura, selectolax fallback) on one adversarial page."""
-    from index.formats.html import parse_html
+    from index.corpus.formats.html import parse_html
 
     try:
         return len(parse_html(repeat(unit, size)).text)

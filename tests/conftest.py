@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from index import gc_policy
 from index.config import DEFAULT_MODEL, Settings
-from index.embedding import HashEmbedder
+from index.embedding.embedder import HashEmbedder
+from index.process import gc_policy
 
 if TYPE_CHECKING:
-    from index.generation import Generation
+    from index.generations.generation import Generation
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -60,7 +60,7 @@ def write_corpus(folder: Path, files: dict[str, str]) -> Path:
 
 @pytest.fixture(autouse=True)
 def _default_gc() -> Iterator[None]:
-    """`articlebot` run in-process turns on the serving GC policy (index/gc_policy.py): each test
+    """`articlebot` run in-process turns on the serving GC policy (index/process/gc_policy.py): each test
     starts and ends without it."""
     yield
     gc_policy.stop_serving()
@@ -68,9 +68,9 @@ def _default_gc() -> Iterator[None]:
 
 def generation_of(folder: Path, articles: dict[str, str], **settings: object) -> Generation:
     """Articles (slug -> Markdown) written below ``folder``, indexed with HashEmbedder, loaded."""
-    from index.build import build_index
-    from index.generation import load_generation
-    from index.store import current_generation
+    from index.build.builder import build_index
+    from index.generations.generation import load_generation
+    from index.generations.store import current_generation
 
     corpus = write_corpus(
         folder / "corpus", {f"{slug}.md": body for slug, body in articles.items()}
@@ -101,7 +101,7 @@ def real_embedder():
     """The shipped all-MiniLM-L6-v2 on the default backend (OpenVINO: bfloat16 on this machine's
     AMX cores, float32 elsewhere), loaded once per test session."""
     from index.config import Settings
-    from index.embedding import load_embedder
+    from index.embedding.embedder import load_embedder
 
     return load_embedder(DEFAULT_MODEL, Settings().embed_backend)
 
@@ -109,7 +109,7 @@ def real_embedder():
 @pytest.fixture(scope="session")
 def ort_embedder():
     """The shipped model on ONNX Runtime in float32 (EMBED_BACKEND=onnx): torch's vectors."""
-    from index.embedding import load_embedder
+    from index.embedding.embedder import load_embedder
 
     return load_embedder(DEFAULT_MODEL, "onnx")
 
@@ -117,7 +117,7 @@ def ort_embedder():
 @pytest.fixture(scope="session")
 def sample_engine(real_embedder, tmp_path_factory: pytest.TempPathFactory):
     """The shipped sample corpus (copied) indexed once per session with the real model."""
-    from index.build import build_index
+    from index.build.builder import build_index
     from index.engine import Engine
 
     root = tmp_path_factory.mktemp("sample")

@@ -7,13 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import answer as ans
-from index import scoring, search
-from index.build import build_index
+from index.answer import quotes as ans
+from index.answer import retrieval as search
+from index.answer import scorer_choice, scoring
+from index.build.builder import build_index
 from index.config import Settings
-from index.embedding import HashEmbedder
+from index.embedding.embedder import HashEmbedder
 from index.engine import Engine
-from index.generation import Generation
+from index.generations.generation import Generation
+from index.text.question import Query
 
 ARTICLE = (
     "# Steam engine\n\n"
@@ -68,11 +70,11 @@ def test_candidates_have_one_feature_row_each(engine: Engine) -> None:
     gen = gen_of(engine)
     q = "What could the governor not hold?"
     qv = engine.embedder.encode([q])[0]
-    hits = search.retrieve(gen, qv, q, k=5, per_article_cap=3)
-    cands = ans.score_candidates(gen, qv, q, hits)
+    hits = search.retrieve(gen, qv, Query.make(gen, q), k=5, per_article_cap=3)
+    cands = ans.score_candidates(gen, qv, Query.make(gen, q), hits)
     assert cands and all(len(c.features) == len(ans.SENTENCE_FEATURES) for c in cands)
     assert [c.score for c in cands] == sorted((c.score for c in cands), reverse=True)
-    feats = ans.confidence_features(scoring.Query.make(gen, q), cands, hits)
+    feats = ans.confidence_features(Query.make(gen, q), cands, hits)
     assert feats.shape == (len(ans.CONFIDENCE_FEATURES),) and np.isfinite(feats).all()
 
 
@@ -83,8 +85,8 @@ def _candidate(sentence: int, score: float) -> ans.Candidate:
 def test_a_nearly_tied_neighbour_is_quoted_with_the_best_sentence(engine: Engine) -> None:
     gen = gen_of(engine)
     s = next(i for i in range(len(gen.sentence_article)) if "1788" in gen.sentence_text(i))
-    tied = ans.primary_quote(gen, [_candidate(s, 5.0), _candidate(s + 1, 4.9)])
-    alone = ans.primary_quote(gen, [_candidate(s, 5.0), _candidate(s + 1, 1.0)])
+    tied = scorer_choice.primary_quote(gen, [_candidate(s, 5.0), _candidate(s + 1, 4.9)])
+    alone = scorer_choice.primary_quote(gen, [_candidate(s, 5.0), _candidate(s + 1, 1.0)])
     assert "1788" in tied.text and "set speed" in tied.text
     assert "1788" in alone.text and "set speed" not in alone.text
 
@@ -92,7 +94,7 @@ def test_a_nearly_tied_neighbour_is_quoted_with_the_best_sentence(engine: Engine
 def test_neighbours_across_paragraphs_are_never_joined(engine: Engine) -> None:
     gen = gen_of(engine)
     s = next(i for i in range(len(gen.sentence_article)) if "Boulton" in gen.sentence_text(i))
-    quote = ans.primary_quote(gen, [_candidate(s, 5.0), _candidate(s + 1, 5.0)])
+    quote = scorer_choice.primary_quote(gen, [_candidate(s, 5.0), _candidate(s + 1, 5.0)])
     assert "governor" not in quote.text
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from index import sentence_vectors
-from index.bench_build import TimedEmbedder, build_figures, plain_figures
+from index.bench.build_speed import TimedEmbedder, build_figures, plain_figures
+from index.build import sentence_vectors
 from index.config import Settings
-from index.embedding import HashEmbedder
+from index.embedding.embedder import HashEmbedder
 from tests.conftest import REPO
 
 

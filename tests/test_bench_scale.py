@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.bench_embedder import BenchHashEmbedder
-from index.bench_scale import real_sentences, run_scale_bench, write_synthetic_corpus
-from index.cli import main
+from index.bench.hash_embedder import BenchHashEmbedder
+from index.bench.scale import real_sentences, run_scale_bench, write_synthetic_corpus
+from index.cli.main import main
 from index.config import Settings
 
 SAMPLE_CORPUS = Path(__file__).resolve().parent.parent / "corpus"

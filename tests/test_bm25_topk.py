@@ -1,4 +1,4 @@
-"""The block-max BM25 top search (index/bm25_topk.py) against full scoring: same rows, same float32
+"""The block-max BM25 top search (index/segments/bm25_topk.py) against full scoring: same rows, same float32
 scores, ties broken by row; and the scores of given rows (``score_rows``) against full scoring."""
 
 from __future__ import annotations
@@ -11,9 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index import bm25_topk, search
-from index.bm25 import Postings, SegmentedBm25
-from index.embedding import HashEmbedder
+from index.answer import retrieval as search
+from index.embedding.embedder import HashEmbedder
+from index.segments import bm25_topk
+from index.segments.bm25 import SegmentedBm25
+from index.segments.postings import Postings
+from index.text.analysis import terms
+from index.text.question import Query
 from tests.conftest import generation_of
 
 WORDS = ["ash", "tea", "lava", "rain", "sea", "rock", "salt", "moss", "fern", "dune"]
@@ -149,9 +153,9 @@ def test_candidates_carry_full_scoring_bm25_scores_and_ranks(tmp_path: Path) -> 
     }
     gen = generation_of(tmp_path, articles)
     q = "When did the volcano erupt ash and lava near the sea?"
-    hits = search.candidates(gen, HashEmbedder().encode([q])[0], q)
-    full = gen.bm25.get_scores(search.terms(q))
-    ranked, _ = reference_top(gen.bm25, search.terms(q), search.DEPTH)
+    hits = search.candidates(gen, HashEmbedder().encode([q])[0], Query.make(gen, q))
+    full = gen.bm25.get_scores(terms(q))
+    ranked, _ = reference_top(gen.bm25, terms(q), search.DEPTH)
     assert hits
     for h in hits:
         assert h.bm25 == float(full[h.row])

@@ -8,15 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import index.build
-from index.build import build_index
-from index.build_lock import build_lock
+import index.build.builder
+from index.build.builder import build_index
+from index.build.lock import build_lock
 from index.config import Settings
-from index.embedding import HashEmbedder
+from index.embedding.embedder import HashEmbedder
 from index.engine import Engine
 from index.errors import BuildInProgress, IncompatibleIndex, NoIndexError
-from index.generation import load_generation
-from index.store import current_generation
+from index.generations.generation import load_generation
+from index.generations.store import current_generation
 
 
 def test_first_build_then_nothing_to_embed(settings: Settings, fake_embedder: HashEmbedder) -> None:
@@ -76,7 +76,7 @@ def test_crash_mid_write_leaves_previous_generation_serving(
     def explode(*args: object, **kwargs: object) -> None:
         raise OSError("disk full (injected)")
 
-    monkeypatch.setattr(index.build, "write_segment", explode)
+    monkeypatch.setattr(index.build.builder, "write_segment", explode)
     with pytest.raises(OSError, match="injected"):
         build_index(settings, fake_embedder)
     assert current_generation(settings.index_dir) == before
@@ -100,7 +100,7 @@ def test_failed_reindex_keeps_the_engine_answering(
     def explode(*args: object, **kwargs: object) -> None:
         raise OSError("injected")
 
-    monkeypatch.setattr(index.build, "write_segment", explode)
+    monkeypatch.setattr(index.build.builder, "write_segment", explode)
     with pytest.raises(OSError):
         engine.reindex(full=True)  # full: an unchanged corpus publishes nothing otherwise
     assert engine.generation == generation
@@ -122,7 +122,7 @@ def test_no_index_yet_says_how_to_build(settings: Settings, fake_embedder: HashE
 
 
 def test_manifest_checksums_match_files(settings: Settings, fake_embedder: HashEmbedder) -> None:
-    from index.store import Manifest, file_sha256
+    from index.generations.store import Manifest, file_sha256
 
     build_index(settings, fake_embedder)
     folder = current_generation(settings.index_dir)

@@ -8,15 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import index.build
-from index import vector_cache
-from index.bench_scale import real_sentences, write_synthetic_corpus
-from index.build import build_index
+import index.build.builder
+from index.bench.scale import real_sentences, write_synthetic_corpus
+from index.build.builder import build_index
 from index.config import Settings
-from index.embedding import HashEmbedder
-from index.generation import load_generation
-from index.store import current_generation
-from index.vector_cache import VectorCache, text_key
+from index.embedding import vector_cache
+from index.embedding.embedder import HashEmbedder
+from index.embedding.vector_cache import VectorCache, text_key
+from index.generations.generation import load_generation
+from index.generations.store import current_generation
 
 SAMPLE_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 BATCH = 32  # the ONNX embedder's batch
@@ -60,10 +60,10 @@ def test_unchanged_articles_keep_their_chunks_without_being_split_again(
     build_index(settings, embedder)
     path = settings.corpus_dir / "volcano.md"
     path.write_text(path.read_text() + "\n\nKilauea in Hawaii erupts often.", encoding="utf-8")
-    split = index.build.split_article
+    split = index.build.builder.split_article
     seen: list[str] = []
     monkeypatch.setattr(
-        index.build, "split_article", lambda a, *rest: seen.append(a.id) or split(a, *rest)
+        index.build.builder, "split_article", lambda a, *rest: seen.append(a.id) or split(a, *rest)
     )
     build_index(settings, embedder)
     assert seen == ["volcano"]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.chunking import (
+from index.text.chunking import (
     Span,
     chunk_sentences,
     fit_sentences,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-import index.embedding
-from index.cli import chat, main
+import index.embedding.embedder
+from index.cli.main import chat, main
 from index.engine import Engine
 from tests.conftest import REPO
 
@@ -40,7 +40,7 @@ QUOTE_KEYS = {"article", "title", "url", "text", "start", "end"}
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch, real_embedder, corpus_dir: Path, tmp_path: Path):
     """Run `articlebot ARGS` in-process; returns (exit code, stdout, stderr)."""
-    monkeypatch.setattr(index.embedding, "load_embedder", lambda *args: real_embedder)
+    monkeypatch.setattr(index.embedding.embedder, "load_embedder", lambda *args: real_embedder)
     monkeypatch.delenv("DISCORD_TOKEN", raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env from the repo
 
@@ -58,7 +58,7 @@ def cli(monkeypatch: pytest.MonkeyPatch, real_embedder, corpus_dir: Path, tmp_pa
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help(command: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "index.cli", command, "--help"],
+        [sys.executable, "-m", "index.cli.main", command, "--help"],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -168,7 +168,7 @@ def test_run_without_token_opens_the_chat(cli) -> None:
 
 
 def test_chat_answers_each_line(real_embedder, settings) -> None:
-    from index.build import build_index
+    from index.build.builder import build_index
 
     build_index(settings, real_embedder)
     engine = Engine.open(settings, real_embedder)
@@ -273,7 +273,7 @@ def test_one_question_limit_for_every_entry_point(cli, real_embedder, settings) 
 
 
 def test_chat_reads_follow_ups_in_context(real_embedder, settings) -> None:
-    from index.build import build_index
+    from index.build.builder import build_index
 
     (settings.corpus_dir / "steam.md").write_text(STEAM, encoding="utf-8")
     build_index(settings, real_embedder)
@@ -298,7 +298,7 @@ def test_search_scores_tell_passages_apart(cli) -> None:
 
 
 def test_progress_is_plain_lines_when_not_a_terminal() -> None:
-    from index.cli import ProgressBar
+    from index.cli.indexing import ProgressBar
 
     err = io.StringIO()
     with ProgressBar(err, every_s=3600) as bar:
@@ -463,7 +463,7 @@ def test_page_without_title_is_named_after_its_file(cli, corpus_dir: Path) -> No
 def test_health_reads_the_bots_heartbeat(
     cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from index.health import write_heartbeat
+    from index.process.health import write_heartbeat
 
     beat = tmp_path / "beat"
     monkeypatch.setenv("BOT_HEARTBEAT_FILE", str(beat))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from index.build import build_index
+from index.build.builder import build_index
 from index.config import Settings
 from tests.conftest import REPO, SMALL_CORPUS, write_corpus
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 def articlebot() -> list[str]:
     """The installed console script (as a user runs it), else the module."""
     script = Path(sys.executable).parent / "articlebot"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "index.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "index.cli.main"]
 
 
 def clean_env(**extra: str) -> dict[str, str]:

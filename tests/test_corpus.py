@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from index.corpus import read_article, scan_corpus
+from index.corpus.folder import read_article, scan_corpus
 from tests.conftest import DATA, write_corpus
 
 
@@ -157,12 +157,12 @@ def test_deeply_nested_html_is_read(tmp_path: Path) -> None:
 def test_unexpected_reader_error_skips_only_that_file(
     corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import index.formats.html
+    import index.corpus.formats.html
 
     def broken(html: str) -> None:
         raise RuntimeError("parser bug")
 
-    monkeypatch.setattr(index.formats.html, "parse_html", broken)
+    monkeypatch.setattr(index.corpus.formats.html, "parse_html", broken)
     (corpus_dir / "page.html").write_text("<p>x</p>", encoding="utf-8")
     scan = scan_corpus(corpus_dir)
     assert [s.path for s in scan.skipped] == ["page.html"]

@@ -12,12 +12,12 @@ import pytest
 
 from bot.admin_logic import save_article as bot_save_article
 from bot.errors import UserFacingError
-from index.cli_corpus import CorpusCommandError, add_files
+from index.cli.corpus import CorpusCommandError, add_files
 from index.config import Settings
-from index.corpus import iter_corpus_files, parse_markdown, read_article, scan_corpus
-from index.corpus_files import CorpusFileError, check_article
+from index.corpus.files import CorpusFileError, check_article
+from index.corpus.folder import iter_corpus_files, parse_markdown, read_article, scan_corpus
+from index.corpus.front_matter import MAX_DEPTH, MAX_FRONT_MATTER_BYTES
 from index.errors import ArticleError
-from index.front_matter import MAX_DEPTH, MAX_FRONT_MATTER_BYTES
 
 SECRET = "root:x:0:0:root:/root:/bin/bash the secret outside the corpus"
 
@@ -124,7 +124,7 @@ def test_yaml_bomb_stays_within_time_and_memory_budgets(tmp_path: Path) -> None:
         import resource, sys
         from pathlib import Path
         resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))
-        from index.corpus import scan_corpus
+        from index.corpus.folder import scan_corpus
         scan = scan_corpus(Path(sys.argv[1]))
         print(len(scan.articles), "|".join(f"{s.path}: {s.reason}" for s in scan.skipped))
         """
@@ -191,8 +191,8 @@ def test_upload_checks_refuse_the_bomb_before_saving(tmp_path: Path) -> None:
 def test_html_nested_too_deep_for_a_tree_builder_is_read_linearly() -> None:
     """1 MB of unclosed <div> kept lexbor busy for minutes (tests/test_linear_scans.py runs it);
     such pages are read by one pass over the tags instead."""
-    from index.formats.html import parse_html_selectolax
-    from index.formats.html_flat import MAX_HTML_DEPTH, nesting_depth
+    from index.corpus.formats.html import parse_html_selectolax
+    from index.corpus.formats.html_flat import MAX_HTML_DEPTH, nesting_depth
 
     deep = "<html><body>" + "<div>" * (MAX_HTML_DEPTH + 1) + "<p>Deep &amp; text.<p>Next"
     deep += "<script>var s = '<div>';</script>" + "</div>" * 10

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-import index.embedding
-from index.cli import main
-from index.embedding import HashEmbedder
-from index.segment import FILES as SEGMENT_FILES
+import index.embedding.embedder
+from index.cli.main import main
+from index.embedding.embedder import HashEmbedder
+from index.segments.segment import FILES as SEGMENT_FILES
 from tests.conftest import SMALL_CORPUS, write_corpus
 
 # The current generation has two segments: the first build's (two articles, hard links shared
@@ -72,11 +72,11 @@ class _fake_model:
     """The CLI's model loader returns the fake embedder (fast; the files on disk are real)."""
 
     def __enter__(self) -> None:
-        self._saved = index.embedding.load_embedder
-        index.embedding.load_embedder = lambda *a: HashEmbedder(dim=64)  # type: ignore[assignment]
+        self._saved = index.embedding.embedder.load_embedder
+        index.embedding.embedder.load_embedder = lambda *a: HashEmbedder(dim=64)  # type: ignore[assignment]
 
     def __exit__(self, *exc: object) -> None:
-        index.embedding.load_embedder = self._saved  # type: ignore[assignment]
+        index.embedding.embedder.load_embedder = self._saved  # type: ignore[assignment]
 
 
 def _cli(root: Path, *args: str) -> int:

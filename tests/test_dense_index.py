@@ -8,15 +8,16 @@ import faiss
 import numpy as np
 import pytest
 
-from index import dense_index, read_ahead, search
-from index.bench_embedder import BenchHashEmbedder
-from index.bench_scale import real_sentences
-from index.build import build_index
+from index.answer import retrieval as search
+from index.bench.hash_embedder import BenchHashEmbedder
+from index.bench.scale import real_sentences
+from index.build.builder import build_index
 from index.config import Settings
-from index.embedding import HashEmbedder
-from index.generation import load_generation
-from index.segment import read_segment
-from index.store import Manifest, current_generation
+from index.embedding.embedder import HashEmbedder
+from index.generations.generation import load_generation
+from index.generations.store import Manifest, current_generation
+from index.segments import dense_index, read_ahead
+from index.segments.segment import read_segment
 
 SAMPLE_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -76,7 +77,7 @@ def test_a_generation_above_the_threshold_is_hnsw_checksummed_and_searchable(
 def test_several_graphs_are_searched_with_a_smaller_ef_and_still_find_the_top(
     monkeypatch: pytest.MonkeyPatch, sentence_vectors: tuple[np.ndarray, np.ndarray]
 ) -> None:
-    from index.dense_segments import SegmentedDense, ef_search
+    from index.generations.dense import SegmentedDense, ef_search
 
     assert ef_search(1) == dense_index.HNSW_EF_SEARCH
     assert ef_search(2) < ef_search(1) and ef_search(5) == ef_search(50) == 64

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from index.cli import COMMANDS
+from index.cli.main import COMMANDS
 from tests.conftest import REPO
 
 PIP_WHEEL = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "."]
@@ -146,10 +146,10 @@ def test_the_copied_files_build_the_package(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     [wheel] = (tmp_path / "dist").glob("articlebot-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "index/cli.py" in names and "bot/main.py" in names
+    assert "index/cli/main.py" in names and "bot/main.py" in names
     assert any(n.endswith("index/data/passage_ranker.json") for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "articlebot = index.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "articlebot = index.cli.main:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 @pytest.mark.integration

@@ -7,11 +7,11 @@ import threading
 import numpy as np
 import pytest
 
-from index.build import build_index
+from index.answer.retrieval import dense_search
+from index.build.builder import build_index
 from index.config import Settings
-from index.embedding import HashEmbedder
+from index.embedding.embedder import HashEmbedder
 from index.engine import Engine, ReindexInProgress
-from index.search import dense_search
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from index import evaluate as ev
-from index.config import Settings
-from index.evaluate import (
+from index.bench import breakdown as ev_bins
+from index.bench import evaluate as ev
+from index.bench.evaluate import (
     ANSWERABLE,
     IMPOSSIBLE,
     OFF_CORPUS,
@@ -28,6 +28,7 @@ from index.evaluate import (
     read_questions,
     score_answer,
 )
+from index.config import Settings
 from index.types import Answer, Passage, Quote
 from tests.conftest import REPO, SMALL_CORPUS, EvalSlice, write_corpus
 
@@ -182,9 +183,9 @@ def test_eval_command_end_to_end_with_the_fake_embedder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The whole harness path (holdout, build, ask, table and JSON) without the real model."""
-    from index.embedding import HashEmbedder
+    from index.embedding.embedder import HashEmbedder
 
-    monkeypatch.setattr("index.embedding.load_embedder", lambda *a, **k: HashEmbedder())
+    monkeypatch.setattr("index.embedding.embedder.load_embedder", lambda *a, **k: HashEmbedder())
     corpus = write_corpus(tmp_path / "corpus", SMALL_CORPUS)
     questions = tmp_path / "questions.jsonl"
     questions.write_text(
@@ -202,6 +203,10 @@ def test_eval_command_end_to_end_with_the_fake_embedder(
         holdout_articles=1,
         articles=None,
         dump=tmp_path / "dump.jsonl",
+        breakdown=False,
+        split=None,
+        off_topic=None,
+        off_topic_limit=200,
     )
     out = io.StringIO()
     assert ev.run_eval_command(args, settings, out) == 0
@@ -249,3 +254,52 @@ def test_quality_floors_on_our_news_questions(tmp_path: Path) -> None:
     assert m["quote_hit"] >= 19 / 22
     assert m["quote_hit_answered"] >= 0.95
     assert m["abstain_rate_impossible"] >= 4 / 12
+
+
+def test_eval_split_off_topic_and_breakdown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--split keeps one declared part, --off-topic adds questions to decline, --breakdown puts
+    every question in exactly one bin."""
+    from index.embedding.embedder import HashEmbedder
+
+    monkeypatch.setattr("index.embedding.embedder.load_embedder", lambda *a, **k: HashEmbedder())
+    corpus = write_corpus(tmp_path / "corpus", SMALL_CORPUS)
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(
+        "".join(
+            json.dumps(
+                {"id": f"q{i}", "question": q, "answers": a, "article": art,
+                 "split": "fit" if i % 2 else "measure", "style": "plain"}
+            ) + "\n"
+            for i, (art, q, a) in enumerate(SMALL_QUESTIONS)
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    other = tmp_path / "other.jsonl"
+    other.write_text(
+        "".join(
+            json.dumps({"id": f"o{i}", "question": f"Who painted picture {i}?", "answers": ["X"],
+                        "article": "paintings"}) + "\n"
+            for i in range(5)
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    args = argparse.Namespace(
+        questions=questions, json=True, limit=None, holdout_articles=0, articles=None, dump=None,
+        breakdown=True, split="measure", off_topic=other, off_topic_limit=3,
+    )  # fmt: skip
+    out = io.StringIO()
+    assert ev.run_eval_command(args, settings, out) == 0
+    m = json.loads(out.getvalue())
+    measured = sum(1 for i in range(len(SMALL_QUESTIONS)) if i % 2 == 0)
+    assert (m["answerable"], m["off_corpus"]) == (measured, 3)
+    bins = m["breakdown"]
+    assert sum(bins[b]["n"] for b in ev_bins.ANSWERABLE_BINS) == measured
+    assert sum(bins[b]["n"] for b in ev_bins.UNANSWERABLE_BINS) == 3
+    assert "quote_hit_plain" in m
+    args.json = False
+    out = io.StringIO()
+    ev.run_eval_command(args, settings, out)
+    assert "where the" in out.getvalue() and "declined (right)" in out.getvalue()

@@ -19,13 +19,15 @@ from pathlib import Path
 
 import pytest
 
-import index.cli
-import index.embedding
-from index import corpus_batch
-from index.build import build_index
-from index.cli import main, update_index
+import index.cli.indexing
+import index.cli.main
+import index.embedding.embedder
+from index.build.builder import build_index
+from index.cli.indexing import update_index
+from index.cli.main import main
 from index.config import Settings
-from index.embedding import HashEmbedder
+from index.corpus import batch as corpus_batch
+from index.embedding.embedder import HashEmbedder
 from index.errors import BuildInProgress, DiskFull
 from tests.conftest import REPO
 
@@ -37,7 +39,7 @@ def lock_holder(settings: Settings) -> Iterator[subprocess.Popen[str]]:
         f"""
         import sys
         from pathlib import Path
-        from index.build_lock import build_lock
+        from index.build.lock import build_lock
         with build_lock(Path({str(settings.index_dir)!r})):
             print("held", flush=True)
             sys.stdin.read()
@@ -67,8 +69,8 @@ def _release(proc: subprocess.Popen[str]) -> None:
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch, settings: Settings, capsys: pytest.CaptureFixture[str]):
     """`articlebot ARGS` in-process with the fake embedder and no waiting for the lock."""
-    monkeypatch.setattr(index.embedding, "load_embedder", lambda *a: HashEmbedder(dim=64))
-    monkeypatch.setattr(index.cli, "LOCK_WAIT_SECONDS", 0.0)
+    monkeypatch.setattr(index.embedding.embedder, "load_embedder", lambda *a: HashEmbedder(dim=64))
+    monkeypatch.setattr(index.cli.indexing, "LOCK_WAIT_SECONDS", 0.0)
 
     def run(*args: str) -> tuple[int, str, str]:
         code = main(
@@ -154,7 +156,7 @@ def test_run_starts_on_the_current_generation_while_a_cli_build_runs(
 _HOLD = """
 import sys
 from pathlib import Path
-from index.build_lock import build_lock
+from index.build.lock import build_lock
 with build_lock(Path({index_dir!r})):
     print("held", flush=True)
     sys.stdin.read()
@@ -170,7 +172,11 @@ def _no_space(*args: object, **kwargs: object) -> None:
 
 @pytest.mark.parametrize(
     "where",
-    ["index.segment.np.save", "index.segment.faiss.write_index", "index.store._fsync_file"],
+    [
+        "index.segments.segment.np.save",
+        "index.segments.segment.faiss.write_index",
+        "index.generations.store._fsync_file",
+    ],
 )
 def test_disk_full_is_one_line_naming_the_folder_and_leaves_no_staging(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, where: str
@@ -191,7 +197,7 @@ def test_full_disk_while_caching_vectors_names_the_cache_folder(
 ) -> None:
     import sqlite3
 
-    from index import vector_cache
+    from index.embedding import vector_cache
 
     def full(*args: object, **kwargs: object) -> None:
         raise sqlite3.OperationalError("database or disk is full")
@@ -218,9 +224,9 @@ def test_a_real_full_tmpfs_gives_one_line_and_no_leftovers(settings: Settings) -
         f"""
         import os, sys
         from pathlib import Path
-        from index.build import build_index
+        from index.build.builder import build_index
         from index.config import Settings
-        from index.embedding import HashEmbedder
+        from index.embedding.embedder import HashEmbedder
         from index.errors import ArticlebotError
         s = Settings.from_env({{}}, corpus_dir=Path({str(settings.corpus_dir)!r}),
                               index_dir=Path("/mnt/index"))
@@ -271,7 +277,7 @@ def test_kill_9_during_add_leaves_all_or_none_and_no_parts(
     script = textwrap.dedent(
         f"""
         from pathlib import Path
-        from index.cli_corpus import add_files
+        from index.cli.corpus import add_files
         from index.config import Settings
         s = Settings.from_env({{}}, corpus_dir=Path({str(settings.corpus_dir)!r}),
                               index_dir=Path({str(settings.index_dir)!r}))
@@ -324,7 +330,7 @@ def test_kill_9_while_the_journal_is_written_leaves_no_batch_and_no_temp_journal
         f"""
         import os, signal
         from pathlib import Path
-        from index.cli_corpus import add_files
+        from index.cli.corpus import add_files
         from index.config import Settings
         replace = os.replace
         def die_before_committing(src, dst):

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-import index.corpus
-from index import file_stamp
-from index.build import build_index
+import index.corpus.folder
+from index.build.builder import build_index
 from index.config import Settings
-from index.embedding import HashEmbedder
+from index.corpus import file_stamp
+from index.embedding.embedder import HashEmbedder
 from index.engine import Engine
 
 
@@ -22,13 +22,13 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(file_stamp, "RACY_NS", 0)
     monkeypatch.setattr(file_stamp, "RACY_FINE_NS", 0)
     seen: list[str] = []
-    real = index.corpus.read_article
+    real = index.corpus.folder.read_article
 
     def recording(corpus_dir: Path, path: Path, *rest: object) -> object:
         seen.append(path.relative_to(corpus_dir).as_posix())
         return real(corpus_dir, path, *rest)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(index.corpus, "read_article", recording)
+    monkeypatch.setattr(index.corpus.folder, "read_article", recording)
     return seen
 
 

@@ -1,5 +1,5 @@
 """A serving process freezes each generation it loads, so that full collections skip it, and a
-swapped-out generation is still freed (index/gc_policy.py, issue 11)."""
+swapped-out generation is still freed (index/process/gc_policy.py, issue 11)."""
 
 from __future__ import annotations
 
@@ -9,20 +9,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-from index.build import build_index
+from index.build.builder import build_index
 from index.config import Settings
-from index.embedding import HashEmbedder
+from index.embedding.embedder import HashEmbedder
 from index.engine import Engine
-from index.gc_policy import GEN0_THRESHOLD
+from index.process.gc_policy import GEN0_THRESHOLD
 
 REPO = Path(__file__).resolve().parent.parent
 
 SERVE = """
 import gc, json, sys, weakref
 from pathlib import Path
-from index import gc_policy
+from index.process import gc_policy
 from index.config import Settings
-from index.embedding import HashEmbedder
+from index.embedding.embedder import HashEmbedder
 from index.engine import Engine
 
 corpus, index_dir = Path(sys.argv[1]), Path(sys.argv[2])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from index.corpus import scan_corpus
+from index.corpus.folder import scan_corpus
 from index.engine import Engine
 from tests.conftest import REPO
 

@@ -9,15 +9,15 @@ import mmap
 import numpy as np
 import pytest
 
-import index.bm25
-from index.article_table import ArticleTable
-from index.build import build_index
-from index.cli import main
+import index.segments.postings
+from index.build.builder import build_index
+from index.cli.main import main
 from index.config import Settings
-from index.embedding import HashEmbedder
-from index.generation import Generation, load_generation, segment_entries
-from index.segment import read_articles, read_segment
-from index.store import current_generation
+from index.embedding.embedder import HashEmbedder
+from index.generations.article_table import ArticleTable
+from index.generations.generation import Generation, load_generation, segment_entries
+from index.generations.store import current_generation
+from index.segments.segment import read_articles, read_segment
 
 
 def _open(settings: Settings, embedder: HashEmbedder) -> Generation:
@@ -96,7 +96,7 @@ def test_document_frequencies_count_live_chunks_only(
     monkeypatch: pytest.MonkeyPatch,
     search_up_to: int,
 ) -> None:
-    monkeypatch.setattr(index.bm25, "_SEARCH_DELETED_MAX", search_up_to)
+    monkeypatch.setattr(index.segments.postings, "SEARCH_DELETED_MAX", search_up_to)
     gen = _with_a_deletion(settings, fake_embedder)
     counted: dict[str, int] = {}
     for part in gen.bm25._parts:

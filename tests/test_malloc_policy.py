@@ -13,7 +13,7 @@ from tests.conftest import REPO
 PROBE = """
 import ctypes, ctypes.util, sys
 import numpy as np
-from index.malloc_policy import reuse_large_blocks
+from index.process.malloc_policy import reuse_large_blocks
 
 class Info(ctypes.Structure):  # glibc's struct mallinfo2
     _fields_ = [(name, ctypes.c_size_t) for name in

@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from index.corpus import iter_corpus_files, read_article
+from index.corpus.folder import iter_corpus_files, read_article
 
 NEWS = Path(__file__).parent / "data" / "news"
 
@@ -55,4 +55,3 @@ def test_a_story_and_its_update_share_a_split() -> None:
         split_of.setdefault(story, set()).add(q["split"])
     assert all(len(s) == 1 for s in split_of.values())
     assert {next(iter(s)) for s in split_of.values()} == {"fit", "measure"}
-

@@ -1,6 +1,6 @@
 """The ONNX backend gives the torch model's vectors and token counts, and caches its graph.
 
-The graph is built without torch (index/bert_onnx.py); torch and transformers are used here only as
+The graph is built without torch (index/embedding/bert_onnx.py); torch and transformers are used here only as
 the reference it must match (they come with the `[dev]` extra).
 """
 
@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import index.onnx_embedder as onnx_embedder
-from index.bert_onnx import build_bert_onnx
+import index.embedding.onnx as onnx_embedder
 from index.config import DEFAULT_MODEL
-from index.embedding import EmbedderError, SentenceTransformerEmbedder, load_embedder
-from index.model_path import resolve_model_path
-from index.onnx_embedder import OnnxEmbedder
+from index.embedding.bert_onnx import build_bert_onnx
+from index.embedding.embedder import EmbedderError, SentenceTransformerEmbedder, load_embedder
+from index.embedding.model_path import resolve_model_path
+from index.embedding.onnx import OnnxEmbedder
 
 pytestmark = pytest.mark.integration
 
@@ -233,9 +233,9 @@ def test_the_onnx_and_openvino_backends_never_import_torch(tmp_path: Path) -> No
 
     script = f"""
 import sys
-import index.build, index.cli, index.engine, index.search
+import index.build.builder, index.cli.main, index.engine, index.answer.retrieval
 from index.config import DEFAULT_MODEL
-from index.onnx_embedder import OnnxEmbedder
+from index.embedding.onnx import OnnxEmbedder
 import sys
 from pathlib import Path
 e = OnnxEmbedder(DEFAULT_MODEL, cache_dir=Path({str(tmp_path)!r}))
@@ -265,7 +265,7 @@ def test_torch_backend_without_torch_is_a_clear_error(monkeypatch: pytest.Monkey
 
 
 def test_sessions_spin_only_while_a_run_lasts() -> None:
-    from index.ort_session import cpu_session
+    from index.embedding.ort_session import cpu_session
 
     fp32 = onnx_embedder.ensure_onnx(
         resolve_model_path(DEFAULT_MODEL), onnx_embedder.default_cache_dir(), False
@@ -306,7 +306,7 @@ def test_openvino_vectors_match_onnx_runtime(real_embedder, ort_embedder) -> Non
 
 
 def test_openvino_precision_settings() -> None:
-    from index.ov_session import SHAPE_CACHE, OpenVinoSession
+    from index.embedding.ov_session import SHAPE_CACHE, OpenVinoSession
 
     fp32 = onnx_embedder.ensure_onnx(
         resolve_model_path(DEFAULT_MODEL), onnx_embedder.default_cache_dir(), False
@@ -346,7 +346,7 @@ def test_openvino_backend_without_openvino_is_a_clear_error(
 
 
 def test_describe_names_runtime_and_precision(real_embedder, ort_embedder, tmp_path: Path) -> None:
-    from index.embedding import HashEmbedder, describe
+    from index.embedding.embedder import HashEmbedder, describe
 
     assert describe(real_embedder) in ("openvino bf16", "openvino f32")
     assert describe(ort_embedder) == "onnxruntime f32"

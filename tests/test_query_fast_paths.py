@@ -13,10 +13,13 @@ import Stemmer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index import answer, scoring, search, text
-from index.embedding import HashEmbedder
-from index.generation import Generation
-from index.scoring import Query
+from index.answer import quotes as answer
+from index.answer import retrieval as search
+from index.answer import scoring
+from index.embedding.embedder import HashEmbedder
+from index.generations.generation import Generation
+from index.text import analysis as text
+from index.text.question import QUESTION_TYPES, Query
 from tests.conftest import generation_of
 
 _STEMMER = Stemmer.Stemmer("english")
@@ -131,7 +134,7 @@ def test_signals_read_as_the_case_insensitive_patterns_do(s: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(sentences_, st.sampled_from(scoring.QUESTION_TYPES), st.sets(st.sampled_from(_Q_WORDS)))
+@given(sentences_, st.sampled_from(QUESTION_TYPES), st.sets(st.sampled_from(_Q_WORDS)))
 def test_signals_for_a_question_type_give_the_features_all_signals_give(
     s: str, qtype: str, q_words: set[str]
 ) -> None:
@@ -232,7 +235,7 @@ def test_sentence_features_equal_the_plain_computation_bit_for_bit(
     gen: Generation, question: str
 ) -> None:
     qvec = HashEmbedder().encode([question])[0]
-    hits = search.candidates(gen, qvec, question)
+    hits = search.candidates(gen, qvec, Query.make(gen, question))
     rows = answer.candidate_rows(gen, hits)
     assert rows
     x = answer.sentence_features(gen, qvec, Query.make(gen, question), hits, rows)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from index import reader as reader_mod
 from index.errors import ReaderError
-from index.reader import Reader, load_reader
-from index.reader_input import MAX_LENGTH, Encoder, Pair, best_span
+from index.reader import model as reader_mod
+from index.reader.input import MAX_LENGTH, Encoder, Pair, best_span
+from index.reader.model import Reader, load_reader
 
 TITLE = "India and Japan Consent to Broaden Defence Cooperation in New, Developing Fields"
 SENTENCES = [

@@ -7,11 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import scoring, search
-from index.embedding import HashEmbedder
-from index.generation import Generation
-from index.scoring import LinearModel, Query, question_type, signals, type_match
-from index.text import terms
+from index.answer import retrieval as search
+from index.answer import scoring
+from index.answer.scoring import LinearModel, signals, type_match
+from index.embedding.embedder import HashEmbedder
+from index.generations.generation import Generation
+from index.text.analysis import terms
+from index.text.question import Query, question_type
 from tests.conftest import generation_of
 
 ARTICLES = {
@@ -35,7 +37,7 @@ def qvec(text: str) -> np.ndarray:
 
 def test_retrieve_finds_the_article_and_never_returns_padding(gen: Generation) -> None:
     q = "Who improved the steam engine with a separate condenser?"
-    hits = search.retrieve(gen, qvec(q), q, k=50, per_article_cap=5)
+    hits = search.retrieve(gen, qvec(q), Query.make(gen, q), k=50, per_article_cap=5)
     assert hits and all(h.row >= 0 for h in hits)
     assert gen.articles[int(gen.chunk_article[hits[0].row])].id == "engines"
     assert len({h.row for h in hits}) == len(hits) <= gen.dense.ntotal
@@ -43,7 +45,7 @@ def test_retrieve_finds_the_article_and_never_returns_padding(gen: Generation) -
 
 def test_retrieve_respects_k_and_the_per_article_cap(gen: Generation) -> None:
     q = "Rhine river ports coal Black Death steam"
-    hits = search.retrieve(gen, qvec(q), q, k=3, per_article_cap=1)
+    hits = search.retrieve(gen, qvec(q), Query.make(gen, q), k=3, per_article_cap=1)
     assert len(hits) <= 3
     articles = [int(gen.chunk_article[h.row]) for h in hits]
     assert len(articles) == len(set(articles))
@@ -51,7 +53,7 @@ def test_retrieve_respects_k_and_the_per_article_cap(gen: Generation) -> None:
 
 def test_candidates_carry_one_feature_row_each_and_sort_best_first(gen: Generation) -> None:
     q = "How long is the Rhine?"
-    hits = search.candidates(gen, qvec(q), q)
+    hits = search.candidates(gen, qvec(q), Query.make(gen, q))
     assert all(len(h.features) == len(search.PASSAGE_FEATURES) for h in hits)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
@@ -60,7 +62,7 @@ def test_without_a_model_the_order_is_reciprocal_rank_fusion(gen: Generation) ->
     q = "Yersinia pestis fleas"
     scoring.override_model(search.PASSAGE_MODEL, None)
     try:
-        hits = search.candidates(gen, qvec(q), q)
+        hits = search.candidates(gen, qvec(q), Query.make(gen, q))
     finally:
         scoring._OVERRIDES.pop(search.PASSAGE_MODEL, None)
     for h in hits:
@@ -70,7 +72,7 @@ def test_without_a_model_the_order_is_reciprocal_rank_fusion(gen: Generation) ->
 
 def test_a_query_of_unknown_words_returns_dense_candidates_only(gen: Generation) -> None:
     q = "zzzz qqqq"
-    hits = search.candidates(gen, qvec(q), q)
+    hits = search.candidates(gen, qvec(q), Query.make(gen, q))
     assert all(h.bm25 == 0 for h in hits)
 
 

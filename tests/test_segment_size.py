@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from index.build import build_index
+from index.build.builder import build_index
+from index.build.merge import plan_merge, plan_optimize
 from index.config import Settings
-from index.embedding import HashEmbedder
+from index.embedding.embedder import HashEmbedder
 from index.engine import Engine
 from index.errors import SettingsError
-from index.segment_merge import plan_merge, plan_optimize
-from index.store import Manifest, current_generation
+from index.generations.store import Manifest, current_generation
 
 QUESTIONS = (
     "Where is Mount Etna?",

@@ -16,22 +16,23 @@ import bm25s
 import numpy as np
 import pytest
 
-import index.segment_merge
-from index import dense_index
-from index.bm25 import Postings, SegmentedBm25
-from index.build import build_index
+import index.build.merge
+from index.answer.retrieval import dense_search
+from index.build.builder import build_index
+from index.build.merge import plan_merge
+from index.build.rollback import rollback
 from index.config import Settings
-from index.embedding import HashEmbedder
+from index.embedding.embedder import HashEmbedder
 from index.engine import Engine
 from index.errors import IncompatibleIndex
-from index.generation import load_generation
-from index.rollback import rollback
-from index.search import dense_search
-from index.segment import FILES
-from index.segment_layout import RowMap, RowStack, stacked_rows
-from index.segment_merge import plan_merge
-from index.store import Manifest, current_generation
-from index.text import terms
+from index.generations.generation import load_generation
+from index.generations.layout import RowMap, RowStack, stacked_rows
+from index.generations.store import Manifest, current_generation
+from index.segments import dense_index
+from index.segments.bm25 import SegmentedBm25
+from index.segments.postings import Postings
+from index.segments.segment import FILES
+from index.text.analysis import terms
 from tests.conftest import REPO, SMALL_CORPUS
 
 QUESTIONS = (
@@ -171,7 +172,7 @@ def test_merging_keeps_every_answer_identical(
 def test_a_build_over_the_bound_merges_the_smallest_adjacent_segments(
     settings: Settings, fake_embedder: HashEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(index.segment_merge, "MAX_SEGMENTS", 3)
+    monkeypatch.setattr(index.build.merge, "MAX_SEGMENTS", 3)
     build_index(settings, fake_embedder)
     base = _segments(settings)[0]["name"]
     for i in range(4):
@@ -212,7 +213,7 @@ def test_a_crash_while_merging_leaves_the_old_generation_serving(
         (folder / "dense.faiss").write_bytes(b"half a file")
         raise OSError("killed mid-merge (injected)")
 
-    monkeypatch.setattr(index.segment_merge, "write_segment", crash)
+    monkeypatch.setattr(index.build.merge, "write_segment", crash)
     with pytest.raises(OSError, match="injected"):
         build_index(settings, fake_embedder, optimize=True)
     assert current_generation(settings.index_dir) == serving
@@ -225,10 +226,10 @@ def test_a_crash_while_merging_leaves_the_old_generation_serving(
 _KILLED_MID_MERGE = """
 import sys, time
 from pathlib import Path
-import index.segment_merge as merge
-from index.build import build_index
+import index.build.merge as merge
+from index.build.builder import build_index
 from index.config import Settings
-from index.embedding import HashEmbedder
+from index.embedding.embedder import HashEmbedder
 real = merge.write_segment
 def stall(folder, data):
     real(folder, data)

@@ -1,6 +1,6 @@
-"""Sentence and title terms stored at index time (index/term_rows.py) are the terms stemming the
+"""Sentence and title terms stored at index time (index/segments/term_rows.py) are the terms stemming the
 text gives, through updates (a segment with deletions) and merges; matching a question against them
-(index/term_match.py) gives the sets and shares the plain computation gives; an index of the schema
+(index/generations/term_match.py) gives the sets and shares the plain computation gives; an index of the schema
 before them is refused and rebuilt."""
 
 from __future__ import annotations
@@ -17,17 +17,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.build import build_index
+from index.answer.retrieval import candidates
+from index.build.builder import build_index
 from index.config import Settings
-from index.embedding import HashEmbedder
+from index.embedding.embedder import HashEmbedder
 from index.engine import Engine
 from index.errors import IncompatibleIndex
-from index.generation import Generation, load_generation
-from index.scoring import Query
-from index.search import candidates
-from index.store import SCHEMA_VERSION, Manifest, current_generation
-from index.term_rows import FILES, StoredTerms, Vocabulary
-from index.text import terms
+from index.generations.generation import Generation, load_generation
+from index.generations.store import SCHEMA_VERSION, Manifest, current_generation
+from index.segments.term_rows import FILES, StoredTerms, Vocabulary
+from index.text.analysis import terms
+from index.text.question import Query
 
 QUESTIONS = (
     "Where is Mount Etna?",
@@ -169,12 +169,12 @@ def test_an_index_of_schema_2_is_refused_and_rebuilt(
 def test_a_generation_is_freed_by_reference_counting_alone(
     settings: Settings, fake_embedder: HashEmbedder
 ) -> None:
-    """Frozen objects (index/gc_policy.py) are never collected as cycles: nothing a question
+    """Frozen objects (index/process/gc_policy.py) are never collected as cycles: nothing a question
     leaves on the generation may refer back to it."""
     build_index(settings, fake_embedder)
     gen = _open(settings, fake_embedder)
     question = "Where is Mount Etna?"
-    assert candidates(gen, fake_embedder.encode([question])[0], question)
+    assert candidates(gen, fake_embedder.encode([question])[0], Query.make(gen, question))
     ref = weakref.ref(gen)
     was_enabled = gc.isenabled()
     gc.disable()

@@ -1,4 +1,4 @@
-"""Sentence vectors pooled from the chunk pass (index/sentence_vectors.py): the places point at the
+"""Sentence vectors pooled from the chunk pass (index/build/sentence_vectors.py): the places point at the
 sentences' exact text, the pooled vectors are the sentences' own meaning, a build with the real model
 runs the model once per chunk, and an index built the other way is rebuilt whole."""
 
@@ -9,13 +9,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import sentence_vectors
-from index.build import _places, build_index, embed_text_for_chunk, split_article
-from index.chunking import word_count_tokens
+from index.build.builder import (
+    _places,
+    build_index,
+    embed_text_for_chunk,
+    sentence_vectors,
+    split_article,
+)
 from index.config import Settings
-from index.corpus import scan_corpus
-from index.embedding import HashEmbedder
-from index.store import Manifest, current_generation
+from index.corpus.folder import scan_corpus
+from index.embedding.embedder import HashEmbedder
+from index.generations.store import Manifest, current_generation
+from index.text.chunking import word_count_tokens
 from tests.conftest import REPO
 
 

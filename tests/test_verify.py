@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-import index.embedding
-from index.build import build_index
-from index.cli import main
+import index.embedding.embedder
+from index.build.builder import build_index
+from index.cli.main import main
 from index.config import Settings
-from index.embedding import HashEmbedder
+from index.embedding.embedder import HashEmbedder
 from index.engine import Engine
-from index.store import current_generation
+from index.generations.store import current_generation
 
 
 def _verify(settings: Settings, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str]:
@@ -39,7 +39,7 @@ def test_verify_finds_damage_that_an_open_does_not(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(index.embedding, "load_embedder", lambda *args: fake_embedder)
+    monkeypatch.setattr(index.embedding.embedder, "load_embedder", lambda *args: fake_embedder)
     build_index(settings, fake_embedder)
     code, out = _verify(settings, capsys)
     assert code == 0 and "every checksum matches" in out

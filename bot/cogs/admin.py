@@ -15,7 +15,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import admin_logic, render
-from bot.errors import NotAdmin, NotOwner, UserFacingError
+from bot.errors import NotOwner, UserFacingError
+from bot.listing import matching_articles
+from bot.permissions import require_admin
+from bot.protocols import ListsArticles
+from bot.web_adding import add_from_url
 from index.errors import BuildInProgress, ShrinkRefused
 from index.types import BuildReport
 
@@ -25,22 +29,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 2.0  # seconds between progress edits (Discord rate-limits message edits)
-
-
-def require_admin(interaction: discord.Interaction) -> None:
-    bot: ArticleBot = interaction.client  # type: ignore[assignment]
-    user = interaction.user
-    roles = [r.id for r in getattr(user, "roles", [])]
-    allowed = admin_logic.is_admin(
-        user_id=user.id,
-        role_ids=roles,
-        manage_guild=interaction.permissions.manage_guild,
-        admin_user_ids=bot.bot_settings.admin_user_ids,
-        admin_role_ids=bot.bot_settings.admin_role_ids,
-    )
-    if not allowed:
-        log.warning("refused admin command from user %s", user.id)
-        raise NotAdmin()
 
 
 def _who(interaction: discord.Interaction) -> str:
@@ -139,8 +127,6 @@ class AdminCog(commands.Cog):
         await self._reindex_after_change(interaction, f"Saved `{name}`. ")
 
     async def _add_url(self, interaction: discord.Interaction, url: str, *, replace: bool) -> None:
-        from bot.cogs.feeds import add_from_url
-
         await interaction.response.defer(ephemeral=True, thinking=True)
         item, header = await add_from_url(self.bot, url, replace=replace)
         log.info("web article %s (%s) by %s", item.path, item.outcome, _who(interaction))
@@ -169,10 +155,8 @@ class AdminCog(commands.Cog):
     async def _remove_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        from bot.cogs.lookup import LookupCog, matching_articles
-
         lookup = self.bot.get_cog("LookupCog")
-        if not isinstance(lookup, LookupCog):
+        if not isinstance(lookup, ListsArticles):
             return []
         return matching_articles(await lookup.articles(), current)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable
 from typing import TYPE_CHECKING, TypeVar
 
 import discord
@@ -18,11 +17,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
-from bot.cogs.admin import require_admin
-from bot.errors import UserFacingError
-from index.web.articles import Saved, fetch_article, plan, save, web_texts
-from index.web.cli import poll_line
-from index.web.errors import WebError
+from bot.listing import render_feeds
+from bot.permissions import require_admin
+from bot.web_adding import web_errors
 from index.web.feeds import FeedReport, FeedSettings, follow, poll_all, unfollow
 from index.web.feedstore import Feed, FeedStore
 from index.web.fetch import FetchPolicy
@@ -34,22 +31,6 @@ log = logging.getLogger(__name__)
 
 MAX_FEED_CHOICES = 25
 T = TypeVar("T")
-
-
-def feed_lines(feeds: list[Feed]) -> str:
-    """One line per feed: title, url, articles, last poll and its error (escaped: web text)."""
-    if not feeds:
-        return "No feeds are followed. `/feed add url:` follows one."
-    lines = [
-        f"• {render.source_link(f.title or f.url, f.url, 200)} · {f.articles} articles · "
-        f"{render.fit(poll_line(f), 300)}"
-        for f in feeds
-    ]
-    return render.fit("\n".join(lines), render.MAX_CONTENT - 100, str)
-
-
-def render_feeds(feeds: list[Feed]) -> discord.Embed:
-    return discord.Embed(title="Feeds followed", description=feed_lines(feeds))
 
 
 class FeedsCog(commands.Cog):
@@ -108,7 +89,7 @@ class FeedsCog(commands.Cog):
     async def feed_add(self, interaction: discord.Interaction, url: str) -> None:
         require_admin(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        feed, parsed = await _web(asyncio.to_thread(follow, self.store, url, self.policy))
+        feed, parsed = await web_errors(asyncio.to_thread(follow, self.store, url, self.policy))
         log.info("feed %s followed by %s", feed.url, interaction.user.id)
         every = (
             f"every {self.settings.poll_minutes:g} minutes" if self.settings.poll_minutes else ""
@@ -130,7 +111,7 @@ class FeedsCog(commands.Cog):
     @app_commands.describe(url="The feed to stop following")
     async def feed_remove(self, interaction: discord.Interaction, url: str) -> None:
         require_admin(interaction)
-        await _web(self.bot.workers.io(unfollow, self.store, url))
+        await web_errors(self.bot.workers.io(unfollow, self.store, url))
         log.info("feed %s unfollowed by %s", url, interaction.user.id)
         await interaction.response.send_message(
             f"No longer following <{render.safe_url(url) or 'that feed'}>; its articles stay.",
@@ -162,41 +143,6 @@ class FeedsCog(commands.Cog):
         await interaction.followup.send(
             render.fit(text + done, render.MAX_CONTENT, str), ephemeral=True
         )
-
-
-async def add_from_url(bot: ArticleBot, url: str, *, replace: bool) -> tuple[Saved, str]:
-    """Fetch ``url``, store its article (checked first), and say what happened (escaped)."""
-    policy = FetchPolicy.from_env()
-    corpus = bot.engine.corpus_dir
-
-    def fetch_and_save() -> Saved:
-        item = plan(corpus, fetch_article(url, policy), web_texts(corpus), replace=replace)
-        save(corpus, [item])
-        return item
-
-    item = await _web(asyncio.to_thread(fetch_and_save))
-    return item, saved_line(item)
-
-
-def saved_line(item: Saved) -> str:
-    """What happened to a fetched page, with its linked title and date (web text escaped)."""
-    a = item.article
-    page = render.source_link(a.title, a.url) + (f" ({render.fit(a.date, 40)})" if a.date else "")
-    return {
-        "added": f"Saved {page} as `{item.path}`. ",
-        "updated": f"Updated {page} (`{item.path}`). ",
-        "unchanged": f"{page} is already in the corpus, unchanged (`{item.path}`). ",
-        "duplicate": f"Not added: the same text is already in `{item.same_as}`. ",
-    }[item.outcome]
-
-
-async def _web(work: Awaitable[T]) -> T:
-    """Await ``work``; a WebError becomes the user's one line (the url and the reason)."""
-    try:
-        return await work
-    except WebError as exc:
-        hint = " Add `replace: True` to fetch it again." if "replace it" in exc.reason else ""
-        raise UserFacingError(render.fit(exc.user_line(), 1800) + hint) from None
 
 
 async def setup(bot: ArticleBot) -> None:

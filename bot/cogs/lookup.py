@@ -10,32 +10,14 @@ from discord.ext import commands
 
 from bot import render
 from bot.errors import UserFacingError
+from bot.listing import matching_articles, render_feeds
+from bot.protocols import ListsFeeds
 from bot.views import Pager
 from index.types import ArticleInfo
+from index.web.feedstore import Feed
 
 if TYPE_CHECKING:
     from bot.client import ArticleBot
-
-MAX_CHOICES = 25
-
-
-def matching_articles(articles: list[ArticleInfo], typed: str) -> list[app_commands.Choice[str]]:
-    """Autocomplete choices: titles (or slugs) containing what was typed, best matches first."""
-    needle = typed.casefold().strip()
-    scored = []
-    for a in articles:
-        title = (a.title or a.id).casefold()
-        if needle and needle not in title and needle not in a.id.casefold():
-            continue
-        scored.append((not title.startswith(needle), title, a))
-    scored.sort(key=lambda t: (t[0], t[1]))
-    return [
-        app_commands.Choice(
-            name=render.fit(a.title or a.id, 100, transform=render.plain_text), value=a.id
-        )
-        for _, _, a in scored[:MAX_CHOICES]
-        if len(a.id) <= 100
-    ]
 
 
 class LookupCog(commands.Cog):
@@ -105,10 +87,8 @@ class LookupCog(commands.Cog):
         pages = render.page_count(len(articles), render.SOURCES_PER_PAGE)
         pager = Pager(page, pages, owner_id=interaction.user.id)
         await interaction.followup.send(embed=page(0), view=pager, ephemeral=True)
-        from bot.cogs.feeds import FeedsCog, render_feeds
-
         feeds_cog = self.bot.get_cog("FeedsCog")
-        feeds = await feeds_cog.feeds() if isinstance(feeds_cog, FeedsCog) else []
+        feeds: list[Feed] = await feeds_cog.feeds() if isinstance(feeds_cog, ListsFeeds) else []
         if feeds:  # where the web articles come from: each feed's last poll and error
             await interaction.followup.send(embed=render_feeds(feeds), ephemeral=True)
 

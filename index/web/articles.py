@@ -18,8 +18,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
-from index.corpus import iter_corpus_files, parse_markdown
-from index.corpus_files import CorpusFileError, check_article, save_article
+from index.corpus.files import CorpusFileError, check_article, save_article
+from index.corpus.folder import iter_corpus_files, parse_markdown
 from index.web.errors import WebError
 from index.web.extract import decode, read_page, title_from_url
 from index.web.fetch import FetchPolicy, fetch

@@ -148,3 +148,12 @@ class FeedStore:
 _COLUMNS = (
     "id, url, title, etag, last_modified, added_at, last_poll_at, last_status, last_error, articles"
 )
+
+
+def poll_line(feed: Feed) -> str:
+    """When the feed was last polled and how that went, on one line."""
+    if feed.last_poll_at is None:
+        return "not polled yet"
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(feed.last_poll_at))
+    error = f"; error: {feed.last_error}" if feed.last_error else ""
+    return f"last poll {when}: {feed.last_status}{error}"

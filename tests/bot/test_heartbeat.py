@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.main import heartbeat
-from index.health import check_heartbeat
+from index.process.health import check_heartbeat
 
 
 class FakeBot:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot import render
-from bot.cogs.lookup import matching_articles
+from bot.listing import matching_articles
 from index.types import Answer, ArticleInfo, Passage, Quote
 
 HOSTILE = "@everyone [click me](https://evil.example/t) <@&111> **bold** # h\n> quote"

@@ -15,9 +15,9 @@ import yarl
 
 from bot.client import ArticleBot
 from bot.config import BotSettings
-from index.build import build_index
+from index.build.builder import build_index
 from index.config import Settings
-from index.embedding import HashEmbedder
+from index.embedding.embedder import HashEmbedder
 from index.engine import Engine
 from tests.conftest import SMALL_CORPUS, write_corpus
 from tests.e2e.loopback import LoopbackDiscord

@@ -160,8 +160,8 @@ async def test_stats_for_admins(bot: ArticleBot, loopback: LoopbackDiscord) -> N
 async def test_index_built_from_the_command_line_is_picked_up_without_restart(
     bot: ArticleBot, loopback: LoopbackDiscord, settings: Settings, embedder: GatedEmbedder
 ) -> None:
-    from index.build import build_index
-    from index.embedding import HashEmbedder
+    from index.build.builder import build_index
+    from index.embedding.embedder import HashEmbedder
 
     old = bot.engine.generation
     (settings.corpus_dir / "glaciers.md").write_text(GLACIER, encoding="utf-8")

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.client import ArticleBot
-from index import corpus_files
 from index.config import Settings
+from index.corpus import files as corpus_files
 from tests.conftest import write_corpus
 from tests.e2e.actions import InteractionLog
 from tests.e2e.conftest import CORPUS

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from index.build import build_index
+from index.build.builder import build_index
 from index.config import Settings
 from tests.conftest import REPO
 from tests.e2e.conftest import CORPUS, TOKEN

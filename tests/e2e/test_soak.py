@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from index.build import build_index
+from index.build.builder import build_index
 from index.config import Settings
 from index.engine import Engine
 from tests.conftest import REPO

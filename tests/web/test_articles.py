@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from index.corpus import read_article
+from index.corpus.folder import read_article
 from index.web.articles import canonical_url, fetch_article, plan, save, web_texts
 from index.web.errors import WebError
 from index.web.fetch import FetchPolicy

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from index.corpus import read_article
+from index.corpus.folder import read_article
 from index.web.errors import WebError
 from index.web.extract import decode, read_page, title_from_url
 from tests.conftest import DATA

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-import index.embedding
-from index.cli import main
+import index.embedding.embedder
+from index.cli.main import main
 from tests.web.pages import article, rss
 from tests.web.server import LoopbackWeb
 
@@ -24,7 +24,7 @@ OTTERS = (Path(__file__).parent.parent / "data" / "web" / "news-article.html").r
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch, real_embedder, corpus_dir: Path, tmp_path: Path) -> Run:
     """`articlebot ARGS` in-process with FETCH_ALLOW_PRIVATE=1 (the server is on 127.0.0.1)."""
-    monkeypatch.setattr(index.embedding, "load_embedder", lambda *args: real_embedder)
+    monkeypatch.setattr(index.embedding.embedder, "load_embedder", lambda *args: real_embedder)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("FETCH_ALLOW_PRIVATE", "1")
     monkeypatch.setenv("BOT_DB_PATH", str(tmp_path / "bot.sqlite3"))

@@ -1,0 +1,1 @@
+"""Question -> Answer: retrieval, features and small learned models, the quote chosen with or without the reader."""

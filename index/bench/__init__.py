@@ -1,0 +1,1 @@
+"""Measuring: speed (`articlebot bench`) and answer quality (`articlebot eval`)."""

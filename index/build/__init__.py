@@ -1,0 +1,1 @@
+"""What writes INDEX_DIR: the incremental build, its checks and lock, merging segments, rollback."""

@@ -1,0 +1,1 @@
+"""`articlebot`: the command line over the engine."""

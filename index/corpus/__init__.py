@@ -1,0 +1,1 @@
+"""Files in the corpus folder -> Article values: the folder, the formats, safe adding and removing."""

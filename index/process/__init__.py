@@ -1,0 +1,1 @@
+"""Long-lived process setup: logging, the heartbeat, the collector and the allocator."""

@@ -1,0 +1,108 @@
+"""The reader: our own cross-encoder (index/data/reader.onnx, int8) run by ONNX Runtime, no torch.
+
+For each (question, candidate sentence) it gives a logit that the sentence answers the question and the
+answer's span inside the sentence, from one forward pass. How it was trained and measured: docs/READER.md.
+The file is checked against its recorded SHA-256 (index/data/reader.json) when loaded; a missing or damaged
+file is one ReaderError line saying how to restore it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.embedding.ort_session import cpu_session
+from index.errors import ReaderError
+from index.reader.input import Encoder, Pair, best_span, token_span_to_chars
+
+DATA = Path(__file__).resolve().parent.parent / "data"  # index/data
+MODEL_FILE = DATA / "reader.onnx"
+TOKENIZER_FILE = DATA / "reader-tokenizer.json"
+CARD_FILE = DATA / "reader.json"
+RESTORE = (
+    "restore it with `git checkout -- index/data/` (or reinstall articlebot), "
+    "or set READER=off to answer without it"
+)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The reader's verdict on one pair: ``logit`` (higher: more likely to answer) and the answer's
+    character span inside the sentence, when the model finds one."""
+
+    logit: float
+    span: tuple[int, int] | None
+    span_score: float
+
+
+class Reader:
+    """Loaded once per process; ``read`` is thread-safe (one ONNX Runtime call at a time)."""
+
+    def __init__(self, model: Path = MODEL_FILE, *, threads: int = 2) -> None:
+        from tokenizers import Tokenizer
+
+        _check_file(model)
+        try:
+            self._encoder = Encoder(Tokenizer.from_file(str(TOKENIZER_FILE)))
+            self._session = cpu_session(model, threads)
+        except Exception as exc:  # onnxruntime/tokenizers raise their own types for bad files
+            raise ReaderError(
+                f"the reader model {model} cannot be loaded ({exc}); {RESTORE}"
+            ) from None
+        self._lock = threading.Lock()
+
+    def read(self, pairs: Sequence[Pair]) -> list[Reading]:
+        if not pairs:
+            return []
+        batch = self._encoder.encode(pairs)
+        feeds = {
+            "input_ids": batch.input_ids,
+            "attention_mask": batch.attention_mask,
+            "token_type_ids": batch.token_type_ids,
+        }
+        with self._lock:
+            logits, starts, ends = self._session.run(None, feeds)
+        out = []
+        for i in range(len(pairs)):
+            first, count = int(batch.sentence_from[i]), int(batch.sentence_tokens[i])
+            span: tuple[int, int] | None = None
+            a, b, score = best_span(starts[i], ends[i], first, count)
+            if count > 0:
+                span = token_span_to_chars(batch.offsets[i], first, a, b)
+            out.append(Reading(float(logits[i]), span, score))
+        return out
+
+
+def _check_file(model: Path) -> None:
+    """The file exists and matches the SHA-256 of its card (``<model>.json``, written at export).
+
+    The shipped model must have its card; a model of the user's own is checked when it has one."""
+    if not model.is_file():
+        raise ReaderError(f"the reader model {model} is missing; {RESTORE}")
+    card = CARD_FILE if model.resolve() == MODEL_FILE.resolve() else model.with_suffix(".json")
+    if card != CARD_FILE and not card.is_file():
+        return
+    try:
+        expected = json.loads(card.read_text(encoding="utf-8"))["sha256"]
+    except (OSError, ValueError, KeyError):
+        raise ReaderError(f"the reader's card {card} is missing or damaged; {RESTORE}") from None
+    digest = hashlib.sha256(model.read_bytes()).hexdigest()
+    if digest != expected:
+        raise ReaderError(f"the reader model {model} is damaged (checksum mismatch); {RESTORE}")
+
+
+_cache: dict[Path, Reader] = {}
+_cache_lock = threading.Lock()
+
+
+def load_reader(model: Path = MODEL_FILE) -> Reader:
+    """The process's one Reader for ``model`` (loaded on first use, then shared)."""
+    with _cache_lock:
+        reader = _cache.get(model)
+        if reader is None:
+            reader = _cache[model] = Reader(model)
+        return reader

@@ -1,0 +1,1 @@
+"""Words and sentences: tokens, stopwords, stems, chunking, and the prepared question (pure, no index)."""
