@@ -97,6 +97,9 @@ class Settings:
     reader: str = "on"
     # Another reader model (an ONNX file exported by scripts/train_reader.py); empty: the shipped one.
     reader_model: str = ""
+    # "on": question words found in no article are corrected against the articles' vocabulary
+    # (index/answer/spelling.py); "off": questions are read as typed.
+    spelling: str = "on"
     # Passages from one article at most, among the passages shown for a question.
     per_article_cap: int = 5
     # Tokens of overlap kept between consecutive chunks of one long paragraph (in sentences: 1).
@@ -152,6 +155,8 @@ class Settings:
                 raise SettingsError(f"{name} {folder} is a file, not a folder")
         if self.reader not in ("on", "off"):
             raise SettingsError(f"READER must be on or off, got {self.reader!r}")
+        if self.spelling not in ("on", "off"):
+            raise SettingsError(f"SPELLING must be on or off, got {self.spelling!r}")
         if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:
             raise SettingsError(
                 f"MIN_CONFIDENCE must be between 0 and 1, got {self.min_confidence}"

@@ -13,6 +13,7 @@ from index.answer.quotes import CANDIDATE_PASSAGES, CONFIDENCE_MODEL, QuoteChoos
 from index.answer.retrieval import Hit, retrieve
 from index.answer.scorer_choice import ScorerChooser
 from index.answer.scoring import model_threshold
+from index.answer.spelling import correct
 from index.answer.with_reader import READER_CONFIDENCE_MODEL, ReaderChooser
 from index.build.builder import Progress, build_index
 from index.config import Settings
@@ -103,7 +104,10 @@ class Engine:
         self.check_question(question)
         if not question.strip():  # nothing to look for: an abstention, without a search
             return Answer(question, False, 0.0, (), (), generation=gen.name)
-        asked = Asked.make(gen, question, context)  # the one preparation of the question
+        typed = question
+        if self.settings.spelling == "on":
+            typed = correct(question, gen.vocabulary, gen.doc_freq)
+        asked = Asked.make(gen, typed, context)  # the one preparation of the question
         qvec, hits = self._hits(gen, asked.text, asked.retrieval, max(k, CANDIDATE_PASSAGES))
         choice = self._chooser.choose(gen, qvec, asked, hits)
         answered = bool(choice.quotes) and choice.confidence >= self.min_confidence

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from index.corpus.folder import scan_corpus
+from index.answer.spelling import correct
 from index.engine import Engine
 from tests.conftest import REPO
 
@@ -156,3 +157,26 @@ def test_reader_off_answers_the_old_way(sample_engine: Engine) -> None:
     assert answer.answered and answer.answer is None
     assert "space and cyber" in answer.quotes[0].text
     assert not off.ask("What is the best recipe for chocolate chip cookies?").answered
+
+
+@pytest.mark.integration
+def test_a_follow_up_s_answer_words_answer_the_follow_up(sample_engine: Engine) -> None:
+    """The thread's earlier question finds the sentence; the marked words answer "when was that",
+    not the earlier question (issue 22: they were "space and cyber" again)."""
+    first = "Which new fields did India and Japan agree to cooperate in?"
+    answer = sample_engine.ask("when was that", context=first)
+    assert answer.answered and answer.answer is not None
+    assert "March 2023" in answer.answer.text
+    assert "space" not in answer.answer.text
+    quote = answer.quotes[0]
+    assert quote.start <= answer.answer.start < answer.answer.end <= quote.end
+
+
+@pytest.mark.integration
+def test_a_misspelled_question_is_read_as_the_articles_spell_it(sample_engine: Engine) -> None:
+    typed = "Which ambasador acompanied Oka?"
+    gen = sample_engine._generation
+    assert correct(typed, gen.vocabulary, gen.doc_freq) == "Which ambassador accompanied Oka?"
+    answer = sample_engine.ask(typed)
+    assert answer.answered and "Suzuki Hiroshi" in answer.quotes[0].text
+    assert answer.question == typed  # reported as typed

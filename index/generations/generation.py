@@ -33,6 +33,7 @@ from index.generations.store import (
     verify_generation,
 )
 from index.generations.term_match import LexicalRows
+from index.generations.vocabulary import Vocabulary
 from index.segments.bm25 import DocFreq, SegmentedBm25
 from index.segments.segment import read_articles as read_segment_articles
 from index.segments.segment import read_segment
@@ -70,6 +71,11 @@ class Generation:
     @property
     def name(self) -> str:
         return self.manifest.generation
+
+    @cached_property
+    def vocabulary(self) -> Vocabulary:
+        """Every stored term, for correcting a misspelled question (made on first use)."""
+        return Vocabulary(self.bm25.parts, self.chunk_text)
 
     @cached_property
     def catalog(self) -> Catalog:

@@ -87,6 +87,11 @@ class SegmentedBm25:
         self._blocks = BlockIndex(self._parts, block)
 
     @property
+    def parts(self) -> Sequence[Part]:
+        """Each segment's postings, live rows and norms (read-only)."""
+        return self._parts
+
+    @property
     def vocab_dict(self) -> DocFreq:
         return self.doc_freq
 

@@ -187,10 +187,11 @@ class Query:
 class Asked:
     """One question as the engine answers it, prepared once in ``Engine.ask``.
 
-    ``text`` is what is searched for and what the reader reads: the question, after the earlier
-    question of a thread when there is one ("When?" alone asks nothing). ``retrieval`` prepares that
-    text for BM25 and the passage ranker; ``scoring`` prepares the question alone, which is what the
-    sentence features weigh (the earlier question's words would favour its own answer)."""
+    ``text`` is what is searched for and what the reader reads to choose the sentence: the
+    question, after the earlier question of a thread when there is one ("When?" alone asks
+    nothing). ``retrieval`` prepares that text for BM25 and the passage ranker; ``scoring``
+    prepares the question alone, which is what the sentence features weigh (the earlier question's
+    words would favour its own answer), and the answer span is read for the question alone."""
 
     question: str
     context: str | None
