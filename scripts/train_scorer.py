@@ -149,6 +149,31 @@ def rank_report(model: scoring.LinearModel | None, x, y, groups) -> str:  # type
     return " ".join(f"@{k} {100 * v / n:.1f}%" for k, v in at.items()) + " (no cap)"
 
 
+def news_passage_data(args, embedder) -> dict[str, tuple]:  # type: ignore[no-untyped-def]
+    """Passage data of the --news set's fitting and measuring parts (its corpus indexed first)."""
+    settings = Settings().with_(
+        corpus_dir=args.news.parent / "corpus", index_dir=args.news_index_dir
+    )
+    build_index(settings, embedder)
+    gen = open_gen(args.news_index_dir, embedder)
+    qs = [q for q in ev.read_questions(args.news) if q.answers and not q.is_impossible]
+    out = {}
+    for part in ("fit", "measure"):
+        mine = [q for q in qs if q.split == part]
+        out[part] = passage_data(gen, mine, embedder.encode([q.question for q in mine]))
+    return out
+
+
+def stacked(a: tuple, b: tuple) -> tuple:  # type: ignore[type-arg]
+    """Two (x, y, groups) passage data sets as one (the groups of ``b`` shifted)."""
+    shift = len(a[1])
+    return (
+        np.vstack([a[0], b[0]]),
+        np.concatenate([a[1], b[1]]),
+        a[2] + [(s + shift, e + shift) for s, e in b[2]],
+    )
+
+
 def split(qs, qvecs, keep: Callable[[str], bool]):  # type: ignore[no-untyped-def]
     idx = [i for i, q in enumerate(qs) if keep(q.article)]
     return [qs[i] for i in idx], qvecs[idx]
@@ -162,6 +187,17 @@ def main() -> int:
     p.add_argument("--qvecs", type=Path, help="question vectors cache (.npy), made if missing")
     p.add_argument("--out", type=Path, default=DATA)
     p.add_argument("--skip-confidence", action="store_true")
+    p.add_argument(
+        "--news",
+        type=Path,
+        help="also fit the passage ranker on this question set's `split: fit` part (e.g. "
+        "tests/data/news/dev.jsonl; its corpus is the folder `corpus` beside it)",
+    )
+    p.add_argument("--news-index-dir", type=Path, help="where the --news corpus is indexed")
+    p.add_argument("--news-weight", type=int, default=2, help="times each --news question counts")
+    p.add_argument(
+        "--ranker-only", action="store_true", help="fit and write the passage ranker only"
+    )
     args = p.parse_args()
     train_ids = set(ev.read_article_filter(DATA / "squad1-train.txt"))
     qs = [q for q in ev.read_questions(args.questions) if q.answers]
@@ -180,11 +216,24 @@ def main() -> int:
         scoring.override_model(name, None)
     x, y, pg = passage_data(gen, tr_q, tr_v)
     xt, yt, gt = passage_data(gen, te_q, te_v)
+    meta: dict[str, object] = {}
+    if args.news is not None:
+        news = news_passage_data(args, embedder)
+        print("passages: news measuring part, RRF", rank_report(None, *news["measure"]), flush=True)
+        for _ in range(args.news_weight):
+            x, y, pg = stacked((x, y, pg), news["fit"])
+        meta = {"also_trained_on": f"{args.news} (split fit, x{args.news_weight})"}
     print("passages: RRF on test", rank_report(None, xt, yt, gt), flush=True)
     pm = fit_listwise(x, y, pg, search.PASSAGE_FEATURES)
     print("passages: model on test", rank_report(pm, xt, yt, gt), flush=True)
+    if args.news is not None:
+        print(
+            "passages: model on news measuring part", rank_report(pm, *news["measure"]), flush=True
+        )
     scoring.override_model(search.PASSAGE_MODEL, pm)
-    save(args.out / f"{search.PASSAGE_MODEL}.json", pm, {"train_rows": len(y)})
+    save(args.out / f"{search.PASSAGE_MODEL}.json", pm, {"train_rows": len(y)} | meta)
+    if args.ranker_only:
+        return 0
 
     x, y, groups = sentence_data(gen, tr_q, tr_v)
     sm = fit_listwise(x, y, groups, ans.SENTENCE_FEATURES)
