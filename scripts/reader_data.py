@@ -10,11 +10,12 @@ not answered" is learned. Pure Python (uses the project's own sentence splitter)
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from index.text.chunking import split_sentences
@@ -190,7 +191,10 @@ class Example:
     title: str
     label: int  # 1: the sentence answers the question
     span: tuple[int, int] | None = None  # answer characters in the sentence (positives only)
-    kind: str = "positive"  # positive | paragraph | article | edited
+    kind: str = (
+        "positive"  # positive | paragraph | article | edited | other-question | impossible | news
+    )
+    source: str = "squad1"  # squad1 | squad2 | news: where the question comes from
 
 
 @dataclass
@@ -211,9 +215,12 @@ class Article:
         self.bags = [[words(s) for s in p] for p in self.paragraphs]
 
 
-def read_articles(folder: Path) -> dict[str, Article]:
+def read_articles(folder: Path, only: set[str] | None = None) -> dict[str, Article]:
+    """The articles of a SQuAD-style folder (only the slugs in ``only`` when given)."""
     out: dict[str, Article] = {}
     for path in sorted((folder / "corpus").glob("*.md")):
+        if only is not None and path.stem not in only:
+            continue
         text = path.read_text(encoding="utf-8")
         head, _, body = text.partition("\n")
         blocks = [b.strip() for b in body.split("\n\n") if b.strip()]
@@ -408,6 +415,235 @@ def examples_for(
             yield Example(other, gold_text, prev, article.title, 0, None, "other-question")
 
 
+# --- chat-style questions ----------------------------------------------------------------------------
+# How people type questions in a Discord channel (our own lists): short forms of common words, and the
+# question openings whose function words they leave out ("what is the capital" -> "what capital").
+CHAT_WORDS = {
+    "people": "ppl",
+    "about": "abt",
+    "what": "wat",
+    "you": "u",
+    "are": "r",
+    "because": "cuz",
+    "though": "tho",
+    "with": "w/",
+    "without": "w/o",
+    "before": "b4",
+    "probably": "prob",
+    "something": "smth",
+    "government": "govt",
+    "really": "rly",
+    "please": "pls",
+    "thanks": "thx",
+    "number": "no.",
+    "percent": "%",
+    "and": "&",
+}
+_CHAT_OPENING = re.compile(
+    r"^(what|who|which|where|when|how many|how much|how) (?:is|was|are|were|did|does|do) "
+    r"(?:the |a |an )?"
+)
+_CHAT_ARTICLE = re.compile(r"\b(?:the|a|an) ")
+_CHAT_DID = re.compile(r"^(when|where|why|how) (?:did|does|do) ")
+_TYPO_WORD = re.compile(r"\b[a-z]{5,}\b")
+
+
+def chat_noise(question: str, rng: random.Random) -> str:
+    """``question`` rewritten the way people type in chat: lower case, the trailing question mark mostly
+    dropped, function words of the opening dropped, common words shortened ("ppl", "abt", "wat"), and a
+    typo (a swapped, dropped or doubled letter) in one or two longer words. Deterministic for ``rng``."""
+    text = " ".join(question.split()).lower()
+    if rng.random() < 0.85:
+        text = text.rstrip("?").rstrip()
+    if rng.random() < 0.6:
+        cut = _CHAT_OPENING.sub(r"\1 ", text, count=1)
+        cut = _CHAT_DID.sub(r"\1 ", cut, count=1) if cut == text else cut
+        text = cut
+    if rng.random() < 0.3:
+        text = _CHAT_ARTICLE.sub("", text)
+    swaps = [w for w in _WORD.findall(text) if w in CHAT_WORDS]
+    for word in swaps:
+        if rng.random() < 0.5:
+            text = re.sub(rf"\b{re.escape(word)}\b", CHAT_WORDS[word], text, count=1)
+    roll = rng.random()
+    typos = 2 if roll < 0.25 else (1 if roll < 0.75 else 0)
+    candidates = sorted({m.group() for m in _TYPO_WORD.finditer(text)})
+    for word in rng.sample(candidates, min(typos, len(candidates))):
+        text = re.sub(rf"\b{word}\b", typo(word, rng), text, count=1)
+    text = text.strip()
+    return text or question
+
+
+def typo(word: str, rng: random.Random) -> str:
+    """One slip of the fingers inside ``word`` (never its first letter): two letters swapped, a letter
+    dropped, or a letter doubled."""
+    if len(word) < 3:
+        return word
+    i = rng.randrange(1, len(word) - 1)
+    kind = rng.randrange(3)
+    if kind == 0 and word[i] != word[i + 1]:
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    if kind == 1:
+        return word[:i] + word[i + 1 :]
+    return word[:i] + word[i] + word[i:]
+
+
+def chat_rng(seed: int, key: str) -> random.Random:
+    """The noise draw of one question: the same for a question and its edited variants, whatever the
+    order in which questions are expanded."""
+    digest = hashlib.sha256(f"chat:{seed}:{key}".encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def with_chat_noise(examples: Sequence[Example], seed: int, key: str) -> list[Example]:
+    """The examples of one question with every question text in chat style (one draw per question)."""
+    cache: dict[str, str] = {}
+    out = []
+    for e in examples:
+        if e.question not in cache:
+            cache[e.question] = chat_noise(e.question, chat_rng(seed, key))
+        out.append(replace(e, question=cache[e.question]))
+    return out
+
+
+# --- SQuAD 2.0: real unanswerable questions ----------------------------------------------------------
+
+
+def squad2_halves(slugs: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(TRAIN half, MEASURE half) of SQuAD 2.0 articles: an article trains when the first byte of the
+    SHA-256 of its slug is even. Fixed by the slugs alone, so any script can tell the halves apart."""
+    train: list[str] = []
+    measure: list[str] = []
+    for slug in sorted(slugs):
+        (train if hashlib.sha256(slug.encode()).digest()[0] % 2 == 0 else measure).append(slug)
+    return train, measure
+
+
+def squad2_examples(
+    folder: Path,
+    rng: random.Random,
+    *,
+    article_negatives: int = 1,
+    edited: int = 1,
+    paragraph_negatives: int | None = None,
+    edits: int = 1,
+) -> list[Example]:
+    """Examples from the TRAIN half of a SQuAD 2.0-style folder: every unanswerable question paired with
+    each sentence of its paragraph (negatives of kind "impossible"); answerable ones as SQuAD 1.1's."""
+    questions = read_questions(folder)
+    train, _ = squad2_halves(sorted({str(q["article"]) for q in questions}))
+    keep = set(train)
+    articles = read_articles(folder, only=keep)
+    out: list[Example] = []
+    for q in questions:
+        if q["article"] not in keep:
+            continue
+        article = articles[str(q["article"])]
+        p_index = int(q["paragraph_index"])  # type: ignore[call-overload]
+        if q.get("is_impossible"):
+            if p_index >= len(article.paragraphs):
+                continue
+            sents = article.paragraphs[p_index]
+            for i, sent in enumerate(sents):
+                out.append(
+                    Example(
+                        str(q["question"]),
+                        sent,
+                        sents[i - 1] if i else "",
+                        article.title,
+                        0,
+                        None,
+                        "impossible",
+                        "squad2",
+                    )
+                )
+            continue
+        for e in examples_for(
+            q,
+            article,
+            rng,
+            article_negatives=article_negatives,
+            edited=edited,
+            paragraph_negatives=paragraph_negatives,
+            edits=edits,
+        ):
+            out.append(replace(e, source="squad2"))
+    return out
+
+
+# --- news: the fitting part of tests/data/news ---------------------------------------------------------
+
+_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+
+
+def read_news_article(path: Path) -> Article:
+    """A news article: YAML front matter (its ``title``), then paragraphs separated by blank lines. A
+    first paragraph that repeats the title (the headline) is left out: the title is every pair's context."""
+    import yaml
+
+    text = path.read_text(encoding="utf-8")
+    title = ""
+    match = _FRONT.match(text)
+    if match:
+        meta = yaml.safe_load(match.group(1)) or {}
+        title = str(meta.get("title") or "") if isinstance(meta, dict) else ""
+        text = text[match.end() :]
+    blocks = [b.strip() for b in text.split("\n\n") if b.strip()]
+    if blocks and title and blocks[0].lstrip("# ").strip() == title.strip():
+        blocks = blocks[1:]
+    paras = [[s.text for s in split_sentences(" ".join(b.split()))] for b in blocks]
+    return Article(path.stem, title or path.stem, [p for p in paras if p])
+
+
+def news_examples(folder: Path, *, negatives: int = 6, split: str = "fit") -> list[Example]:
+    """Examples from a news set (``dev.jsonl`` + ``corpus/<article>.md``), questions of ``split`` only:
+    the sentence holding the answer as the positive, and the ``negatives`` other sentences of the article
+    sharing most words with the question (none holding an answer); an unanswerable question with its
+    ``negatives`` most similar sentences."""
+    with (folder / "dev.jsonl").open(encoding="utf-8") as fh:
+        questions = [json.loads(line) for line in fh if line.strip()]
+    out: list[Example] = []
+    articles: dict[str, Article] = {}
+    for q in questions:
+        if q.get("split") != split:
+            continue
+        slug = str(q["article"])
+        if slug not in articles:
+            articles[slug] = read_news_article(folder / "corpus" / f"{slug}.md")
+        out.extend(_news_question(q, articles[slug], negatives))
+    return out
+
+
+def _news_question(q: dict[str, object], article: Article, negatives: int) -> list[Example]:
+    flat = [(pi, si) for pi, p in enumerate(article.paragraphs) for si in range(len(p))]
+    sents = [article.paragraphs[pi][si] for pi, si in flat]
+    question = str(q["question"])
+    answers = [str(a) for a in q.get("answers") or []]  # type: ignore[attr-defined]
+    out: list[Example] = []
+
+    def example(k: int, label: int, kind: str, span: tuple[int, int] | None = None) -> Example:
+        pi, si = flat[k]
+        para = article.paragraphs[pi]
+        previous = para[si - 1] if si else ""
+        return Example(question, para[si], previous, article.title, label, span, kind, "news")
+
+    gold = -1
+    if not q.get("is_impossible"):
+        gold, start, end = locate(sents, answers, question)
+        if gold < 0:
+            return []  # the answer runs across sentences: no single positive
+        out.append(example(gold, 1, "positive", (start, end)))
+    q_words = words(question)
+    ranked = sorted(
+        (-len(q_words & article.bags[pi][si]), k)
+        for k, (pi, si) in enumerate(flat)
+        if k != gold and not any(a and a in sents[k] for a in answers)
+    )
+    kind = "news" if gold >= 0 else "impossible"
+    out.extend(example(k, 0, kind) for _, k in ranked[:negatives])
+    return out
+
+
 def build(
     folder: Path,
     *,
@@ -419,8 +655,18 @@ def build(
     other_questions: int = 0,
     paragraph_negatives: int | None = None,
     edits: int = 1,
+    chat_share: float = 0.0,
+    squad2: Path | None = None,
+    news: Path | None = None,
+    news_repeat: int = 1,
 ) -> tuple[list[Example], list[Example], list[str]]:
-    """(training examples, held-out examples, held-out article slugs): articles split by a seeded draw."""
+    """(training examples, held-out examples, held-out article slugs): articles split by a seeded draw.
+
+    Options off by default (the presets before cpu-news use none of them, and get the same data as
+    before): ``chat_share`` of the training questions rewritten in chat style (chat_noise), with all
+    their pairs; ``squad2``, a SQuAD 2.0-style folder whose TRAIN half (squad2_halves) is added; ``news``,
+    a news set whose "fit" questions are added ``news_repeat`` times. Each draws from its own random
+    stream, so the SQuAD 1.1 pairs stay the same whichever is on."""
     rng = random.Random(seed)
     articles = read_articles(folder)
     questions = read_questions(folder)
@@ -455,6 +701,27 @@ def build(
 
     # The held-out set always pairs each question with every sentence of its paragraph, so that its
     # sentence-choice figure means the same for every preset.
-    train = expand(train_q, paragraph_negatives)
+    if chat_share > 0:
+        train = []
+        pick = random.Random(f"chat-share:{seed}")
+        for q in train_q:
+            one = expand([q], paragraph_negatives)
+            noisy = pick.random() < chat_share
+            train.extend(
+                with_chat_noise(one, seed, str(q.get("id", q["question"]))) if noisy else one
+            )
+    else:
+        train = expand(train_q, paragraph_negatives)
     test = expand(test_q, None)
+    if squad2 is not None:
+        train += squad2_examples(
+            squad2,
+            random.Random(f"squad2:{seed}"),
+            article_negatives=article_negatives,
+            edited=edited,
+            paragraph_negatives=paragraph_negatives,
+            edits=edits,
+        )
+    if news is not None:
+        train += news_examples(news) * news_repeat
     return train, test, sorted(held)

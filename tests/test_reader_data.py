@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import sys
 from pathlib import Path
@@ -55,3 +56,220 @@ def test_second_set_swaps_an_on_topic_word_the_sentence_lacks() -> None:
 def test_first_set_knows_only_the_original_opposites() -> None:
     assert not edits("Who bought the bridge?", 1)
     assert any("sold" in v for v in edits("Who bought the bridge?", 2))
+
+
+# --- chat-style questions --------------------------------------------------------------------------
+
+
+def noisy(question: str, seed: int) -> str:
+    return reader_data.chat_noise(question, random.Random(seed))
+
+
+def test_chat_noise_is_deterministic_for_the_seed() -> None:
+    question = "What is the name of the river that flows through the capital city?"
+    assert [noisy(question, s) for s in range(20)] == [noisy(question, s) for s in range(20)]
+    assert len({noisy(question, s) for s in range(20)}) > 5  # and the seeds differ
+
+
+def test_chat_noise_lowers_case_and_mostly_drops_the_question_mark() -> None:
+    question = "When did Tamsin Loveridge win the Hobart by-election?"
+    variants = [noisy(question, s) for s in range(100)]
+    assert all(v == v.lower() for v in variants)
+    assert 60 <= sum(not v.endswith("?") for v in variants) < 100
+
+
+def test_chat_noise_drops_the_function_words_of_the_opening() -> None:
+    variants = {noisy("What is the capital of Norway?", s) for s in range(60)}
+    assert any(v.startswith("what capital") or v.startswith("wat capital") for v in variants)
+    assert any(
+        v.startswith("when loveridge")
+        for v in {noisy("When did Loveridge win?", s) for s in range(60)}
+    )
+
+
+def test_chat_noise_shortens_common_words() -> None:
+    variants = [noisy("What did people say about the vote?", s) for s in range(60)]
+    assert any(" ppl " in f" {v} " for v in variants)
+    assert any(" abt " in f" {v} " for v in variants)
+    assert any(v.startswith("wat ") for v in variants)
+
+
+def test_chat_noise_makes_one_or_two_typos_in_longer_words() -> None:
+    question = "how many residents were evacuated from durango"
+    words = set(question.split())
+    typo_counts = []
+    for s in range(200):
+        got = noisy(question + "?", s).rstrip("?")
+        changed = [
+            w for w in got.split() if w not in words and w not in reader_data.CHAT_WORDS.values()
+        ]
+        assert all(len(w) >= 4 for w in changed), got  # only words of 5+ letters get a typo
+        typo_counts.append(len(changed))
+    assert max(typo_counts) <= 2
+    assert {0, 1, 2} <= set(typo_counts)
+
+
+def test_a_typo_swaps_drops_or_doubles_one_letter_and_keeps_the_first() -> None:
+    for s in range(50):
+        got = reader_data.typo("evacuated", random.Random(s))
+        assert got != "evacuated" and got[0] == "e"
+        assert abs(len(got) - len("evacuated")) <= 1
+        if len(got) == len("evacuated"):
+            assert sorted(got) == sorted("evacuated")
+
+
+def test_a_question_and_its_pairs_share_one_noise_draw() -> None:
+    examples = [
+        reader_data.Example(
+            "Who opened the bridge in 1932?", PARAGRAPH[0], "", "Bridge", 1, (0, 3)
+        ),
+        reader_data.Example("Who opened the bridge in 1932?", PARAGRAPH[1], "", "Bridge", 0),
+        reader_data.Example("Who opened the bridge in 1933?", PARAGRAPH[0], "", "Bridge", 0),
+    ]
+    out = reader_data.with_chat_noise(examples, 13, "q-1")
+    assert out[0].question == out[1].question != examples[0].question
+    assert out[0].span == (0, 3) and out[1].sentence == PARAGRAPH[1]
+    assert out == reader_data.with_chat_noise(examples, 13, "q-1")
+
+
+# --- SQuAD 2.0 halves and the news set -----------------------------------------------------------
+
+
+def test_squad2_halves_go_by_the_first_byte_of_the_slugs_sha256() -> None:
+    slugs = ["rhine", "normans", "geology", "prime-number", "huguenot"]
+    train, measure = reader_data.squad2_halves(slugs)
+    assert train == ["geology", "huguenot", "normans"]
+    assert measure == ["prime-number", "rhine"]
+    assert reader_data.squad2_halves(list(reversed(slugs))) == (train, measure)
+
+
+NEWS_ARTICLE = """---
+title: Harbour bridge reopens after repairs
+date: 2025-01-02
+url: https://news.example.org/bridge
+---
+Harbour bridge reopens after repairs
+
+The harbour bridge reopened on Monday after six months of repairs. The work cost 12 million dollars.
+
+Mayor Anna Holt cut the ribbon. Traffic returned within an hour.
+
+The council said the bridge would be inspected again in 2027.
+"""
+
+
+def write_news(folder: Path) -> None:
+    (folder / "corpus").mkdir(parents=True)
+    (folder / "corpus" / "bridge.md").write_text(NEWS_ARTICLE, encoding="utf-8")
+    rows = [
+        {
+            "id": "1",
+            "question": "How much did the bridge repairs cost?",
+            "answers": ["12 million dollars"],
+            "article": "bridge",
+            "is_impossible": False,
+            "style": "plain",
+            "split": "fit",
+        },
+        {
+            "id": "2",
+            "question": "who cut the ribbon",
+            "answers": ["Anna Holt", "Mayor Anna Holt"],
+            "article": "bridge",
+            "is_impossible": False,
+            "style": "chat",
+            "split": "fit",
+        },
+        {
+            "id": "3",
+            "question": "Who designed the bridge?",
+            "answers": [],
+            "article": "bridge",
+            "is_impossible": True,
+            "style": "plain",
+            "split": "fit",
+        },
+        {
+            "id": "4",
+            "question": "When will the bridge be inspected?",
+            "answers": ["2027"],
+            "article": "bridge",
+            "is_impossible": False,
+            "style": "plain",
+            "split": "measure",
+        },
+    ]
+    (folder / "dev.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def test_news_article_takes_its_title_from_the_front_matter_and_drops_the_headline(
+    tmp_path: Path,
+) -> None:
+    write_news(tmp_path)
+    article = reader_data.read_news_article(tmp_path / "corpus" / "bridge.md")
+    assert article.title == "Harbour bridge reopens after repairs"
+    assert article.paragraphs[0][0].startswith("The harbour bridge reopened")
+    assert [len(p) for p in article.paragraphs] == [2, 2, 1]
+
+
+def test_news_examples_use_fit_questions_only(tmp_path: Path) -> None:
+    write_news(tmp_path)
+    examples = reader_data.news_examples(tmp_path, negatives=2)
+    assert {e.question for e in examples} == {
+        "How much did the bridge repairs cost?",
+        "who cut the ribbon",
+        "Who designed the bridge?",
+    }
+    assert all(e.source == "news" and e.title.startswith("Harbour") for e in examples)
+    cost = [e for e in examples if e.question.startswith("How much")]
+    positive = [e for e in cost if e.label == 1]
+    assert len(positive) == 1 and positive[0].sentence == "The work cost 12 million dollars."
+    start, end = positive[0].span  # type: ignore[misc]
+    assert positive[0].sentence[start:end] == "12 million dollars"
+    assert positive[0].previous.startswith("The harbour bridge")
+    negatives = [e for e in cost if e.label == 0]
+    assert len(negatives) == 2 and all(e.kind == "news" for e in negatives)
+    assert negatives[0].sentence.startswith("The harbour bridge")  # shares "bridge" and "repairs"
+    ribbon = [e for e in examples if e.question == "who cut the ribbon" and e.label == 1]
+    assert ribbon[0].sentence == "Mayor Anna Holt cut the ribbon."
+    impossible = [e for e in examples if e.question == "Who designed the bridge?"]
+    assert len(impossible) == 2 and all(e.label == 0 and e.kind == "impossible" for e in impossible)
+
+
+def test_build_without_the_new_options_is_unchanged(tmp_path: Path) -> None:
+    corpus = tmp_path / "squad" / "corpus"
+    corpus.mkdir(parents=True)
+    for k in range(3):
+        (corpus / f"a{k}.md").write_text(
+            f"# Article {k}\n\n"
+            + " ".join(PARAGRAPH)
+            + "\n\nThe river rose in 1931. It fell in 1935.\n",
+            encoding="utf-8",
+        )
+    questions = [
+        {
+            "id": f"q{k}",
+            "question": "Who opened the bridge in 1932?",
+            "answers": ["Mayor Anna Holt"],
+            "article": f"a{k}",
+            "paragraph_index": 0,
+        }
+        for k in range(3)
+    ]
+    (tmp_path / "squad" / "questions.jsonl").write_text(
+        "".join(json.dumps(q) + "\n" for q in questions), encoding="utf-8"
+    )
+    write_news(tmp_path / "news")
+    plain = reader_data.build(tmp_path / "squad", seed=5, holdout=1)
+    again = reader_data.build(tmp_path / "squad", seed=5, holdout=1, chat_share=0.0)
+    assert plain == again
+    more = reader_data.build(
+        tmp_path / "squad", seed=5, holdout=1, news=tmp_path / "news", news_repeat=3
+    )
+    assert more[0][: len(plain[0])] == plain[0] and more[1:] == plain[1:]
+    news = more[0][len(plain[0]) :]
+    assert len(news) == 3 * len(reader_data.news_examples(tmp_path / "news"))
+    chat = reader_data.build(tmp_path / "squad", seed=5, holdout=1, chat_share=1.0)
+    assert len(chat[0]) == len(plain[0]) and chat[1:] == plain[1:]
+    assert [e.sentence for e in chat[0]] == [e.sentence for e in plain[0]]
+    assert all(e.question == e.question.lower() for e in chat[0])
