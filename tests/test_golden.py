@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from index.corpus.folder import scan_corpus
 from index.answer.spelling import correct
+from index.corpus.folder import scan_corpus
 from index.engine import Engine
 from tests.conftest import REPO
 

@@ -169,7 +169,8 @@ def choose_with_reader(
         used.add(cand.passage_rank)
         quotes.append(quote_for(gen, cand.sentence))
     base = confidence_features(query, candidates, hits)
-    x = reader_features(query, scored, base)
+    # What was asked, all in all: a follow-up's own words may be none ("when was that").
+    x = reader_features(asked.retrieval, scored, base)
     return Choice(quotes, reader_confidence(x), answer, named(READER_FEATURES, x))
 
 
