@@ -160,11 +160,11 @@ class Engine:
         )
 
     def articles(self) -> list[ArticleInfo]:
-        return list(_article_infos(self._generation).values())
+        return list(self._generation.catalog.infos.values())
 
     def article(self, slug: str) -> tuple[ArticleInfo, str] | None:
         gen = self._generation
-        info = _article_infos(gen).get(slug)
+        info = gen.catalog.infos.get(slug)
         if info is None:
             return None
         return info, gen.articles[gen.catalog.rows[slug]].text
@@ -213,8 +213,3 @@ class Engine:
 def _load_current(settings: Settings, embedder: Embedder) -> Generation:
     """The current generation or, if it is damaged, the newest intact one (with a warning)."""
     return load_serving(settings.index_dir, embedder.name, embedder.dim)
-
-
-def _article_infos(gen: Generation) -> dict[str, ArticleInfo]:
-    """ArticleInfo by slug (lookups are by slug, listings in order)."""
-    return gen.catalog.infos

@@ -23,6 +23,12 @@ MIN_CHARS = 5
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 
 
+class DocFreqs(Protocol):
+    """Term -> number of chunks holding it (a Generation's ``doc_freq``)."""
+
+    def get(self, term: str, default: int, /) -> int: ...
+
+
 class Lexicon(Protocol):
     """What correction reads of a served generation (generations/vocabulary.py, with document
     frequencies from the generation)."""
@@ -45,7 +51,7 @@ def _known_words() -> frozenset[str]:
     return frozenset(w for w in vocab if w.isalpha())
 
 
-def correct(question: str, lexicon: Lexicon, doc_freq: dict[str, int] | object) -> str:
+def correct(question: str, lexicon: Lexicon, doc_freq: DocFreqs) -> str:
     """``question`` with each misspelled word replaced (the same string when none is)."""
     out: list[str] = []
     last = 0
@@ -64,17 +70,17 @@ def correct(question: str, lexicon: Lexicon, doc_freq: dict[str, int] | object) 
     return "".join(out)
 
 
-def _fix(word: str, lexicon: Lexicon, doc_freq: object) -> str | None:
+def _fix(word: str, lexicon: Lexicon, doc_freq: DocFreqs) -> str | None:
     low = word.lower()
     if len(low) < MIN_CHARS or low in STOPWORDS or low in _known_words():
         return None
     found = terms(low)
-    if len(found) != 1 or _df(doc_freq, found[0]) > 0:
+    if len(found) != 1 or doc_freq.get(found[0], 0) > 0:
         return None
     return nearest(low, found[0], lexicon, doc_freq)
 
 
-def nearest(word: str, term: str, lexicon: Lexicon, doc_freq: object) -> str | None:
+def nearest(word: str, term: str, lexicon: Lexicon, doc_freq: DocFreqs) -> str | None:
     """The articles' word nearest to ``word`` within max_distance (ties: the most frequent term).
     Stored terms near ``term`` are the candidates; each is compared as a word of the articles."""
     from rapidfuzz.distance import DamerauLevenshtein
@@ -91,12 +97,7 @@ def nearest(word: str, term: str, lexicon: Lexicon, doc_freq: object) -> str | N
             if distance > limit:
                 continue
             # nearest first; then one that keeps the typed first letter; then the most frequent
-            key = (distance, surface[:1] != word[:1], -_df(doc_freq, str(candidate)), surface)
+            key = (distance, surface[:1] != word[:1], -doc_freq.get(str(candidate), 0), surface)
             if best is None or key < best:
                 best = key
     return best[3] if best is not None else None
-
-
-def _df(doc_freq: object, term: str) -> int:
-    get = getattr(doc_freq, "get", None)
-    return int(get(term, 0)) if get is not None else 0
