@@ -13,7 +13,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.protocols import EngineLike
+from bot.protocols import Answers
 from bot.stats import StatsStore
 from bot.workers import Workers
 from index.types import Answer
@@ -93,7 +93,7 @@ def join_context(*parts: str | None) -> str | None:
 class AskService:
     def __init__(
         self,
-        engine: Callable[[], EngineLike],
+        engine: Callable[[int | None], Answers],
         workers: Workers,
         store: StatsStore,
         *,
@@ -130,7 +130,7 @@ class AskService:
     ) -> Asked:
         """Ask the engine without the checks (the caller ran `check` first) and record it."""
         started = time.perf_counter()
-        answer = await self._workers.query(self._engine().ask, question, context=context)
+        answer = await self._workers.query(self._engine(guild_id).ask, question, context=context)
         latency_ms = (time.perf_counter() - started) * 1000
         question_id = await self._workers.io(
             self._store.record_question,

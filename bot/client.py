@@ -18,12 +18,19 @@ from bot.stats import StatsStore
 from bot.views import Feedback, FullParagraph, MorePassages
 from bot.workers import Workers
 from index.config import Settings
+from index.library.scoped import ScopedLibrary
+from index.library.servers import ServerLibraries, ServesLibrary
 
 log = logging.getLogger(__name__)
 
-COGS = ("bot.cogs.ask", "bot.cogs.lookup", "bot.cogs.admin", "bot.cogs.feeds")
+COGS = ("bot.cogs.ask", "bot.cogs.lookup", "bot.cogs.admin", "bot.cogs.feeds", "bot.cogs.library")
 # How often the bot looks for a generation published by `articlebot index` from the command line.
 INDEX_POLL_SECONDS = 30.0
+# Server libraries no question read for this long are closed (reopened on the next question).
+LIBRARY_IDLE_SECONDS = 600.0
+# How often left servers' libraries past SERVER_KEEP_DAYS are deleted.
+PURGE_EVERY_SECONDS = 3600.0
+OPERATOR = "operator"  # the reindex lock key of the operator's library (server ids for the others)
 EngineFactory = Callable[[Settings], EngineLike]
 
 
@@ -74,20 +81,50 @@ class ArticleBot(commands.Bot):
         self.workers = Workers()
         self.store = StatsStore(bot_settings.db_path)
         self.memory = Memory()
+        self._libraries: ServerLibraries | None = None
         self.asker = AskService(
-            lambda: self.engine,
+            self.reader_for,
             self.workers,
             self.store,
             max_chars=bot_settings.max_question_chars,
             cooldown=Cooldown(bot_settings.cooldown_questions, bot_settings.cooldown_seconds),
         )
-        self.reindex_lock = asyncio.Lock()
+        self.reindex_lock = asyncio.Lock()  # the operator's library
+        self._server_locks: dict[int, asyncio.Lock] = {}
 
     @property
     def engine(self) -> EngineLike:
+        """The operator's library (CORPUS_DIR): what the command line manages."""
         if self._engine is None:
             raise RuntimeError("the engine is not loaded yet")
         return self._engine
+
+    @property
+    def libraries(self) -> ServerLibraries:
+        """Each server's own library, opened on demand."""
+        if self._libraries is None:
+            self._libraries = ServerLibraries(
+                self.bot_settings.servers_dir,
+                self.settings,
+                self._open_library,
+                max_open=self.bot_settings.max_open_libraries,
+            )
+        return self._libraries
+
+    def _open_library(self, settings: Settings) -> ServesLibrary:
+        return self.engine.sibling(settings)
+
+    def reader_for(self, guild_id: int | None) -> ScopedLibrary:
+        """What a question from ``guild_id`` reads: the operator's library (unless turned off for
+        servers) and that server's own. DMs (None) read the operator's library only."""
+        shared = self.bot_settings.operator_library_in_servers or guild_id is None
+        return ScopedLibrary(self.engine if shared else None, lambda: self.libraries.get(guild_id))
+
+    def lock_for(self, guild_id: int | None) -> asyncio.Lock:
+        """One build at a time per library: the operator's (None) or one server's."""
+        if guild_id is None:
+            return self.reindex_lock
+        return self._server_locks.setdefault(guild_id, asyncio.Lock())
 
     @property
     def reads_message_content(self) -> bool:
@@ -106,6 +143,7 @@ class ArticleBot(commands.Bot):
             await self.sync_to_guild(self.bot_settings.dev_guild_id)
         if self._load_engine:
             self.follow_index.start()
+            self.tend_libraries.start()
 
     @tasks.loop(seconds=INDEX_POLL_SECONDS)
     async def follow_index(self) -> None:
@@ -117,6 +155,51 @@ class ArticleBot(commands.Bot):
                 log.info("serving index generation %s", self.engine.generation)
         except Exception:
             log.exception("could not load the newest index generation; still serving the old one")
+
+    @tasks.loop(seconds=PURGE_EVERY_SECONDS)
+    async def tend_libraries(self) -> None:
+        """Close idle server libraries; delete those of servers left more than SERVER_KEEP_DAYS ago."""
+        try:
+            closed = self.libraries.close_idle(LIBRARY_IDLE_SECONDS)
+            gone = await self.workers.io(
+                self.libraries.purge_left, self.bot_settings.keep_left_days
+            )
+            for guild_id in gone:
+                await self.workers.io(self.store.forget_guild, guild_id)
+                log.info("deleted server %d's library and data (left over the keep days)", guild_id)
+            if closed:
+                log.debug("closed %d idle server libraries", closed)
+        except Exception:
+            log.exception("tending the server libraries failed; trying again later")
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        if not await self._allowed(guild):
+            return
+        await self.workers.io(self.libraries.rejoined, guild.id)
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        await self._allowed(guild)
+
+    async def _allowed(self, guild: discord.Guild) -> bool:
+        """DISCORD_ALLOWED_SERVER_IDS, when set: leave any other server, with a log line."""
+        allowed = self.bot_settings.allowed_server_ids
+        if not allowed or guild.id in allowed:
+            return True
+        log.warning("leaving server %d: not in DISCORD_ALLOWED_SERVER_IDS", guild.id)
+        try:
+            await guild.leave()
+        except discord.HTTPException:
+            log.warning("could not leave server %d", guild.id, exc_info=True)
+        return False
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """Removed from a server: its library and data are kept SERVER_KEEP_DAYS, then deleted."""
+        log.info(
+            "removed from server %d; its library is kept for %g days",
+            guild.id,
+            self.bot_settings.keep_left_days,
+        )
+        await self.workers.io(self.libraries.left, guild.id)
 
     async def sync_to_guild(self, guild_id: int) -> int:
         """Copy the commands to one guild and sync there (instant, unlike global sync)."""
@@ -142,6 +225,7 @@ class ArticleBot(commands.Bot):
 
     async def close(self) -> None:
         self.follow_index.cancel()
+        self.tend_libraries.cancel()
         try:
             await super().close()
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -11,6 +12,8 @@ from typing import Any, TypeVar
 
 from index.config import home, read_dotenv, under_home
 from index.errors import SettingsError
+from index.library.servers import DEFAULT_DIR as DEFAULT_SERVERS_DIR
+from index.library.servers import servers_dir
 from index.process.health import DEFAULT_FILE as DEFAULT_HEARTBEAT_FILE
 from index.process.health import heartbeat_path
 
@@ -35,6 +38,17 @@ class BotSettings:
     admin_role_ids: frozenset[int] = frozenset()
     admin_user_ids: frozenset[int] = frozenset()
     owner_ids: frozenset[int] = frozenset()
+    # Operators manage the operator's library (CORPUS_DIR) and the whole bot from Discord: the
+    # application's owner or team (from Discord) plus these users (docs/DISCORD.md, who may do what).
+    operator_user_ids: frozenset[int] = frozenset()
+    # Each server's own library lives in SERVERS_DIR/<server id>/ (issue 18).
+    servers_dir: Path = DEFAULT_SERVERS_DIR
+    operator_library_in_servers: bool = (
+        True  # OPERATOR_LIBRARY_IN_SERVERS=off: servers read their own only
+    )
+    allowed_server_ids: frozenset[int] = frozenset()  # DISCORD_ALLOWED_SERVER_IDS: empty = any
+    keep_left_days: float = 30.0  # SERVER_KEEP_DAYS: a left server's library is deleted after
+    max_open_libraries: int = 64  # SERVER_LIBRARIES_OPEN: server libraries held open at once
     dev_guild_id: int | None = None
     cooldown_questions: int = 5
     cooldown_seconds: float = 60.0
@@ -75,6 +89,12 @@ class BotSettings:
             admin_role_ids=_ids(env, "DISCORD_ADMIN_ROLE_IDS"),
             admin_user_ids=_ids(env, "DISCORD_ADMIN_USER_IDS"),
             owner_ids=_ids(env, "DISCORD_OWNER_IDS"),
+            operator_user_ids=_ids(env, "DISCORD_OPERATOR_USER_IDS"),
+            servers_dir=servers_dir(env),
+            operator_library_in_servers=_on_off(env, "OPERATOR_LIBRARY_IN_SERVERS", True),
+            allowed_server_ids=_ids(env, "DISCORD_ALLOWED_SERVER_IDS"),
+            keep_left_days=_number(env, "SERVER_KEEP_DAYS", float, cls.keep_left_days),
+            max_open_libraries=_number(env, "SERVER_LIBRARIES_OPEN", int, cls.max_open_libraries),
             dev_guild_id=_optional_id(env, "DISCORD_DEV_GUILD_ID"),
             cooldown_questions=_number(env, "BOT_COOLDOWN_QUESTIONS", int, cls.cooldown_questions),
             cooldown_seconds=_number(env, "BOT_COOLDOWN_SECONDS", float, cls.cooldown_seconds),
@@ -94,6 +114,10 @@ class BotSettings:
             raise BotConfigError("BOT_COOLDOWN_QUESTIONS must be at least 1")
         if self.cooldown_seconds < 0:
             raise BotConfigError("BOT_COOLDOWN_SECONDS must not be negative")
+        if not (math.isfinite(self.keep_left_days) and self.keep_left_days >= 0):
+            raise BotConfigError("SERVER_KEEP_DAYS must be a number of days, 0 or more")
+        if self.max_open_libraries < 1:
+            raise BotConfigError("SERVER_LIBRARIES_OPEN must be at least 1")
         if self.max_attachment_bytes < 1:
             raise BotConfigError("BOT_MAX_ATTACHMENT_BYTES must be at least 1")
         if self.shard_count is not None and self.shard_count < 1:
@@ -155,6 +179,17 @@ def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
         raise BotConfigError(
             f"{name} must be a comma-separated list of Discord ids (numbers), got {raw!r}"
         ) from None
+
+
+def _on_off(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("on", "1", "true", "yes"):
+        return True
+    if raw in ("off", "0", "false", "no"):
+        return False
+    raise BotConfigError(f"{name} must be on or off, got {env[name]!r}")
 
 
 def _optional_id(env: Mapping[str, str], name: str) -> int | None:

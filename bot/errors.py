@@ -23,6 +23,14 @@ class NotOwner(app_commands.CheckFailure):
     """Only the bot's owners may do this."""
 
 
+class NotOperator(app_commands.CheckFailure):
+    """Only the bot's operators may touch the operator's library or the whole bot."""
+
+
+class NotServerOwner(app_commands.CheckFailure):
+    """Only the server's owner may export or delete everything of the server."""
+
+
 class UserFacingError(Exception):
     """An error whose message is meant for the user as is (bad file name, missing article...)."""
 
@@ -43,6 +51,13 @@ def describe(error: BaseException) -> str | None:
         return "This command is for admins: it needs the Manage Server permission or an admin role."
     if isinstance(error, NotOwner):
         return "Only the bot's owner can do this."
+    if isinstance(error, NotOperator):
+        return (
+            "Only the bot's operators can do this: it changes the library every server reads, "
+            "or the whole bot. Your server's own library is yours to manage."
+        )
+    if isinstance(error, NotServerOwner):
+        return "Only this server's owner can do this."
     if isinstance(error, UserFacingError):
         return str(error)
     if isinstance(error, app_commands.CheckFailure):

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import discord
 
+from index.library.scoped import is_server_article
 from index.types import Answer, ArticleInfo, BuildReport, IndexInfo, Passage, Quote
 
 if TYPE_CHECKING:
@@ -219,7 +220,12 @@ def _cite(item: Quote | Passage) -> str:
     page = f", p. {item.page}" if item.page else ""
     date = getattr(item, "date", None)  # quotes carry their article's date; passages do not
     dated = f" ({fit(date, 40)})" if date else ""
-    return source_link(item.title, item.url) + page + dated
+    return source_link(item.title, item.url) + page + dated + library_label(item.article)
+
+
+def library_label(article_id: str) -> str:
+    """Where a server's own article is cited: said, so members tell it from the shared library."""
+    return " · *this server's library*" if is_server_article(article_id) else ""
 
 
 def _footer(answer: Answer) -> str:
@@ -353,6 +359,7 @@ def render_sources(articles: Sequence[ArticleInfo], info: IndexInfo, page: int) 
     first = page * SOURCES_PER_PAGE
     lines = [
         f"• {source_link(a.title or a.id, a.url, 200)} · `{fit(a.id, 80, _code)}` · {a.chunks} chunks"
+        + library_label(a.id)
         for a in articles[first : first + SOURCES_PER_PAGE]
     ]
     embed = discord.Embed(

@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS questions (
     passage TEXT
 );
 CREATE INDEX IF NOT EXISTS questions_ts ON questions (ts);
+CREATE INDEX IF NOT EXISTS questions_guild ON questions (guild_id, ts);
 CREATE TABLE IF NOT EXISTS feedback (
     question_id INTEGER NOT NULL REFERENCES questions (id),
     user_id INTEGER NOT NULL,
@@ -51,6 +52,7 @@ class AskedQuestion:
     """What a button under an answer needs to act on it later."""
 
     id: int
+    guild_id: int | None
     question: str
     context: str | None
     answered: bool
@@ -125,13 +127,13 @@ class StatsStore:
     def question(self, question_id: int) -> AskedQuestion | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT id, question, context, answered, article, quote, quote_start, quote_end,"
-                " passage FROM questions WHERE id = ?",
+                "SELECT id, guild_id, question, context, answered, article, quote, quote_start,"
+                " quote_end, passage FROM questions WHERE id = ?",
                 (question_id,),
             ).fetchone()
         if row is None:
             return None
-        return AskedQuestion(row[0], row[1], row[2], bool(row[3]), *row[4:])
+        return AskedQuestion(row[0], row[1], row[2], row[3], bool(row[4]), *row[5:])
 
     def record_feedback(
         self, question_id: int, user_id: int, vote: int, now: float | None = None
@@ -149,29 +151,56 @@ class StatsStore:
             )
             return True
 
-    def stats(self, now: float | None = None, gaps: int = 5) -> Stats:
+    def stats(
+        self, now: float | None = None, gaps: int = 5, *, guild_id: int | None = None
+    ) -> Stats:
+        """The figures of one server (``guild_id``), or of every server and DM (None: the
+        operator's `articlebot stats`)."""
         now = time.time() if now is None else now
+        where, args = ("", ()) if guild_id is None else (" AND guild_id = ?", (guild_id,))
         with self._lock:
-            day = self._period(now - DAY)
-            week = self._period(now - 7 * DAY)
+            day = self._period(now - DAY, where, args)
+            week = self._period(now - 7 * DAY, where, args)
             up, down = self._db.execute(
                 "SELECT COALESCE(SUM(vote = 1), 0), COALESCE(SUM(vote = -1), 0) FROM feedback"
+                " JOIN questions ON questions.id = feedback.question_id WHERE 1 = 1" + where,
+                args,
             ).fetchone()
             rows = self._db.execute(
                 "SELECT MIN(question), COUNT(*) AS n FROM questions"
-                " WHERE answered = 0 AND ts >= ? GROUP BY LOWER(TRIM(question))"
+                " WHERE answered = 0 AND ts >= ?" + where + " GROUP BY LOWER(TRIM(question))"
                 " ORDER BY n DESC, MAX(ts) DESC LIMIT ?",
-                (now - 7 * DAY, gaps),
+                (now - 7 * DAY, *args, gaps),
             ).fetchall()
         return Stats(day, week, int(up), int(down), tuple((q, int(n)) for q, n in rows))
 
-    def _period(self, since: float) -> Period:
+    def _period(self, since: float, where: str = "", args: tuple[int, ...] = ()) -> Period:
         rows = self._db.execute(
-            "SELECT answered, latency_ms FROM questions WHERE ts >= ?", (since,)
+            "SELECT answered, latency_ms FROM questions WHERE ts >= ?" + where, (since, *args)
         ).fetchall()
         answered = sum(1 for a, _ in rows if a)
         latency = statistics.median(ms for _, ms in rows) if rows else None
         return Period(answered, len(rows) - answered, latency)
+
+    def last_activity(self) -> dict[int, float]:
+        """Each server's latest question time (for `articlebot servers`)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT guild_id, MAX(ts) FROM questions WHERE guild_id IS NOT NULL"
+                " GROUP BY guild_id"
+            ).fetchall()
+        return {int(g): float(t) for g, t in rows}
+
+    def forget_guild(self, guild_id: int) -> int:
+        """Delete a server's questions and their feedback; how many questions were deleted."""
+        with self._lock, self._db:
+            self._db.execute(
+                "DELETE FROM feedback WHERE question_id IN"
+                " (SELECT id FROM questions WHERE guild_id = ?)",
+                (guild_id,),
+            )
+            cur = self._db.execute("DELETE FROM questions WHERE guild_id = ?", (guild_id,))
+            return cur.rowcount
 
     def close(self) -> None:
         with self._lock:

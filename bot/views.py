@@ -10,9 +10,9 @@ import discord
 
 from bot import render
 from bot.errors import UserFacingError, guarded
-from bot.protocols import EngineLike
-from bot.stats import StatsStore
+from bot.stats import AskedQuestion, StatsStore
 from bot.workers import Workers
+from index.library.scoped import ScopedLibrary
 
 MORE_PASSAGES_K = 15
 
@@ -23,12 +23,22 @@ class ButtonHost(Protocol):
     workers: Workers
     store: StatsStore
 
-    @property
-    def engine(self) -> EngineLike: ...
+    def reader_for(self, guild_id: int | None) -> ScopedLibrary: ...
 
 
 def _bot(interaction: discord.Interaction) -> ButtonHost:
     return cast(ButtonHost, interaction.client)
+
+
+async def _asked_here(
+    bot: ButtonHost, interaction: discord.Interaction, question_id: int
+) -> AskedQuestion | None:
+    """The stored question, only when it was asked in the server the click comes from (a
+    button's id never reads another server's question)."""
+    asked = await bot.workers.io(bot.store.question, question_id)
+    if asked is None or asked.guild_id != interaction.guild_id:
+        return None
+    return asked
 
 
 def answer_view(question_id: int) -> discord.ui.View:
@@ -65,11 +75,14 @@ class MorePassages(
 
     async def _show(self, interaction: discord.Interaction) -> None:
         bot = _bot(interaction)
-        asked = await bot.workers.io(bot.store.question, self.question_id)
+        asked = await _asked_here(bot, interaction, self.question_id)
         if asked is None:
             raise UserFacingError("I no longer know that question; please ask it again.")
         answer = await bot.workers.query(
-            bot.engine.ask, asked.question, k=MORE_PASSAGES_K, context=asked.context
+            bot.reader_for(interaction.guild_id).ask,
+            asked.question,
+            k=MORE_PASSAGES_K,
+            context=asked.context,
         )
         passages = answer.passages
         embed = render.render_passages(
@@ -110,10 +123,10 @@ class FullParagraph(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"a
 
     async def _show(self, interaction: discord.Interaction) -> None:
         bot = _bot(interaction)
-        asked = await bot.workers.io(bot.store.question, self.question_id)
+        asked = await _asked_here(bot, interaction, self.question_id)
         if asked is None or asked.article is None or asked.quote is None:
             raise UserFacingError("That answer quoted nothing, so there is no paragraph to show.")
-        found = await bot.workers.query(bot.engine.article, asked.article)
+        found = await bot.workers.query(bot.reader_for(interaction.guild_id).article, asked.article)
         title, url, text = asked.article, None, asked.passage or asked.quote
         if found is not None:
             info, article_text = found
@@ -151,7 +164,8 @@ class Feedback(
     async def _record(self, interaction: discord.Interaction) -> None:
         bot = _bot(interaction)
         vote = 1 if self.vote == "up" else -1
-        ok = await bot.workers.io(
+        asked = await _asked_here(bot, interaction, self.question_id)
+        ok = asked is not None and await bot.workers.io(
             bot.store.record_feedback, self.question_id, interaction.user.id, vote
         )
         if not ok:

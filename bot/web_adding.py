@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, TypeVar
+from pathlib import Path
+from typing import TypeVar
 
 from bot import render
 from bot.errors import UserFacingError
@@ -13,16 +14,13 @@ from index.web.articles import Saved, fetch_article, plan, save, web_texts
 from index.web.errors import WebError
 from index.web.fetch import FetchPolicy
 
-if TYPE_CHECKING:
-    from bot.client import ArticleBot
-
 T = TypeVar("T")
 
 
-async def add_from_url(bot: ArticleBot, url: str, *, replace: bool) -> tuple[Saved, str]:
-    """Fetch ``url``, store its article (checked first), and say what happened (escaped)."""
+async def add_from_url(corpus: Path, url: str, *, replace: bool) -> tuple[Saved, str]:
+    """Fetch ``url``, store its article in ``corpus`` (checked first), and say what happened
+    (escaped)."""
     policy = FetchPolicy.from_env()
-    corpus = bot.engine.corpus_dir
 
     def fetch_and_save() -> Saved:
         item = plan(corpus, fetch_article(url, policy), web_texts(corpus), replace=replace)

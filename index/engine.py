@@ -20,7 +20,7 @@ from index.config import Settings
 from index.embedding.embedder import Embedder, load_embedder
 from index.errors import CorruptIndex, IndexUnavailable, QuestionTooLong, ReindexInProgress
 from index.generations.generation import Generation, load_generation, load_serving
-from index.generations.store import current_generation
+from index.generations.store import current_generation, published_generations
 from index.process import gc_policy
 from index.reader.model import Reader, load_reader
 from index.text.question import Asked, Query
@@ -57,6 +57,13 @@ class Engine:
                 load_reader(Path(settings.reader_model)) if settings.reader_model else load_reader()
             )
         return cls(settings, embedder, _load_current(settings, embedder), reader)
+
+    def sibling(self, settings: Settings) -> Engine:
+        """An engine on other folders (a server's library) that shares this engine's models; a
+        folder without an index gets one first (an empty corpus makes an empty generation)."""
+        if not published_generations(settings.index_dir):
+            build_index(settings, self.embedder)
+        return Engine(settings, self.embedder, _load_current(settings, self.embedder), self.reader)
 
     @property
     def min_confidence(self) -> float:
@@ -196,12 +203,21 @@ class Engine:
         finally:
             self._reindex_lock.release()
 
-    def reindex(self, *, full: bool = False, progress: Progress | None = None) -> BuildReport:
-        """Build a new generation from the corpus and swap it in; the old one serves meanwhile."""
+    def reindex(
+        self, *, full: bool = False, progress: Progress | None = None, allow_shrink: bool = False
+    ) -> BuildReport:
+        """Build a new generation from the corpus and swap it in; the old one serves meanwhile.
+        ``allow_shrink``: an admin removed articles on purpose (a small library may lose half)."""
         if not self._reindex_lock.acquire(blocking=False):
             raise ReindexInProgress("a reindex is already running")
         try:
-            report = build_index(self.settings, self.embedder, full=full, progress=progress)
+            report = build_index(
+                self.settings,
+                self.embedder,
+                full=full,
+                progress=progress,
+                allow_shrink=allow_shrink,
+            )
             if report.generation != self._generation.name:  # else: nothing changed, kept
                 self._serve(_load_current(self.settings, self.embedder))
             log.info("reindex: %s", report.summary())

@@ -485,3 +485,37 @@ def test_json_logs(cli, monkeypatch: pytest.MonkeyPatch, corpus_dir: Path) -> No
     monkeypatch.setenv("LOG_LEVEL", "loud")
     code, _, err = cli("info")
     assert code == 2 and "LOG_LEVEL must be one of DEBUG" in err
+
+
+def test_guilds_and_stats_show_the_operator_every_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.stats import StatsStore
+    from index.types import Answer
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SERVERS_DIR", str(tmp_path / "servers"))
+    monkeypatch.setenv("BOT_DB_PATH", str(tmp_path / "bot.sqlite3"))
+    (tmp_path / "servers" / "41" / "corpus").mkdir(parents=True)
+    (tmp_path / "servers" / "41" / "corpus" / "a.md").write_text("# A\n\nText.\n", "utf-8")
+    store = StatsStore(tmp_path / "bot.sqlite3")
+    for guild in (41, 42):
+        store.record_question(
+            Answer(f"asked in {guild}?", False, 0.1, (), ()),
+            user_id=1,
+            guild_id=guild,
+            latency_ms=3,
+        )
+    store.close()
+
+    assert main(["guilds", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["server_id"], r["articles"]) for r in rows] == [(41, 1), (42, 0)]
+    assert all(r["last_question"] for r in rows)
+
+    assert main(["stats"]) == 0
+    out = capsys.readouterr().out
+    assert "asked in 41?" in out and "asked in 42?" in out and "0 answered, 2 declined" in out
+    assert main(["stats", "--guild", "42"]) == 0
+    out = capsys.readouterr().out
+    assert "asked in 42?" in out and "asked in 41?" not in out

@@ -111,6 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_feed_arguments(
         sub.add_parser("feed", help="follow RSS/Atom feeds: add, list, remove, poll"), common
     )
+    from index.cli.servers import add_guilds_arguments, add_stats_arguments
+
+    add_guilds_arguments(
+        sub.add_parser("guilds", parents=[common], help="servers' own libraries and activity")
+    )
+    add_stats_arguments(
+        sub.add_parser("stats", parents=[common], help="questions and feedback of every server")
+    )
     from index.bench.evaluate import add_eval_arguments
 
     add_eval_arguments(sub.add_parser("eval", parents=[common], help="measure answer quality"))
@@ -477,6 +485,18 @@ def cmd_feed(args: argparse.Namespace) -> int:
     return run_feed_command(args, settings_from(args))
 
 
+def cmd_guilds(args: argparse.Namespace) -> int:
+    from index.cli.servers import run_guilds
+
+    return run_guilds(args, settings_from(args), sys.stdout)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from index.cli.servers import run_stats
+
+    return run_stats(args, sys.stdout)
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from index.bench.evaluate import run_eval_command
 
@@ -536,6 +556,8 @@ COMMANDS = {
     "run": cmd_run,
     "sync-commands": cmd_sync_commands,
     "feed": cmd_feed,
+    "guilds": cmd_guilds,
+    "stats": cmd_stats,
 }
 
 if __name__ == "__main__":

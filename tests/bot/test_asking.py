@@ -64,7 +64,7 @@ async def test_ask_service_checks_then_answers_and_records(tmp_path: Path) -> No
     store = StatsStore(tmp_path / "s.sqlite3")
     workers = Workers()
     service = AskService(
-        lambda: engine, workers, store, max_chars=20, cooldown=Cooldown(1, 60.0, Clock())
+        lambda guild_id: engine, workers, store, max_chars=20, cooldown=Cooldown(1, 60.0, Clock())
     )
     try:
         too_long = await service.ask("x" * 21, user_id=1, guild_id=None)

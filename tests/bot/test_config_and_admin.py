@@ -40,11 +40,36 @@ def test_settings_from_env() -> None:
         ({"DISCORD_TOKEN": TOKEN, "DISCORD_DEV_GUILD_ID": "1,2"}, "takes one"),
         ({"DISCORD_TOKEN": TOKEN, "BOT_MAX_QUESTION_CHARS": "lots"}, "BOT_MAX_QUESTION_CHARS"),
         ({"DISCORD_TOKEN": TOKEN, "BOT_MAX_QUESTION_CHARS": "5"}, "between 10 and 4000"),
+        ({"DISCORD_TOKEN": TOKEN, "DISCORD_OPERATOR_USER_IDS": "me"}, "OPERATOR_USER_IDS"),
+        ({"DISCORD_TOKEN": TOKEN, "OPERATOR_LIBRARY_IN_SERVERS": "maybe"}, "on or off"),
+        ({"DISCORD_TOKEN": TOKEN, "SERVER_KEEP_DAYS": "-1"}, "SERVER_KEEP_DAYS"),
+        ({"DISCORD_TOKEN": TOKEN, "SERVER_KEEP_DAYS": "nan"}, "SERVER_KEEP_DAYS"),
+        ({"DISCORD_TOKEN": TOKEN, "SERVER_LIBRARIES_OPEN": "0"}, "SERVER_LIBRARIES_OPEN"),
     ],
 )
 def test_bad_settings_name_the_setting(env: dict[str, str], message: str) -> None:
     with pytest.raises(BotConfigError, match=message):
         BotSettings.from_env(env)
+
+
+def test_server_library_settings() -> None:
+    s = BotSettings.from_env(
+        {
+            "DISCORD_TOKEN": TOKEN,
+            "DISCORD_OPERATOR_USER_IDS": "11 12",
+            "DISCORD_ALLOWED_SERVER_IDS": "21",
+            "OPERATOR_LIBRARY_IN_SERVERS": "off",
+            "SERVER_KEEP_DAYS": "7",
+            "SERVER_LIBRARIES_OPEN": "3",
+            "SERVERS_DIR": "libs",
+        }
+    )
+    assert s.operator_user_ids == {11, 12} and s.allowed_server_ids == {21}
+    assert not s.operator_library_in_servers and s.keep_left_days == 7
+    assert s.max_open_libraries == 3 and s.servers_dir == Path.cwd() / "libs"
+    default = BotSettings.from_env({"DISCORD_TOKEN": TOKEN})
+    assert default.operator_library_in_servers and default.keep_left_days == 30
+    assert default.allowed_server_ids == frozenset() and default.servers_dir.name == "servers"
 
 
 def test_is_admin() -> None:

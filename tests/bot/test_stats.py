@@ -38,3 +38,26 @@ def test_stats_by_period_with_gaps_and_feedback(tmp_path: Path) -> None:
     assert asked is not None and asked.passage == "Context. Quoted here. More."
     assert (asked.quote_start, asked.quote_end) == (9, 21)
     store.close()
+
+
+def test_each_server_sees_its_own_figures_and_can_forget_them(tmp_path: Path) -> None:
+    store = StatsStore(tmp_path / "s.sqlite3")
+    a = store.record_question(ans("A's question?", False), user_id=1, guild_id=10, latency_ms=1)
+    b = store.record_question(ans("B's question?", False), user_id=2, guild_id=20, latency_ms=1)
+    store.record_question(ans("In a DM?", True), user_id=3, guild_id=None, latency_ms=1)
+    assert store.record_feedback(a, 5, -1) and store.record_feedback(b, 5, 1)
+
+    in_a, in_b = store.stats(guild_id=10), store.stats(guild_id=20)
+    assert [q for q, _ in in_a.gaps] == ["A's question?"] and in_a.thumbs_down == 1
+    assert [q for q, _ in in_b.gaps] == ["B's question?"] and in_b.thumbs_up == 1
+    assert (in_a.thumbs_up, in_b.thumbs_down) == (0, 0)
+    everything = store.stats()  # the operator's view
+    assert everything.week.answered + everything.week.abstained == 3
+    assert set(store.last_activity()) == {10, 20}
+
+    stored = store.question(b)
+    assert stored is not None and stored.guild_id == 20
+    assert store.forget_guild(20) == 1
+    assert store.question(b) is None and store.stats(guild_id=20).thumbs_up == 0
+    assert store.stats(guild_id=10).thumbs_down == 1  # A's untouched
+    store.close()

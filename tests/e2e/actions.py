@@ -31,6 +31,7 @@ class UserActions:
     dispatches it to the bot over the gateway."""
 
     # Provided by LoopbackDiscord.
+    extra_guilds: dict[str, str]
     app_id: str
     guild_id: str
     channel_id: str
@@ -72,15 +73,20 @@ class UserActions:
 
     # ---- interactions ------------------------------------------------------------------------
 
-    def _interaction(self, kind: int, data: Json, user: Json, *, admin: bool) -> InteractionLog:
+    def _interaction(
+        self, kind: int, data: Json, user: Json, *, admin: bool, guild: str | None = None
+    ) -> InteractionLog:
+        """``guild``: another guild of ``add_guild`` (its one channel), default the main one."""
+        guild = guild or self.guild_id
+        channel = self.channel_id if guild == self.guild_id else self.extra_guilds[guild]
         payload: Json = {
             "id": self.new_id(),
             "application_id": self.app_id,
             "type": kind,
             "data": data,
-            "guild_id": self.guild_id,
-            "channel_id": self.channel_id,
-            "channel": {"id": self.channel_id, "type": 0, "guild_id": self.guild_id},
+            "guild_id": guild,
+            "channel_id": channel,
+            "channel": {"id": channel, "type": 0, "guild_id": guild},
             "member": self.member(user, admin=admin),
             "token": secrets.token_urlsafe(24),
             "version": 1,
@@ -88,7 +94,7 @@ class UserActions:
             "locale": "en-US",
             "guild_locale": "en-US",
             "entitlements": [],
-            "authorizing_integration_owners": {"0": self.guild_id},
+            "authorizing_integration_owners": {"0": guild},
             "context": 0,
             "attachment_size_limit": 10 * 1024 * 1024,
         }
@@ -105,6 +111,7 @@ class UserActions:
         admin: bool = False,
         resolved: Json | None = None,
         option_types: dict[str, int] | None = None,
+        guild: str | None = None,
     ) -> InteractionLog:
         """A user runs a slash command (option types default to string/integer/boolean)."""
         opts = [
@@ -114,7 +121,7 @@ class UserActions:
         data: Json = {"id": self.new_id(), "name": name, "type": 1, "options": opts}
         if resolved:
             data["resolved"] = resolved
-        log = self._interaction(2, data, user or self.alice, admin=admin)
+        log = self._interaction(2, data, user or self.alice, admin=admin, guild=guild)
         await self.dispatch("INTERACTION_CREATE", log.payload)
         return log
 
@@ -126,6 +133,8 @@ class UserActions:
         *,
         admin: bool = True,
         extra: dict[str, Any] | None = None,
+        user: Json | None = None,
+        guild: str | None = None,
     ) -> InteractionLog:
         """A slash command with a ``file`` attachment option (served from /attachments/)."""
         att_id = self.new_id()
@@ -144,9 +153,10 @@ class UserActions:
             name,
             options,
             admin=admin,
-            user=self.admin if admin else self.alice,
+            user=user or (self.admin if admin else self.alice),
             resolved={"attachments": {att_id: attachment}},
             option_types={"file": 11},
+            guild=guild,
         )
 
     async def context_menu(
@@ -163,19 +173,28 @@ class UserActions:
         await self.dispatch("INTERACTION_CREATE", log.payload)
         return log
 
-    async def autocomplete(self, name: str, option: str, typed: str) -> InteractionLog:
+    async def autocomplete(
+        self,
+        name: str,
+        option: str,
+        typed: str,
+        *,
+        user: Json | None = None,
+        guild: str | None = None,
+    ) -> InteractionLog:
         opts = [{"name": option, "type": 3, "value": typed, "focused": True}]
         data = {"id": self.new_id(), "name": name, "type": 1, "options": opts}
-        log = self._interaction(4, data, self.admin, admin=True)
+        log = self._interaction(4, data, user or self.admin, admin=True, guild=guild)
         await self.dispatch("INTERACTION_CREATE", log.payload)
         return log
 
     async def click(
         self, message: Json, custom_id: str, *, user: Json | None = None
     ) -> InteractionLog:
-        """A user clicks the button ``custom_id`` under ``message``."""
+        """A user clicks the button ``custom_id`` under ``message`` (in the message's guild)."""
         data = {"custom_id": custom_id, "component_type": 2}
-        log = self._interaction(3, data, user or self.alice, admin=False)
+        guild = message.get("guild_id") or self.guild_id
+        log = self._interaction(3, data, user or self.alice, admin=False, guild=guild)
         log.payload["message"] = self.messages[message["id"]]
         log.payload["channel_id"] = message["channel_id"]
         await self.dispatch("INTERACTION_CREATE", log.payload)

@@ -120,6 +120,8 @@ def bot_settings(tmp_path: Path, loopback: LoopbackDiscord) -> BotSettings:
         cooldown_questions=1000,
         cooldown_seconds=60,
         db_path=tmp_path / "bot.sqlite3",
+        operator_user_ids=frozenset({int(loopback.operator["id"])}),
+        servers_dir=tmp_path / "servers",
     )
 
 

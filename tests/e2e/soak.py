@@ -202,6 +202,8 @@ async def run_soak(plan: SoakPlan, settings: Settings, engine: Engine, db_path: 
         dev_guild_id=int(server.guild_id),
         cooldown_questions=1_000_000,  # the soak measures answering, not the per-user limit
         db_path=db_path,
+        operator_user_ids=frozenset({int(server.operator["id"])}),
+        servers_dir=db_path.parent / "servers",
     )
     try:
         with _pointed_at(server):
@@ -274,7 +276,10 @@ class _Run:
         await asyncio.sleep(max(0.0, started + self.plan.seconds / 3 - time.monotonic()))
         name, text = DROPPED
         await asyncio.to_thread((self.settings.corpus_dir / name).write_text, text, "utf-8")
-        await self._admin_step("reindex", started, self.server.slash("reindex", admin=True))
+        reindex = self.server.slash(
+            "reindex", {"library": "operator"}, admin=True, user=self.server.operator
+        )
+        await self._admin_step("reindex", started, reindex)
         await asyncio.sleep(max(0.0, started + self.plan.seconds * 2 / 3 - time.monotonic()))
         name, text = UPLOADED
         upload = self.server.attach_and_run("add-article", name, text.encode())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -24,12 +25,22 @@ def footer(message: dict) -> str:
 
 async def assert_new_generation_answers_glaciers(
     bot: ArticleBot, loopback: LoopbackDiscord
-) -> None:
+) -> dict:
     """The article added before the swap is quoted, by the generation now serving."""
     asked = await loopback.say("What is a glacier?", mention_bot=True)
     [reply] = await loopback.until(lambda: loopback.replies_to(asked))
     assert reply["embeds"][0]["title"] == "Glaciers"
-    assert bot.engine.generation in footer(reply)
+    assert bot.reader_for(int(loopback.guild_id)).generation in footer(reply)
+    return reply
+
+
+def server_corpus(bot: ArticleBot, loopback: LoopbackDiscord) -> Path:
+    """The main guild's own library's corpus folder."""
+    return bot.libraries.folder(int(loopback.guild_id)) / "corpus"
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
 
 
 async def test_non_admin_reindex_is_refused(bot: ArticleBot, loopback: LoopbackDiscord) -> None:
@@ -44,8 +55,11 @@ async def test_non_admin_reindex_is_refused(bot: ArticleBot, loopback: LoopbackD
 async def test_admin_reindex_swaps_while_questions_are_answered(
     bot: ArticleBot, loopback: LoopbackDiscord, settings: Settings, embedder: GatedEmbedder
 ) -> None:
-    old = bot.engine.generation
-    (settings.corpus_dir / "glaciers.md").write_text(GLACIER, encoding="utf-8")
+    guild = int(loopback.guild_id)
+    library = await asyncio.to_thread(bot.libraries.ensure, guild)  # the server's own, empty
+    old = library.generation
+    operator_generation = bot.engine.generation
+    (library.corpus_dir / "glaciers.md").write_text(GLACIER, encoding="utf-8")
     embedder.closed = True  # the build will wait inside its first encode
     log = await loopback.slash("reindex", admin=True)
     await loopback.until(embedder.entered.is_set, what="the build to start embedding")
@@ -65,9 +79,23 @@ async def test_admin_reindex_swaps_while_questions_are_answered(
     )
     assert any((e.get("content") or "").startswith("Reindexing") for e in log.edits)
     assert "1 added" in log.edits[-1]["content"]
-    assert bot.engine.generation != old
+    assert library.generation != old  # the server's library was rebuilt...
+    assert bot.engine.generation == operator_generation  # ...and the operator's left alone
 
-    await assert_new_generation_answers_glaciers(bot, loopback)
+    reply = await assert_new_generation_answers_glaciers(bot, loopback)
+    assert "this server's library" in reply["embeds"][0]["description"]
+
+
+async def test_a_server_admin_cannot_rebuild_the_operators_library(
+    bot: ArticleBot, loopback: LoopbackDiscord
+) -> None:
+    before = bot.engine.generation
+    log = await loopback.slash(
+        "reindex", {"library": "operator", "full": True}, admin=True, user=loopback.admin
+    )
+    await loopback.until(lambda: log.original)
+    assert log.original["flags"] & EPHEMERAL and "operators" in log.original["content"]
+    assert bot.engine.generation == before
 
 
 async def test_reindex_of_an_emptied_corpus_is_refused(
@@ -77,7 +105,9 @@ async def test_reindex_of_an_emptied_corpus_is_refused(
     for path in list(settings.corpus_dir.rglob("*")):
         if path.is_file():
             path.unlink()  # e.g. the corpus volume was not mounted
-    log = await loopback.slash("reindex", admin=True)
+    log = await loopback.slash(
+        "reindex", {"library": "operator"}, admin=True, user=loopback.operator
+    )
 
     def refusal() -> str | None:
         messages = [*log.edits, *log.followups, log.original or {}]
@@ -107,6 +137,7 @@ async def test_add_article_refuses_path_traversal(
         "tea.md",
         "volcano.md",
     ]
+    assert files_in(server_corpus(bot, loopback)) == []
 
 
 async def test_add_and_remove_article(
@@ -116,8 +147,15 @@ async def test_add_and_remove_article(
     await loopback.until(
         lambda: any("Reindex finished" in (e.get("content") or "") for e in log.edits)
     )
-    assert (settings.corpus_dir / "glaciers.md").read_text(encoding="utf-8") == GLACIER
-    assert "glaciers" in {a.id for a in bot.engine.articles()}
+    assert (server_corpus(bot, loopback) / "glaciers.md").read_text(encoding="utf-8") == GLACIER
+    assert not (settings.corpus_dir / "glaciers.md").exists()
+    here = bot.reader_for(int(loopback.guild_id))
+    assert "server:glaciers" in {a.id for a in here.articles()}
+    assert "glaciers" not in {a.id for a in bot.engine.articles()}
+    choices = await loopback.autocomplete("remove-article", "article", "")
+    await loopback.until(lambda: choices.callbacks)
+    offered = [c["value"] for c in choices.callbacks[0]["data"]["choices"]]
+    assert offered == ["server:glaciers"]  # an admin is offered only what they may remove
 
     again = await loopback.attach_and_run("add-article", "glaciers.md", b"# Other\n\nText.")
     await loopback.until(lambda: again.followups or again.edits)
@@ -129,14 +167,21 @@ async def test_add_and_remove_article(
     await loopback.until(lambda: big.original)
     assert "limit" in big.original["content"]
 
+    shared = await loopback.slash(
+        "remove-article", {"article": "tea"}, admin=True, user=loopback.admin
+    )
+    await loopback.until(lambda: shared.original)
+    assert "operators" in shared.original["content"]
+    assert (settings.corpus_dir / "tea.md").exists()
+
     gone = await loopback.slash(
-        "remove-article", {"article": "glaciers"}, admin=True, user=loopback.admin
+        "remove-article", {"article": "server:glaciers"}, admin=True, user=loopback.admin
     )
     await loopback.until(
         lambda: any("Reindex finished" in (e.get("content") or "") for e in gone.edits)
     )
-    assert not (settings.corpus_dir / "glaciers.md").exists()
-    assert "glaciers" not in {a.id for a in bot.engine.articles()}
+    assert not (server_corpus(bot, loopback) / "glaciers.md").exists()
+    assert "server:glaciers" not in {a.id for a in here.articles()}
 
 
 async def test_stats_for_admins(bot: ArticleBot, loopback: LoopbackDiscord) -> None:
@@ -179,6 +224,7 @@ async def test_add_article_refuses_an_unreadable_file_and_saves_nothing(
 ) -> None:
     before = sorted(p.name for p in settings.corpus_dir.iterdir())
     log = await loopback.attach_and_run("add-article", "scan.pdf", b"%PDF-1.4 not really a pdf")
+    mine = server_corpus(bot, loopback)
 
     def said() -> str:
         messages = [*log.followups, *log.edits, *([log.original] if log.original else [])]
@@ -187,3 +233,4 @@ async def test_add_article_refuses_an_unreadable_file_and_saves_nothing(
     await loopback.until(lambda: "not a readable article" in said(), what="the refusal")
     assert "scan.pdf" in said()
     assert sorted(p.name for p in settings.corpus_dir.iterdir()) == before
+    assert files_in(mine) == []

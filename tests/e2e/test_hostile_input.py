@@ -87,5 +87,5 @@ async def test_bomb_and_backtracking_bait_do_not_stall_the_gateway(
     bait = ("# Dots\n\n" + "." * 40_000 + " The end of the dots.\n").encode()
     dots = await loopback.attach_and_run("add-article", "dots.md", bait)
     await loopback.until(lambda: "Reindex finished" in said(dots), what="the reindex")
-    assert "dots" in {a.id for a in bot.engine.articles()}
+    assert "server:dots" in {a.id for a in bot.reader_for(int(loopback.guild_id)).articles()}
     assert len(checked_on) == 2 and threading.current_thread() not in checked_on

@@ -84,14 +84,18 @@ async def test_sync_commands_publishes_globally_and_to_the_dev_guild(
     assert {c["name"] for c in loopback.commands[loopback.guild_id]} == names
 
 
-async def test_owner_only_sync_command(bot: object, loopback: LoopbackDiscord) -> None:
-    refused = await loopback.slash("sync-commands", {"scope": "global"}, user=loopback.alice)
-    await loopback.until(lambda: refused.original)
-    assert "owner" in refused.original["content"]
-    loopback.commands.pop("global", None)
-    done = await loopback.slash("sync-commands", {"scope": "global"}, user=loopback.admin)
-    await loopback.until(lambda: done.followups)
-    assert "global" in loopback.commands and "Synced" in done.followups[0]["content"]
+async def test_operator_only_sync_command(bot: object, loopback: LoopbackDiscord) -> None:
+    # A server's admin (Manage Server) is not an operator: syncing touches every server.
+    for user in (loopback.alice, loopback.admin):
+        refused = await loopback.slash("sync-commands", {"scope": "global"}, user=user)
+        await loopback.until(lambda refused=refused: refused.original)
+        assert "operators" in refused.original["content"]
+    # The application's owner (from Discord) and the DISCORD_OPERATOR_USER_IDS users may.
+    for user in (loopback.owner, loopback.operator):
+        loopback.commands.pop("global", None)
+        done = await loopback.slash("sync-commands", {"scope": "global"}, user=user)
+        await loopback.until(lambda done=done: done.followups)
+        assert "global" in loopback.commands and "Synced" in done.followups[0]["content"]
 
 
 def test_unreachable_discord_is_one_line_without_traceback(

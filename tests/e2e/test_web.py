@@ -73,7 +73,9 @@ async def test_add_article_by_url_then_a_quote_with_url_and_date(
     )
     await loopback.until(lambda: "Nothing to reindex" in said(again))
     assert "is already in the corpus, unchanged" in said(again)
-    [path] = list((settings.corpus_dir / "web").rglob("*.md"))
+    assert not (settings.corpus_dir / "web").exists()  # the server's own library, not the shared
+    mine = bot.libraries.folder(int(loopback.guild_id)) / "corpus"
+    [path] = list((mine / "web").rglob("*.md"))
     stored = path.read_text(encoding="utf-8")
 
     asked = await loopback.say("Why did otters disappear from England?", mention_bot=True)
@@ -116,11 +118,14 @@ async def test_feed_add_poll_list_and_sources(
     await loopback.until(lambda: added.followups)
     assert "Following [Harbour news]" in said(added) and "1 entries" in said(added)
 
-    before = bot.engine.generation
+    here = bot.reader_for(int(loopback.guild_id))
+    before, shared = here.generation, bot.engine.generation
     polled = await feed_command(loopback, "poll")
     await loopback.until(lambda: polled.followups)
     assert "Harbour news: 1 added" in said(polled)
-    assert bot.engine.generation != before and bot.engine.generation in said(polled)
+    assert here.generation != before and here.generation in said(polled)
+    assert bot.engine.generation == shared  # the entries went to the server's own library
+    assert not (settings.corpus_dir / "web").exists()
 
     listed = await feed_command(loopback, "list")
     await loopback.until(lambda: listed.followups)
