@@ -10,7 +10,7 @@ import logging
 import re
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from bot.protocols import Answers
@@ -38,13 +38,14 @@ class Asked:
 
 
 class Cooldown:
-    """At most ``rate`` questions per ``per`` seconds per user (sliding window)."""
+    """At most ``rate`` questions per ``per`` seconds per user (sliding window); keyed by (server,
+    user) in the bot, so each server's cooldowns are its own."""
 
     def __init__(self, rate: int, per: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate, self.per, self._clock = rate, per, clock
-        self._hits: dict[int, deque[float]] = {}
+        self._hits: dict[Hashable, deque[float]] = {}
 
-    def retry_after(self, user_id: int) -> float:
+    def retry_after(self, user_id: Hashable) -> float:
         """0 if the user may ask now (and count it), else the seconds to wait."""
         if self.per <= 0:
             return 0.0
@@ -103,7 +104,7 @@ class AskService:
         self._engine, self._workers, self._store = engine, workers, store
         self.max_chars, self.cooldown = max_chars, cooldown
 
-    def check(self, user_id: int, question: str) -> Refusal | None:
+    def check(self, user_id: int, question: str, guild_id: int | None = None) -> Refusal | None:
         """Refuse empty or over-long questions and users over their cooldown."""
         if not question.strip():
             return Refusal("Ask me a question about the articles, e.g. *What is …?*")
@@ -112,7 +113,7 @@ class AskService:
                 f"That question is {len(question):,} characters long; the limit is "
                 f"{self.max_chars:,}. Please shorten it."
             )
-        wait = self.cooldown.retry_after(user_id)
+        wait = self.cooldown.retry_after((guild_id, user_id))
         if wait > 0:
             return Refusal(f"You're asking quickly: please try again in {wait:.0f} s.")
         return None
@@ -120,7 +121,7 @@ class AskService:
     async def ask(
         self, question: str, *, user_id: int, guild_id: int | None, context: str | None = None
     ) -> Asked | Refusal:
-        refusal = self.check(user_id, question)
+        refusal = self.check(user_id, question, guild_id)
         if refusal is not None:
             return refusal
         return await self.answer(question, user_id=user_id, guild_id=guild_id, context=context)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from index.config import Settings
 from index.library.servers import ServesLibrary
 from index.types import Answer, ArticleInfo
 from index.web.feedstore import Feed
-
-Progress = Callable[[str, int, int], None]
 
 
 class Answers(Protocol):

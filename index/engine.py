@@ -18,6 +18,7 @@ from index.answer.with_reader import READER_CONFIDENCE_MODEL, ReaderChooser
 from index.build.builder import Progress, build_index
 from index.config import Settings
 from index.embedding.embedder import Embedder, load_embedder
+from index.embedding.recent import RecentVectors
 from index.errors import CorruptIndex, IndexUnavailable, QuestionTooLong, ReindexInProgress
 from index.generations.generation import Generation, load_generation, load_serving
 from index.generations.store import current_generation, published_generations
@@ -38,10 +39,13 @@ class Engine:
         embedder: Embedder,
         generation: Generation,
         reader: Reader | None = None,
+        query_vectors: RecentVectors | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.reader = reader
+        # Shared with sibling engines: a question read by two libraries is embedded once.
+        self._query_vectors = query_vectors or RecentVectors()
         self._chooser: QuoteChooser = ReaderChooser(reader) if reader else ScorerChooser()
         self._reindex_lock = threading.Lock()
         self._damaged: str | None = None  # a published generation that failed to load
@@ -63,7 +67,8 @@ class Engine:
         folder without an index gets one first (an empty corpus makes an empty generation)."""
         if not published_generations(settings.index_dir):
             build_index(settings, self.embedder)
-        return Engine(settings, self.embedder, _load_current(settings, self.embedder), self.reader)
+        generation = _load_current(settings, self.embedder)
+        return Engine(settings, self.embedder, generation, self.reader, self._query_vectors)
 
     @property
     def min_confidence(self) -> float:
@@ -100,7 +105,7 @@ class Engine:
     def _hits(
         self, gen: Generation, text: str, query: Query, k: int
     ) -> tuple[np.ndarray, list[Hit]]:
-        qvec = self.embedder.encode([text])[0]
+        qvec = self._query_vectors.encode(self.embedder, text)
         hits = retrieve(gen, qvec, query, k=k, per_article_cap=self.settings.per_article_cap)
         return qvec, hits
 

@@ -139,3 +139,19 @@ def test_export_is_the_servers_articles_and_delete_removes_everything(
 def test_server_ids_must_be_positive(servers: ServerLibraries) -> None:
     with pytest.raises(ValueError, match="not a server id"):
         servers.folder(0)
+
+
+def test_a_question_read_by_both_libraries_is_embedded_once(
+    servers: ServerLibraries, operator: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add(servers, 7, "nightjar.md", NIGHTJAR)
+    encoded: list[str] = []
+    real = operator.embedder.encode
+
+    def counting(texts: list[str]) -> object:
+        encoded.extend(texts)
+        return real(texts)
+
+    monkeypatch.setattr(operator.embedder, "encode", counting)
+    ScopedLibrary(operator, lambda: servers.get(7)).ask("Who keeps the launch code word?")
+    assert encoded == ["Who keeps the launch code word?"]

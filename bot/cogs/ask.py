@@ -88,7 +88,7 @@ class AskCog(commands.Cog):
         self, message: discord.Message, question: str, context: str | None
     ) -> None:
         guild_id = message.guild.id if message.guild else None
-        refusal = self.bot.asker.check(message.author.id, question)
+        refusal = self.bot.asker.check(message.author.id, question, guild_id)
         if refusal is not None:
             await message.reply(refusal.text, mention_author=False)
             return
@@ -121,7 +121,9 @@ class AskCog(commands.Cog):
         await self._ask_interaction(interaction, " ".join(message.content.split()))
 
     async def _ask_interaction(self, interaction: discord.Interaction, question: str) -> None:
-        outcome: Asked | Refusal | None = self.bot.asker.check(interaction.user.id, question)
+        outcome: Asked | Refusal | None = self.bot.asker.check(
+            interaction.user.id, question, interaction.guild_id
+        )
         if isinstance(outcome, Refusal):
             await interaction.response.send_message(outcome.text, ephemeral=True)
             return

@@ -42,6 +42,19 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         "one-article update, cold open, RSS, question latency with the real encoder's cost)",
     )
     parser.add_argument(
+        "--servers",
+        type=int,
+        metavar="N",
+        help="instead: N server libraries of 20 synthetic articles beside an operator library of "
+        "--operator-articles (question latency single vs per server, cold open, memory)",
+    )
+    parser.add_argument(
+        "--operator-articles",
+        type=int,
+        default=10_000,
+        help="with --servers: the operator library's synthetic articles (default 10000)",
+    )
+    parser.add_argument(
         "--no-encoder",
         action="store_true",
         help="with --scale: leave the real question encoder's cost out",
@@ -63,6 +76,20 @@ def run_bench_command(args: argparse.Namespace, settings: Settings) -> int:
     from index.engine import Engine
 
     figures: dict[str, object] = {"machine": machine(), "date": time.strftime("%Y-%m-%d")}
+    if args.servers is not None:
+        from index.bench.servers import run_servers_bench
+
+        if args.servers < 1:
+            raise UsageError(f"--servers must be a positive number, got {args.servers}")
+        figures |= run_servers_bench(
+            settings,
+            args.servers,
+            args.questions or 300,
+            operator_articles=args.operator_articles,
+            workdir=args.workdir,
+        )
+        print_figures(figures, as_json=args.json)
+        return 0
     if args.scale is not None:
         from index.bench.scale import run_scale_bench
 

@@ -134,6 +134,11 @@ class ServerLibraries:
             log.debug("closed the library of server %d (least recently used)", closed)
         return engine
 
+    def close(self, server_id: int) -> None:
+        """Forget the open library (the next question opens it from disk again)."""
+        with self._lock:
+            self._open.pop(server_id, None)
+
     def close_idle(self, idle_seconds: float, now: float | None = None) -> int:
         """Close the libraries no question read for ``idle_seconds``; how many were closed."""
         now = time.monotonic() if now is None else now
@@ -161,8 +166,7 @@ class ServerLibraries:
             marker = folder / LEFT_MARKER
             if not marker.exists():
                 marker.write_text(f"{time.time() if now is None else now:.3f}\n", "utf-8")
-        with self._lock:
-            self._open.pop(server_id, None)
+        self.close(server_id)
 
     def rejoined(self, server_id: int) -> None:
         (self.folder(server_id) / LEFT_MARKER).unlink(missing_ok=True)

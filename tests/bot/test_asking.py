@@ -75,6 +75,8 @@ async def test_ask_service_checks_then_answers_and_records(tmp_path: Path) -> No
         assert isinstance(asked, Asked) and engine.calls == [("why?", "before")]
         again = await service.ask("why?", user_id=1, guild_id=5)
         assert isinstance(again, Refusal) and "try again" in again.text
+        elsewhere = await service.ask("why?", user_id=1, guild_id=6)  # another server's cooldown
+        assert isinstance(elsewhere, Asked)
         stored = store.question(asked.question_id)
         assert stored is not None and stored.context == "before" and stored.quote == "Quoted."
     finally:
