@@ -7,6 +7,8 @@ same INDEX_DIR picks the new generation up by itself.
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 from pathlib import Path
 
 from index.config import Settings
@@ -19,6 +21,7 @@ from index.corpus.files import (
     safe_article_name,
 )
 from index.corpus.folder import iter_corpus_files, slug_for
+from index.corpus.paths import kind_of
 from index.errors import CorpusError
 
 
@@ -64,9 +67,34 @@ def _checked(settings: Settings, src: Path, *, replace: bool, taken: set[str]) -
         raise CorpusFileError(f"Refused: {name} is named twice.", "exists")
     if (settings.corpus_dir / name).exists() and not replace:
         raise CorpusFileError(f"`{name}` already exists in the corpus.", "exists")
-    data = src.read_bytes()
+    data = read_source(src, settings.max_article_bytes)
     check_article(name, data, max_bytes=settings.max_article_bytes)  # what the index would skip
     return name, data
+
+
+def read_source(src: Path, max_bytes: int) -> bytes:
+    """The bytes of a file to add, checked by type and size before anything is read: a FIFO (which
+    would block), a device (/dev/zero grows without end) or a file over the limit is refused
+    without reading it; the read itself never takes more than ``max_bytes`` + 1 bytes."""
+    info = src.stat()  # follows links: what would be read
+    if not stat.S_ISREG(info.st_mode):
+        raise CorpusFileError(
+            f"Refused: {src} is not a regular file ({kind_of(info.st_mode)}).", "type"
+        )
+    if info.st_size > max_bytes:
+        raise CorpusFileError(
+            f"Refused: {src} is {info.st_size:,} bytes; the limit is {max_bytes:,} "
+            "(MAX_ARTICLE_BYTES).",
+            "size",
+        )
+    fd = os.open(src, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # swapped since the stat
+            raise CorpusFileError(f"Refused: {src} is not a regular file.", "type")
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise CorpusFileError(f"Refused: {src} grew past {max_bytes:,} bytes while read.", "size")
+    return data
 
 
 def remove_file(settings: Settings, article: str) -> Path:

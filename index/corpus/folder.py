@@ -129,7 +129,7 @@ def read_article(corpus_dir: Path, path: Path, max_bytes: int = MAX_FILE_BYTES) 
         raise ArticleError("no text found")
     return Article(
         id=slug,
-        title=parsed.title or path.stem.replace("-", " ").replace("_", " "),
+        title=bounded_title(parsed.title or path.stem.replace("-", " ").replace("_", " ")),
         url=parsed.url,
         text=parsed.text,
         sha256=digest,
@@ -139,6 +139,20 @@ def read_article(corpus_dir: Path, path: Path, max_bytes: int = MAX_FILE_BYTES) 
         source_offset=parsed.offset,
         pages=parsed.pages,
     )
+
+
+MAX_TITLE_CHARS = 300
+
+
+def bounded_title(title: str) -> str:
+    """A title as stored: one line of at most MAX_TITLE_CHARS (cut at a word, with an ellipsis).
+    A title is prepended to every chunk the model embeds and shown in every citation: a
+    100,000-character heading once cost minutes and gigabytes per build (issue 19)."""
+    if len(title) <= MAX_TITLE_CHARS:
+        return title
+    cut = " ".join(title[: MAX_TITLE_CHARS * 4].split())[: MAX_TITLE_CHARS - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > MAX_TITLE_CHARS // 2 else cut).rstrip() + "…"
 
 
 # Control characters other than \t \n \f \r (a regex: a Python loop over 8 KB was 0.9 ms a file).

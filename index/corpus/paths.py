@@ -46,6 +46,10 @@ def walk_corpus(corpus_dir: Path) -> Iterator[Path | SkippedFile]:
                 continue
             path = folder / entry.name
             rel = path.relative_to(corpus_dir).as_posix()
+            unnamed = name_problem(rel)
+            if unnamed is not None:  # a name the index cannot store (or a log line could forge)
+                yield SkippedFile(printable(rel), unnamed)
+                continue
             reason = _refusal(root, path, entry)
             if reason is not None:
                 yield SkippedFile(rel, reason)
@@ -55,6 +59,35 @@ def walk_corpus(corpus_dir: Path) -> Iterator[Path | SkippedFile]:
                 yield path
         # Depth first, in name order: the order sorted(rglob("*")) gave.
         stack.extend(reversed(subfolders))
+
+
+MAX_NAME_BYTES = (
+    1024  # a relative path longer than this is not stored (the system's own limit is 4096)
+)
+
+
+def name_problem(rel: str) -> str | None:
+    """Why a relative path cannot name an article, or None: bytes that are not UTF-8 (the file
+    system hands them over as lone surrogates, which the index cannot store), control characters
+    (a newline would forge a line of the build report), or an overlong path."""
+    try:
+        encoded = rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return "file name is not valid UTF-8; rename it to index it"
+    if any(ord(c) < 32 or ord(c) == 127 for c in rel):
+        return "file name contains control characters (a newline, a tab...); rename it to index it"
+    if len(encoded) > MAX_NAME_BYTES:
+        return f"path is longer than {MAX_NAME_BYTES} bytes; move it higher or shorten its name"
+    return None
+
+
+def printable(rel: str) -> str:
+    """``rel`` as a report may show it: undecodable bytes as \\xNN, control characters escaped,
+    at most 200 characters."""
+    raw = os.fsencode(rel)
+    shown = raw.decode("utf-8", "backslashreplace")
+    shown = "".join(c if 32 <= ord(c) != 127 else f"\\x{ord(c):02x}" for c in shown)
+    return shown if len(shown) <= 200 else shown[:199] + "…"
 
 
 def _refusal(root: Path, path: Path, entry: os.DirEntry[str]) -> str | None:
@@ -67,7 +100,7 @@ def _refusal(root: Path, path: Path, entry: os.DirEntry[str]) -> str | None:
         return f"cannot be examined ({exc.strerror})"
     if stat.S_ISDIR(mode) or stat.S_ISREG(mode):
         return None
-    return f"not a regular file ({_kind(mode)}); not read"
+    return f"not a regular file ({kind_of(mode)}); not read"
 
 
 def _link_refusal(root: Path, path: Path) -> str | None:
@@ -81,11 +114,12 @@ def _link_refusal(root: Path, path: Path) -> str | None:
     if stat.S_ISDIR(mode):
         return "symbolic link to a folder; not followed (its files are read where they are)"
     if not stat.S_ISREG(mode):
-        return f"symbolic link to {_kind(mode)}; not read"
+        return f"symbolic link to {kind_of(mode)}; not read"
     return None
 
 
-def _kind(mode: int) -> str:
+def kind_of(mode: int) -> str:
+    """'a FIFO', 'a character device'... for a file mode that is not a regular file's."""
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
@@ -95,7 +129,7 @@ def stat_inside(corpus_dir: Path, path: Path) -> os.stat_result:
     real = _resolve_inside(corpus_dir, path)
     info = real.stat()
     if not stat.S_ISREG(info.st_mode):
-        raise ArticleError(f"not a regular file ({_kind(info.st_mode)}); not read")
+        raise ArticleError(f"not a regular file ({kind_of(info.st_mode)}); not read")
     return info
 
 
@@ -111,7 +145,7 @@ def read_inside(corpus_dir: Path, path: Path, max_bytes: int) -> bytes:
     with os.fdopen(fd, "rb") as handle:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise ArticleError(f"not a regular file ({_kind(mode)}); not read")
+            raise ArticleError(f"not a regular file ({kind_of(mode)}); not read")
         data = handle.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise ArticleError(f"file is over the {max_bytes:,}-byte limit (MAX_ARTICLE_BYTES)")

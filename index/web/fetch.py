@@ -8,11 +8,14 @@ is checked again, and each redirect is checked the same way. Bytes, time and red
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
+import math
 import os
 import socket
 import ssl
+import threading
 import time
 import zlib
 from collections.abc import Callable, Mapping
@@ -172,7 +175,8 @@ def _get_once(
     if not addresses:
         raise WebError(url, f"the host name {host} cannot be resolved")
     checked = [check_address(url, a, policy) for a in addresses]  # every address, not only one
-    conn = _Pinned(host, port, str(checked[0]), https, _remaining(deadline))
+    watchdog = _Watchdog(_remaining(deadline))
+    conn = _Pinned(host, port, str(checked[0]), https, _remaining(deadline), watchdog)
     try:
         conn.connect()
         check_address(url, conn.sock.getpeername()[0], policy)  # the socket really connected here
@@ -199,24 +203,61 @@ def _get_once(
         if resp.status != 200:
             raise WebError(url, f"the server answered {resp.status} {resp.reason}".rstrip())
         body = _read_body(url, resp, sock, deadline, policy.max_bytes)
+        if watchdog.fired:  # the socket was cut at the deadline: what was read is not the page
+            raise TimeoutError
         media, charset = _content_type(resp.getheader("Content-Type", ""))
         etag, modified = resp.getheader("ETag"), resp.getheader("Last-Modified")
         return (200, media, charset, body, etag, modified)
+    except (OSError, http.client.HTTPException):
+        if watchdog.fired:
+            raise TimeoutError from None
+        raise
     finally:
+        watchdog.cancel()
         conn.close()
+
+
+class _Watchdog:
+    """Cuts the connection at the deadline. A socket timeout bounds each read, not the whole: a
+    server that sends its status line or headers a byte a second would otherwise hold the fetch
+    (and the build lock) for as long as it likes."""
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self._sock: socket.socket | None = None
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket) -> None:
+        self._sock = sock
+        if self.fired:
+            self._cut()
+
+    def _cut(self) -> None:
+        self.fired = True
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
 
 
 class _Pinned(http.client.HTTPSConnection):
     """A connection to one checked address, sending the host name in Host (and SNI for https)."""
 
-    def __init__(self, host: str, port: int, address: str, https: bool, timeout: float) -> None:
+    def __init__(
+        self, host: str, port: int, address: str, https: bool, timeout: float, watchdog: _Watchdog
+    ) -> None:
         self._tls = ssl.create_default_context()
         super().__init__(host, port, timeout=timeout, context=self._tls)
-        self._address, self._https = address, https
+        self._address, self._https, self._watchdog = address, https, watchdog
         self.default_port = 443 if https else 80  # Host carries the port only when not the default
 
     def connect(self) -> None:
         sock = socket.create_connection((self._address, self.port), self.timeout)
+        self._watchdog.watch(sock)  # the TLS handshake and everything after are under the deadline
         self.sock = self._tls.wrap_socket(sock, server_hostname=self.host) if self._https else sock
 
 
@@ -239,11 +280,18 @@ def _read_body(
         raw = resp.read1(65536)
         if not raw:
             break
-        chunk = inflate.decompress(raw, limit + 1 - size) if inflate else raw
+        try:
+            chunk = inflate.decompress(raw, limit + 1 - size) if inflate else raw
+        except zlib.error as exc:
+            raise WebError(url, f"the gzip-encoded response is damaged ({exc})") from None
         size += len(chunk)
         if size > limit:
             raise WebError(url, f"the response is over the {limit:,}-byte limit; stopped reading")
         chunks.append(chunk)
+    if declared.isdigit() and encoding in ("identity", "") and size < int(declared):
+        raise WebError(url, f"the response was cut short ({size:,} of {int(declared):,} bytes)")
+    if inflate is not None and not inflate.eof:
+        raise WebError(url, "the response was cut short (the gzip stream does not end)")
     return b"".join(chunks)
 
 
@@ -269,6 +317,9 @@ def _os_reason(exc: BaseException) -> str:
 def _env_number(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name, "").strip() or str(default)
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not math.isfinite(value):
+        raise SettingsError(f"{name} must be a finite number, got {raw!r}")
+    return value

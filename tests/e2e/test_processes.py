@@ -141,3 +141,53 @@ async def test_two_processes_answer_from_one_generation_without_writing_it(
     for shard, guild in guilds.items():  # each process answered its own guild's question
         assert asked_in(homes[shard] / "bot.sqlite3") == [(int(guild), generation, 1)]
     assert folder_state(settings.index_dir) == before  # nothing written, no new generation
+
+
+async def test_the_real_process_keeps_each_servers_library_its_own(
+    settings: Settings, loopback: LoopbackDiscord, real_embedder: object, tmp_path: Path
+) -> None:
+    """Issue 18 through the bot's serving entry point, the real model and two servers: an article
+    B's admin adds is quoted in B and never in A; B's admin cannot remove A's shared articles."""
+    build_index(settings, real_embedder)  # type: ignore[arg-type]
+    b_guild, b_channel = loopback.add_guild(shard=0, shards=1)
+    home = tmp_path / "bot"
+    env = bot_env(settings, loopback, 0, home)
+    del env["BOT_SHARDS"], env["BOT_SHARD_IDS"]
+    env["SERVERS_DIR"] = str(home / "servers")
+    bot = start_bot(env, home)
+    b_admin = loopback.user("beatrice")
+    secret = "# Project Nightjar\n\nThe Nightjar launch code word is heliotrope.\n"
+    question = "What is the Nightjar launch code word?"
+
+    def connected() -> bool:
+        if bot.poll() is not None:
+            log = (home / "stderr.log").read_text(errors="replace")[-3000:]
+            raise AssertionError(f"the bot process exited {bot.returncode}:\n{log}")
+        return bool(loopback.identify_shards)
+
+    try:
+        await loopback.until(connected, timeout=300, what="the process to connect")
+        upload = await loopback.attach_and_run(
+            "add-article", "nightjar.md", secret.encode(), user=b_admin, guild=b_guild
+        )
+        await loopback.until(
+            lambda: any("Reindex finished" in (e.get("content") or "") for e in upload.edits),
+            timeout=120,
+            what="B's reindex",
+        )
+        in_b = await loopback.say(question, mention_bot=True, channel=b_channel)
+        [reply_b] = await loopback.until(lambda: loopback.replies_to(in_b), timeout=120)
+        assert "heliotrope" in quoted(reply_b)
+        in_a = await loopback.say(question, mention_bot=True)
+        [reply_a] = await loopback.until(lambda: loopback.replies_to(in_a), timeout=120)
+        assert "heliotrope" not in str(reply_a["embeds"])
+        removal = await loopback.slash(
+            "remove-article", {"article": "tea"}, admin=True, user=b_admin, guild=b_guild
+        )
+        await loopback.until(lambda: removal.original, timeout=60)
+        assert "operators" in removal.original["content"]
+        assert (settings.corpus_dir / "tea.md").exists()
+        assert (home / "servers" / b_guild / "corpus" / "nightjar.md").exists()
+    finally:
+        code = stop(bot)
+    assert code == 0

@@ -1,0 +1,102 @@
+"""Hostile inputs, second round (issue 19): file names the index cannot store, and `add` sources
+that would block or exhaust memory if read before being checked."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from index.build.builder import build_index
+from index.cli.main import main
+from index.config import Settings
+from index.embedding.embedder import HashEmbedder
+from index.engine import Engine
+from tests.conftest import SMALL_CORPUS, write_corpus
+
+
+def settings_for(tmp_path: Path) -> Settings:
+    corpus = write_corpus(tmp_path / "corpus", SMALL_CORPUS)
+    return Settings.from_env({}, corpus_dir=corpus, index_dir=tmp_path / "index")
+
+
+def test_a_name_that_is_not_utf8_is_skipped_and_named_and_the_build_succeeds(
+    tmp_path: Path,
+) -> None:
+    settings = settings_for(tmp_path)
+    bad = os.fsencode(settings.corpus_dir) + b"/caf\xe9.md"
+    with open(bad, "wb") as handle:
+        handle.write(b"# Cafe\n\nA cafe article.\n")
+    os.mkdir(os.fsencode(settings.corpus_dir) + b"/dossier-\xff")
+    with open(os.fsencode(settings.corpus_dir) + b"/dossier-\xff/inner.md", "wb") as handle:
+        handle.write(b"# Inner\n\nInside a badly named folder.\n")
+    (settings.corpus_dir / "forged\nskipped x.md: all fine.md").write_text("# F\n\nText.\n")
+    report = build_index(settings, HashEmbedder(dim=64))
+    skipped = {s.path: s.reason for s in report.skipped}
+    assert skipped["caf\\xe9.md"].startswith("file name is not valid UTF-8")
+    assert skipped["dossier-\\xff"].startswith("file name is not valid UTF-8")
+    forged = "forged\\x0askipped x.md: all fine.md"
+    assert "control characters" in skipped[forged]
+    assert all("\n" not in path for path in skipped)  # no line of the report can be forged
+    engine = Engine.open(settings, embedder=HashEmbedder(dim=64))
+    assert {a.id for a in engine.articles()} == {
+        Path(p).with_suffix("").as_posix() for p in SMALL_CORPUS
+    }
+
+
+def test_add_refuses_a_fifo_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    settings = settings_for(tmp_path)
+    fifo = tmp_path / "x.md"
+    os.mkfifo(fifo)
+    code = main(
+        [
+            "add",
+            str(fifo),
+            "--corpus",
+            str(settings.corpus_dir),
+            "--index-dir",
+            str(settings.index_dir),
+        ]
+    )
+    assert code != 0  # returned: a FIFO opened for reading would block it forever
+    err = capsys.readouterr().err
+    assert "not a regular file (a FIFO)" in err and str(fifo) in err
+    assert not (settings.corpus_dir / "x.md").exists()
+
+
+def test_add_refuses_a_link_to_a_device_and_an_oversize_file_without_reading_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = settings_for(tmp_path)
+    zero = tmp_path / "zero.md"
+    zero.symlink_to("/dev/zero")
+    huge = tmp_path / "huge.md"
+    with huge.open("wb") as handle:  # sparse: 1.6 GB that take no disk and must not be read
+        handle.truncate(1_600_000_000)
+    for source, said in ((zero, "a character device"), (huge, "1,600,000,000 bytes")):
+        code = main(
+            [
+                "add",
+                str(source),
+                "--corpus",
+                str(settings.corpus_dir),
+                "--index-dir",
+                str(settings.index_dir),
+            ]
+        )
+        err = capsys.readouterr().err
+        assert code != 0 and said in err and str(source) in err
+    assert not (settings.corpus_dir / "zero.md").exists()
+    assert not (settings.corpus_dir / "huge.md").exists()
+
+
+def test_a_30000_character_title_is_bounded_and_indexes_quickly(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    heading = " ".join(["endless"] * 4300)  # about 30,000 characters
+    body = "\n\n".join(f"Paragraph {i} says the harbour is open on day {i}." for i in range(600))
+    (settings.corpus_dir / "long.md").write_text(f"# {heading}\n\n{body}\n", encoding="utf-8")
+    build_index(settings, HashEmbedder(dim=64))
+    engine = Engine.open(settings, embedder=HashEmbedder(dim=64))
+    info = {a.id: a for a in engine.articles()}["long"]
+    assert len(info.title) <= 300 and info.title.endswith("…") and info.title.startswith("endless")
