@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
+from index.corpus.formats.html import parse_html_selectolax
+from index.corpus.formats.html_flat import LXML_MAX_DEPTH, nesting_depth
 from index.corpus.formats.html_main import Extracted, extract_html
 from index.web.errors import WebError
 
@@ -16,6 +18,9 @@ MIN_WORDS = 30
 def read_page(html: str, url: str) -> Extracted:
     """The article of a fetched page; WebError when the page holds no article text."""
     page = extract_html(html, url)
+    if page is None and nesting_depth(html) > LXML_MAX_DEPTH:  # whole, by the flat reader
+        parsed = parse_html_selectolax(html)
+        page = Extracted(text=parsed.text, title=parsed.title, url=parsed.url)
     words = len(page.text.split()) if page else 0
     if page is None or words < MIN_WORDS:
         raise WebError(

@@ -100,3 +100,21 @@ def test_a_30000_character_title_is_bounded_and_indexes_quickly(tmp_path: Path) 
     engine = Engine.open(settings, embedder=HashEmbedder(dim=64))
     info = {a.id: a for a in engine.articles()}["long"]
     assert len(info.title) <= 300 and info.title.endswith("…") and info.title.startswith("endless")
+
+
+DEEP = (
+    "<html><head><title>Harbour</title></head><body><p>First paragraph about the harbour.</p>"
+    + "<div>" * 300
+    + "deep"
+    + "</div>" * 300
+    + "<p>Second paragraph: the harbour wall is granite from Penryn.</p></body></html>"
+)
+
+
+def test_the_paragraph_after_300_nested_divs_is_found(tmp_path: Path) -> None:
+    from index.corpus.formats.html import parse_html
+    from index.web.extract import read_page
+
+    assert "granite from Penryn" in parse_html(DEEP).text  # an article file
+    page = read_page(DEEP.replace("deep", "deep " * 40), "https://example.org/harbour")
+    assert "granite from Penryn" in page.text  # a fetched page, as stored in corpus/web/

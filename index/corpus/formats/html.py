@@ -68,7 +68,7 @@ _BLOCKS = frozenset(
 def parse_html(html: str) -> Parsed:
     from index.corpus.formats.html_main import extract_html
 
-    page = extract_html(html)
+    page = extract_html(html)  # None too when the page is nested deeper than lxml builds
     if page is None:
         return parse_html_selectolax(html)
     return Parsed(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 
+LXML_MAX_DEPTH = 255  # lxml (under trafilatura) builds no deeper than 256 levels, silently
 MAX_HTML_DEPTH = 1000  # lxml refuses beyond 256 by default; real pages stay well under 100
 
 # A tag: "<", optional "/", a name, then anything but another "<" (possessive: never rescanned).

@@ -12,6 +12,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from index.corpus.formats.html_flat import LXML_MAX_DEPTH, nesting_depth
+
 log = logging.getLogger(__name__)
 
 # trafilatura's XML elements that hold a paragraph of their own; the rest (hi, code, ref) flow inside.
@@ -28,8 +30,12 @@ class Extracted:
 
 
 def extract_html(html: str, url: str | None = None) -> Extracted | None:
-    """trafilatura's main text and metadata, or None when it finds no main text."""
+    """trafilatura's main text and metadata, or None when it finds no main text or cannot read the
+    whole page (nested deeper than lxml builds: its text would be cut without a word)."""
     import trafilatura  # imported on use: it loads lxml, dateparser and their data
+
+    if nesting_depth(html) > LXML_MAX_DEPTH:
+        return None
 
     try:
         doc: Any = trafilatura.bare_extraction(
