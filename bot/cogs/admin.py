@@ -164,7 +164,9 @@ class AdminCog(commands.Cog):
         if len(data) > limit:
             raise UserFacingError(f"Refused: {name} is larger than {limit:,} bytes.")
         engine = await self._engine(guild_id)
-        path = await self.bot.workers.io(
+        # Checked on the build thread: reading a hostile file takes time, and the I/O thread
+        # records every question's statistics (an answer's reply waits on it).
+        path = await self.bot.workers.build(
             admin_logic.save_article, engine.corpus_dir, name, data, replace=replace
         )
         log.info(

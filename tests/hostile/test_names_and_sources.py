@@ -118,3 +118,28 @@ def test_the_paragraph_after_300_nested_divs_is_found(tmp_path: Path) -> None:
     assert "granite from Penryn" in parse_html(DEEP).text  # an article file
     page = read_page(DEEP.replace("deep", "deep " * 40), "https://example.org/harbour")
     assert "granite from Penryn" in page.text  # a fetched page, as stored in corpus/web/
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "said"),
+    [
+        ("EXTRACT_SECONDS", -1.0, "PDF text extraction took over -1 s (page 1 of 2); skipped"),
+        (
+            "MAX_TEXT_CHARS",
+            10,
+            "PDF text passes 10 characters at page 1 of 2; skipped (split it, or keep the pages that matter)",
+        ),
+    ],
+)
+def test_a_pdf_over_the_extraction_budget_is_skipped_and_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str, value: float, said: str
+) -> None:
+    from index.corpus.formats import pdf
+
+    settings = settings_for(tmp_path)
+    sample = Path(__file__).resolve().parents[2] / "corpus" / "answer-quality.pdf"
+    (settings.corpus_dir / "bomb.pdf").write_bytes(sample.read_bytes())
+    monkeypatch.setattr(pdf, setting, value)
+    report = build_index(settings, HashEmbedder(dim=64))
+    assert {s.path: s.reason for s in report.skipped}["bomb.pdf"] == said
+    assert report.added == len(SMALL_CORPUS)  # the rest indexed
