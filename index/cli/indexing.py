@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING, TextIO
 
 from index.build.lock import DEFAULT_WAIT_SECONDS
+from index.cli.display import terminal_safe
 from index.config import Settings
 from index.errors import BuildInProgress, ShrinkRefused
 from index.types import BuildReport
@@ -25,7 +26,7 @@ def print_report(report: BuildReport, out: TextIO | None = None) -> None:
     out = out or sys.stdout
     print(report.summary(), file=out)
     for skipped in report.skipped:
-        print(f"skipped {skipped.path}: {skipped.reason}", file=out)
+        print(terminal_safe(f"skipped {skipped.path}: {skipped.reason}"), file=out)
 
 
 class ProgressBar:

@@ -11,11 +11,13 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from index.build.lock import build_lock
 from index.cli import indexing
+from index.cli.display import terminal_safe
 from index.cli.indexing import ProgressBar, open_engine, print_report, say, update_index
 from index.config import Settings, home_hint, load_dotenv_file
 from index.errors import (
@@ -245,11 +247,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.batch is None:
         answer = engine.ask(args.question, k=args.k)
         print(
-            json.dumps(answer.to_json(), ensure_ascii=False) if args.json else format_answer(answer)
+            json.dumps(answer.to_json(), ensure_ascii=False)
+            if args.json
+            else terminal_safe(format_answer(answer))
         )
         return 0
     failed = 0
     for qid, question in read_batch(args.batch):
+        if isinstance(question, BatchProblem):  # one bad line does not stop the batch
+            print(
+                f"articlebot: error: {args.batch}, line {qid}: {question.reason}", file=sys.stderr
+            )
+            failed += 1
+            continue
         try:
             answer = engine.ask(question, k=args.k)
         except QuestionTooLong as exc:  # one bad line does not stop the batch
@@ -260,32 +270,67 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
         else:
-            print(format_answer(answer) + "\n", flush=True)
+            print(terminal_safe(format_answer(answer)) + "\n", flush=True)
     return 2 if failed else 0
 
 
-def read_batch(source: str) -> Iterator[tuple[object, str]]:
-    """(id, question) pairs from JSON lines ({"id", "question"}) or plain lines; '-' is stdin."""
-    handle = sys.stdin if source == "-" else open_text(source)
-    for number, raw in enumerate(handle, start=1):
-        line = raw.strip()
+@dataclass(frozen=True)
+class BatchProblem:
+    """A line of a --batch file that is not a question (it is reported and skipped)."""
+
+    reason: str
+
+
+def read_batch(source: str) -> Iterator[tuple[object, str | BatchProblem]]:
+    """(id, question) pairs from JSON lines ({"id", "question"}) or plain lines; '-' is stdin.
+    A line that is not valid UTF-8 or not a JSON object with a question comes back as a
+    BatchProblem with the line's number as id: the lines around it are still answered."""
+    for number, raw in enumerate(_batch_lines(source), start=1):
+        try:
+            line = raw.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            yield number, BatchProblem(f"not valid UTF-8 (byte {exc.start + 1})")
+            continue
         if not line:
             continue
-        if line.startswith("{"):
-            try:
-                item = json.loads(line)
-                yield item.get("id", number), str(item["question"])
-            except (json.JSONDecodeError, KeyError) as exc:
-                raise UsageError(
-                    f"{source}, line {number}: not a JSON object with 'question': {exc}"
-                ) from None
-        else:
+        if not line.startswith("{"):
             yield number, line
+            continue
+        try:
+            item = json.loads(line)
+            question = item["question"]
+            qid = item.get("id", number)
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            yield number, BatchProblem(f"not a JSON object with 'question': {exc}")
+            continue
+        except RecursionError:
+            yield number, BatchProblem("JSON nested too deeply")
+            continue
+        if not isinstance(question, str):
+            yield number, BatchProblem("'question' is not a string")
+            continue
+        try:
+            question.encode("utf-8")
+        except UnicodeEncodeError:
+            yield number, BatchProblem("the question holds a lone surrogate (\\ud800-\\udfff)")
+            continue
+        yield qid, question
 
 
-def open_text(path: str) -> TextIO:
+def _batch_lines(source: str) -> Iterator[bytes]:
+    if source != "-":
+        yield from open_bytes(source)
+        return
+    stream = getattr(sys.stdin, "buffer", None)  # a test's StringIO has none
+    if stream is not None:
+        yield from stream
+    else:
+        yield from (line.encode("utf-8", "surrogatepass") for line in sys.stdin)
+
+
+def open_bytes(path: str) -> BinaryIO:
     try:
-        return open(path, encoding="utf-8")
+        return open(path, "rb")
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
 
@@ -327,6 +372,8 @@ def ranker_score(score: float) -> float:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    if args.k < 1:
+        raise UsageError(f"-k must be at least 1, got {args.k}")
     if not args.query.strip():
         raise UsageError("the query is empty")
     engine = open_engine(settings_from(args), build=False)
@@ -334,7 +381,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([p.__dict__ for p in passages], ensure_ascii=False))
     else:
-        print("\n".join(format_passage(p) for p in passages) or "no passages")
+        print(terminal_safe("\n".join(format_passage(p) for p in passages)) or "no passages")
     return 0
 
 
@@ -375,7 +422,7 @@ def chat(engine: Engine, stdin: TextIO | None = None, out: TextIO | None = None)
             print(f"{exc}\n", file=out, flush=True)
             continue
         earlier.append(question)
-        print(format_answer(answer) + "\n", file=out, flush=True)
+        print(terminal_safe(format_answer(answer)) + "\n", file=out, flush=True)
     return 0
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from index.cli.display import terminal_safe
 from index.config import Settings
 from index.web.articles import Saved, fetch_article, plan, save, web_texts
 from index.web.feeds import FeedReport, FeedSettings, follow, poll_all, unfollow
@@ -50,7 +51,7 @@ def describe(item: Saved) -> str:
         "unchanged": f"unchanged {item.path} (already in the corpus)",
         "duplicate": f"skipped: the same text is already in {item.same_as}",
     }[item.outcome]
-    return f"{what}: {a.title}{dated} <{a.url}>"
+    return terminal_safe(f"{what}: {a.title}{dated} <{a.url}>")
 
 
 def add_feed_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
@@ -77,8 +78,10 @@ def run_feed_command(
         if args.feed_command == "add":
             feed, parsed = follow(store, args.url, FetchPolicy.from_env())
             print(
-                f"following {feed.title or feed.url} <{feed.url}>: {len(parsed.entries)} entries "
-                "now; `articlebot feed poll` adds the new ones",
+                terminal_safe(
+                    f"following {feed.title or feed.url} <{feed.url}>: {len(parsed.entries)} "
+                    "entries now; `articlebot feed poll` adds the new ones"
+                ),
                 file=out,
             )
         elif args.feed_command == "remove":
@@ -100,7 +103,7 @@ def poll_and_index(store: FeedStore, settings: Settings, out: TextIO) -> int:
 
     reports = poll_all(store, settings.corpus_dir, FetchPolicy.from_env(), FeedSettings.from_env())
     for report in reports:
-        print(report.line(), file=out)
+        print(terminal_safe(report.line()), file=out)
     if not reports:
         print("no feeds are followed; `articlebot feed add URL` follows one", file=out)
     if any(r.changed for r in reports):
@@ -115,9 +118,8 @@ def print_feeds(feeds: list[Feed], *, json_out: bool, out: TextIO) -> None:
     if not feeds:
         print("no feeds are followed", file=out)
     for f in feeds:
-        print(
-            f"{f.title or '(untitled)'} <{f.url}>: {f.articles} articles; {poll_line(f)}", file=out
-        )
+        line = f"{f.title or '(untitled)'} <{f.url}>: {f.articles} articles; {poll_line(f)}"
+        print(terminal_safe(line), file=out)
 
 
 def poll_summary(reports: list[FeedReport]) -> str:
