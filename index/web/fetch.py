@@ -114,9 +114,42 @@ def check_address(url: str, address: str, policy: FetchPolicy) -> IPAddress:
         ip = ip.ipv4_mapped
     if any(ip in net for net in policy.allowed_networks):
         return ip
+    inner = embedded_ipv4(ip)
+    if inner and not all(_public(v4, policy) for v4 in inner):
+        bad = next(v4 for v4 in inner if not _public(v4, policy))
+        raise WebError(url, f"refused: {ip} carries the address {bad}, which is not public")
     if ip.is_global and not ip.is_multicast:
         return ip
     raise WebError(url, f"refused: {ip} is a private, loopback, link-local or reserved address")
+
+
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def embedded_ipv4(ip: IPAddress) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to: 6to4 (2002::/16), Teredo, NAT64
+    (64:ff9b::/96, 64:ff9b:1::/48) and the old IPv4-compatible form (::a.b.c.d). A router or a
+    translator would deliver such a packet to the IPv4 address inside."""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return []
+    found = []
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    low = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if any(ip in net for net in _NAT64):
+        found.append(low)
+    elif ip in _IPV4_COMPATIBLE and int(ip) > 1:  # not :: or ::1 (judged as IPv6 themselves)
+        found.append(low)
+    return found
+
+
+def _public(ip: ipaddress.IPv4Address, policy: FetchPolicy) -> bool:
+    if any(ip in net for net in policy.allowed_networks):
+        return True
+    return ip.is_global and not ip.is_multicast
 
 
 def resolve(host: str, port: int) -> list[str]:

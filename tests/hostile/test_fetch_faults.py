@@ -98,3 +98,21 @@ def test_a_bad_gzip_body_is_one_line(raw_server: Serve, body: bytes, said: str) 
 def test_fetch_settings_must_be_finite(value: str) -> None:
     with pytest.raises(SettingsError, match="FETCH_TIMEOUT_SECONDS must be a finite number"):
         FetchPolicy.from_env({"FETCH_TIMEOUT_SECONDS": value})
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["64:ff9b::7f00:1", "64:ff9b:1::a00:1", "2002:a9fe:a9fe::1", "::127.0.0.1", "::c0a8:101"],
+)
+def test_ipv6_forms_that_carry_a_private_ipv4_address_are_refused(address: str) -> None:
+    from index.web.fetch import check_address
+
+    with pytest.raises(WebError, match="carries the address"):
+        check_address("http://example.org/", address, FetchPolicy())
+
+
+def test_ipv6_forms_that_carry_a_public_ipv4_address_pass() -> None:
+    from index.web.fetch import check_address
+
+    for address in ("64:ff9b::808:808", "2002:808:808::1", "2606:4700::1111"):
+        assert str(check_address("http://example.org/", address, FetchPolicy())) == address

@@ -143,3 +143,11 @@ def test_a_pdf_over_the_extraction_budget_is_skipped_and_named(
     report = build_index(settings, HashEmbedder(dim=64))
     assert {s.path: s.reason for s in report.skipped}["bomb.pdf"] == said
     assert report.added == len(SMALL_CORPUS)  # the rest indexed
+
+
+def test_nul_bytes_anywhere_in_a_text_file_skip_it(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    text = "# Padded\n\n" + "Plain words here. " * 1000 + "\x00\x00 hidden\n"
+    (settings.corpus_dir / "padded.md").write_text(text, encoding="utf-8")
+    report = build_index(settings, HashEmbedder(dim=64))
+    assert {s.path: s.reason for s in report.skipped}["padded.md"].startswith("binary content")
