@@ -81,6 +81,10 @@ class CorruptIndex(IndexUnavailable):
         super().__init__(f"index file {self.path} is damaged ({problem}); {REPAIR_HINT}")
 
 
+class IndexDirProblem(ArticlebotError, OSError):
+    """INDEX_DIR cannot hold an index as it is (a link to nowhere, a file, CURRENT a folder)."""
+
+
 class BuildInProgress(ArticlebotError, RuntimeError):
     """Another build holds this index's lock; try again when it finishes."""
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
-from index.errors import BuildInProgress
+from index.errors import BuildInProgress, IndexDirProblem
 
 LOCK_FILE = ".build.lock"
 POLL_SECONDS = 0.2
@@ -24,6 +24,21 @@ DEFAULT_WAIT_SECONDS = 600.0
 
 Notify = Callable[[str], None]
 _held = threading.local()  # index folders this thread holds the lock of (re-entry is free)
+
+
+def ensure_index_dir(index_dir: Path) -> None:
+    """Create INDEX_DIR if needed; one line when it cannot be (a link to nowhere, a file)."""
+    if index_dir.is_symlink() and not index_dir.exists():
+        raise IndexDirProblem(
+            f"INDEX_DIR {index_dir} is a symbolic link to {os.readlink(index_dir)}, which does not "
+            "exist; create that folder or point INDEX_DIR elsewhere"
+        )
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexDirProblem(f"INDEX_DIR {index_dir} is a file, not a folder")
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise IndexDirProblem(f"cannot create INDEX_DIR {index_dir}: {exc.strerror}") from None
 
 
 @contextlib.contextmanager
@@ -35,7 +50,7 @@ def build_lock(
     Re-entrant within one thread, so `articlebot add` can hold it around the corpus change and the
     build that follows; another thread or process waits or gets BuildInProgress.
     """
-    index_dir.mkdir(parents=True, exist_ok=True)
+    ensure_index_dir(index_dir)
     key = str(index_dir.resolve())
     held: set[str] = _held.__dict__.setdefault("dirs", set())
     if key in held:

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from index.errors import CorruptIndex, IncompatibleIndex, NoIndexError
+from index.errors import CorruptIndex, IncompatibleIndex, IndexDirProblem, NoIndexError
 
 # 3: sentence and title terms stored per segment; 2: segments; 1: one folder per generation
 SCHEMA_VERSION = 3
@@ -92,6 +92,8 @@ def read_pointer(index_dir: Path) -> str:
         name = pointer.read_bytes().decode("utf-8").strip()
     except FileNotFoundError:
         raise NoIndexError(f"no index in {index_dir}; build one with `articlebot index`") from None
+    except IsADirectoryError:
+        raise CorruptIndex(pointer, "a folder where the pointer file should be") from None
     except UnicodeDecodeError:
         raise CorruptIndex(pointer, "not a generation name") from None
     if not _NAME.match(name):
@@ -224,6 +226,11 @@ def publish(
 def point_current(index_dir: Path, name: str) -> None:
     """Make generation ``name`` the one that serves: CURRENT replaced atomically, fsynced."""
     tmp_pointer = index_dir / f"{POINTER}.tmp"
+    if (index_dir / POINTER).is_dir() and not (index_dir / POINTER).is_symlink():
+        raise IndexDirProblem(
+            f"{index_dir / POINTER} is a folder where the index's pointer file belongs; move it "
+            "away (nothing was published; the last generation is intact)"
+        )
     tmp_pointer.write_text(name + "\n", encoding="utf-8")
     _fsync_file(tmp_pointer)
     os.replace(tmp_pointer, index_dir / POINTER)

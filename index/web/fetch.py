@@ -139,9 +139,7 @@ def embedded_ipv4(ip: IPAddress) -> list[ipaddress.IPv4Address]:
     if ip.teredo is not None:
         found.extend(ip.teredo)
     low = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    if any(ip in net for net in _NAT64):
-        found.append(low)
-    elif ip in _IPV4_COMPATIBLE and int(ip) > 1:  # not :: or ::1 (judged as IPv6 themselves)
+    if any(ip in net for net in _NAT64) or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
         found.append(low)
     return found
 
