@@ -60,3 +60,11 @@ def test_bench_scale_cli_prints_json(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(args) == 0
     figures = json.loads(capsys.readouterr().out)
     assert set(figures) >= SCALE_KEYS and figures["questions"] == 5
+
+
+def test_a_synthetic_corpus_needs_no_corpus_folder(tmp_path: Path) -> None:
+    from index.bench.scale import real_sentences
+
+    pool = real_sentences(tmp_path / "no-such-folder")  # `bench --scale` outside the repository
+    assert len(pool) >= 1000 and all(8 <= len(s.split()) <= 30 for s in pool)
+    assert pool == real_sentences(tmp_path / "no-such-folder")  # the same every run

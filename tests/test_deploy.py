@@ -192,3 +192,23 @@ def test_systemd_unit_runs_the_bot_as_a_user() -> None:
     assert unit["User"] != ["root"]
     assert any(v.startswith("ARTICLEBOT_HOME=/") for v in unit["Environment"])
     assert unit["Restart"] == ["on-failure"] and unit["RestartPreventExitStatus"] == ["2"]
+
+
+def test_faiss_loader_chatter_is_shown_at_debug_only() -> None:
+    import logging
+
+    from index.process.log_setup import configure_logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging("INFO", {})
+        assert not logging.getLogger("faiss.loader").isEnabledFor(logging.INFO)
+        assert logging.getLogger("bot.client").isEnabledFor(logging.INFO)
+        configure_logging("INFO", {"LOG_LEVEL": "DEBUG"})
+        assert logging.getLogger("faiss.loader").isEnabledFor(logging.DEBUG)
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+        logging.getLogger("faiss.loader").setLevel(logging.NOTSET)
+        logging.getLogger("faiss").setLevel(logging.NOTSET)

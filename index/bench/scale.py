@@ -46,7 +46,11 @@ class SynthCorpus:
 
 
 def real_sentences(corpus_dir: Path) -> list[str]:
-    """Sentences of 6 to 80 words from the articles in ``corpus_dir`` (no headings or list stubs)."""
+    """Sentences of 6 to 80 words from the articles in ``corpus_dir`` (no headings or list stubs);
+    without a corpus folder (a bench run outside the repository), sentences made up from a fixed
+    vocabulary, so that a synthetic corpus needs no files (issue 21)."""
+    if not corpus_dir.is_dir():
+        return made_up_sentences()
     pool = []
     for article in scan_corpus(corpus_dir).articles:
         for s in sentences(article.text):
@@ -56,6 +60,84 @@ def real_sentences(corpus_dir: Path) -> list[str]:
     if not pool:
         raise ValueError(f"no sentences of 6 to 80 words in {corpus_dir} to build a bench corpus")
     return pool
+
+
+_WORDS = [
+    "the",
+    "harbour",
+    "council",
+    "river",
+    "bridge",
+    "market",
+    "museum",
+    "town",
+    "wall",
+    "storm",
+    "granite",
+    "ferry",
+    "station",
+    "festival",
+    "school",
+    "library",
+    "court",
+    "judge",
+    "mayor",
+    "budget",
+    "vote",
+    "election",
+    "minister",
+    "summit",
+    "treaty",
+    "trade",
+    "defence",
+    "cooperation",
+    "space",
+    "cyber",
+    "volcano",
+    "eruption",
+    "ash",
+    "village",
+    "farmers",
+    "harvest",
+    "rain",
+    "flood",
+    "road",
+    "rail",
+    "airport",
+    "pilot",
+    "crew",
+    "engine",
+    "repair",
+    "engineers",
+    "report",
+    "study",
+    "scientists",
+    "data",
+    "health",
+    "hospital",
+    "nurses",
+    "patients",
+    "vaccine",
+    "team",
+    "season",
+    "match",
+    "goal",
+    "coach",
+    "players",
+    "stadium",
+    "fans",
+]
+
+
+def made_up_sentences(n: int = 4000, seed: int = 7) -> list[str]:
+    """Sentences of 8 to 30 words over a fixed vocabulary, with a Zipf-like word distribution."""
+    rng = random.Random(seed)
+    weights = [1 / (rank + 1) for rank in range(len(_WORDS))]
+    out = []
+    for _ in range(n):
+        words = rng.choices(_WORDS, weights, k=rng.randint(8, 30))
+        out.append(" ".join(words).capitalize() + ".")
+    return out
 
 
 def write_synthetic_corpus(

@@ -13,6 +13,9 @@ from index.errors import SettingsError
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# FAISS's loader logs nine INFO lines ("Could not load library with AVX512 support due to:
+# ModuleNotFoundError ...") at every start, where nothing is wrong (issue 21): shown at DEBUG only.
+CHATTY = ("faiss.loader", "faiss")
 
 
 class JsonFormatter(logging.Formatter):
@@ -45,3 +48,5 @@ def configure_logging(default_level: str, env: Mapping[str, str] | None = None) 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name in CHATTY:  # libraries' chatter at start-up reads like errors to a newcomer
+        logging.getLogger(name).setLevel(logging.NOTSET if level == "DEBUG" else logging.WARNING)

@@ -22,7 +22,9 @@ def settings_for(tmp_path: Path, index_dir: Path) -> Settings:
 def test_index_dir_that_links_to_nothing_is_one_line(tmp_path: Path) -> None:
     link = tmp_path / "index"
     link.symlink_to(tmp_path / "gone")
-    with pytest.raises(IndexDirProblem, match="is a symbolic link to .*gone, which does not exist"):
+    with pytest.raises(
+        IndexDirProblem, match=r"is a symbolic link to .*gone, which does not exist"
+    ):
         build_index(settings_for(tmp_path, link), HashEmbedder(dim=64))
 
 
