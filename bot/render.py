@@ -218,9 +218,10 @@ def source_link(title: str, url: str | None, limit: int = 300) -> str:
 
 def _cite(item: Quote | Passage) -> str:
     page = f", p. {item.page}" if item.page else ""
-    date = getattr(item, "date", None)  # quotes carry their article's date; passages do not
-    dated = f" ({fit(date, 40)})" if date else ""
-    return source_link(item.title, item.url) + page + dated + library_label(item.article)
+    quote = item if isinstance(item, Quote) else None  # quotes carry a date and a deep link
+    dated = f" ({fit(quote.date, 40)})" if quote and quote.date else ""
+    url = (quote.link if quote else None) or item.url
+    return source_link(item.title, url) + page + dated + library_label(item.article)
 
 
 def library_label(article_id: str) -> str:
@@ -256,7 +257,7 @@ def render_answer(answer: Answer) -> discord.Embed:
     body = fit(quote.text, PRIMARY_QUOTE_CHARS, _quote_markup(answer, quote))
     embed = discord.Embed(
         title=fit(quote.title or "Answer", MAX_TITLE, transform=escape_inline),
-        url=safe_url(quote.url),
+        url=safe_url(quote.link or quote.url),  # opens the page at the quoted words
         description=f"{body}\n— {_cite(quote)}",
         colour=ANSWER_COLOUR,
     )

@@ -69,6 +69,9 @@ class ArticleSpan:
 class Quote(ArticleSpan):
     page: int | None = None
     date: str | None = None  # the article's date (front matter, page metadata), shown in replies
+    # The article's url pointed at the quoted words (a text fragment; #page=N for a PDF), when the
+    # article has a web address (index/answer/deep_link.py).
+    link: str | None = None
 
 
 @dataclass(frozen=True)

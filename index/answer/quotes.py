@@ -21,6 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
+from index.answer.deep_link import quote_link
 from index.answer.retrieval import PASSAGE_FEATURES, Hit
 from index.answer.scoring import Signals, load_model, signals, type_match
 from index.generations.generation import Generation
@@ -254,6 +255,7 @@ def quote_for(
         end=end,
         page=article.page_at(start),
         date=article.date,
+        link=quote_link(article.url, article.text, start, end, article.page_at(start)),
     )
 
 

@@ -343,7 +343,7 @@ def format_answer(answer: Answer) -> str:
                 f"Answer: {answer.answer.text} [chars {answer.answer.start}-{answer.answer.end}]"
             )
         for i, quote in enumerate(answer.quotes):
-            where = quote.url or quote.article
+            where = quote.link or quote.url or quote.article
             page = f", page {quote.page}" if quote.page else ""
             page += f", {quote.date}" if quote.date else ""
             label = "" if i == 0 else "Also: "

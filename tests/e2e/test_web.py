@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -81,11 +82,14 @@ async def test_add_article_by_url_then_a_quote_with_url_and_date(
     asked = await loopback.say("Why did otters disappear from England?", mention_bot=True)
     [reply] = await loopback.until(lambda: loopback.replies_to(asked))
     embed = reply["embeds"][0]
-    assert embed["url"] == web.url("/otters")
+    # The link opens the page at the quoted words (a text fragment of its first words).
+    assert embed["url"].startswith(web.url("/otters") + "#:~:text=")
+    first_words = unquote(embed["url"].split("#:~:text=", 1)[1].split(",")[0].split("-,")[-1])
     assert "(2024-03-05)" in embed["description"]
     quoted = [line[2:] for line in embed["description"].splitlines() if line.startswith("> ")]
     plain = " ".join(quoted).replace("**", "").replace("\\", "")
     assert plain and plain in " ".join(stored.split())
+    assert plain.startswith(first_words)
 
 
 async def test_add_article_by_url_errors_are_one_ephemeral_line(
