@@ -5,11 +5,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from index.answer.quotes import CANDIDATE_PASSAGES, CONFIDENCE_MODEL, QuoteChooser
+from index.answer.quotes import (
+    CANDIDATE_PASSAGES,
+    CONFIDENCE_MODEL,
+    Candidate,
+    QuoteChooser,
+    score_candidates,
+)
 from index.answer.retrieval import Hit, retrieve
 from index.answer.scorer_choice import ScorerChooser
 from index.answer.scoring import model_threshold
@@ -28,6 +35,24 @@ from index.text.question import Asked, Query
 from index.types import Answer, ArticleInfo, BuildReport, IndexInfo, Passage
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A question ready for its quote to be chosen (Engine.prepare, then Engine.finish)."""
+
+    question: str
+    k: int
+    gen: Generation
+    asked: Asked
+    qvec: np.ndarray
+    hits: list[Hit]
+    candidates: list[Candidate]
+    started: float
+
+    def candidate_scores(self) -> list[float]:
+        """The sentence scorer's scores of the candidates, best first."""
+        return [c.score for c in self.candidates]
 
 
 class Engine:
@@ -111,6 +136,14 @@ class Engine:
 
     def ask(self, question: str, *, k: int = 5, context: str | None = None) -> Answer:
         """The quoted answer; ``context`` (an earlier question in a thread) helps follow-ups."""
+        prepared = self.prepare(question, k=k, context=context)
+        return prepared if isinstance(prepared, Answer) else self.finish(prepared)
+
+    def prepare(
+        self, question: str, *, k: int = 5, context: str | None = None
+    ) -> Prepared | Answer:
+        """Everything before the quote is chosen: the question prepared, the passages retrieved,
+        their sentences scored. An Answer already when there is nothing to look for."""
         started = time.perf_counter()
         gen = self._generation
         self.check_question(question)
@@ -121,18 +154,27 @@ class Engine:
             typed = correct(question, gen.vocabulary, gen.doc_freq)
         asked = Asked.make(gen, typed, context)  # the one preparation of the question
         qvec, hits = self._hits(gen, asked.text, asked.retrieval, max(k, CANDIDATE_PASSAGES))
-        choice = self._chooser.choose(gen, qvec, asked, hits)
+        candidates = score_candidates(gen, qvec, asked.scoring, hits)
+        return Prepared(question, k, gen, asked, qvec, hits, candidates, started)
+
+    def finish(self, prepared: Prepared, *, read: int | None = None) -> Answer:
+        """The quote chosen for a prepared question; ``read``: the reader's budget of candidates
+        (None: the default; two libraries answering one question share one budget)."""
+        p = prepared
+        choice = self._chooser.choose(
+            p.gen, p.qvec, p.asked, p.hits, candidates=p.candidates, read=read
+        )
         answered = bool(choice.quotes) and choice.confidence >= self.min_confidence
         return Answer(
-            question=question,
+            question=p.question,
             answered=answered,
             confidence=choice.confidence,
             quotes=tuple(choice.quotes) if answered else (),
             answer=choice.answer if answered else None,
             extra={"features": choice.features},
-            passages=tuple(self._passage(gen, h) for h in hits[:k]),
-            generation=gen.name,
-            seconds=time.perf_counter() - started,
+            passages=tuple(self._passage(p.gen, h) for h in p.hits[: p.k]),
+            generation=p.gen.name,
+            seconds=time.perf_counter() - p.started,
         )
 
     def search(self, query: str, *, k: int = 10) -> list[Passage]:

@@ -155,3 +155,37 @@ def test_a_question_read_by_both_libraries_is_embedded_once(
     monkeypatch.setattr(operator.embedder, "encode", counting)
     ScopedLibrary(operator, lambda: servers.get(7)).ask("Who keeps the launch code word?")
     assert encoded == ["Who keeps the launch code word?"]
+
+
+def test_the_readers_budget_is_shared_between_the_libraries() -> None:
+    from index.library.scoped import share_budget
+
+    assert share_budget([[9, 8, 1], [7, 6, 5]], 4) == [2, 2]
+    assert share_budget([[9, 8, 7, 6], []], 3) == [3, 0]
+    assert share_budget([[], []], 6) == [0, 0]
+
+
+def test_a_question_read_by_both_libraries_reads_one_budget(
+    servers: ServerLibraries, operator: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from index.answer.with_reader import READER_CANDIDATES
+
+    add(servers, 7, "nightjar.md", NIGHTJAR)
+    assert operator.reader is not None  # READER=on, the default
+    read: list[int] = []
+    real = operator.reader.read
+
+    def counting(pairs: list[object]) -> object:
+        read.append(len(pairs))
+        return real(pairs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(operator.reader, "read", counting)
+    alone = operator.ask("What is the Nightjar launch code word?")
+    single = sum(read)
+    read.clear()
+    both = ScopedLibrary(operator, lambda: servers.get(7)).ask(
+        "What is the Nightjar launch code word?"
+    )
+    assert single <= READER_CANDIDATES + 1 and sum(read) <= READER_CANDIDATES + 1
+    assert both.answered and both.quotes[0].article == "server:nightjar"
+    assert not (alone.answered and "heliotrope" in alone.quotes[0].text)

@@ -334,6 +334,18 @@ class Choice:
 class QuoteChooser(Protocol):
     """One way of choosing the quote: the engine holds one (READER=on or off) and asks it."""
 
-    def choose(self, gen: Generation, qvec: np.ndarray, asked: Asked, hits: list[Hit]) -> Choice:
-        """The quotes (best first), the answer span if any, the confidence and its features."""
+    def choose(
+        self,
+        gen: Generation,
+        qvec: np.ndarray,
+        asked: Asked,
+        hits: list[Hit],
+        *,
+        candidates: list[Candidate] | None = None,
+        read: int | None = None,
+    ) -> Choice:
+        """The quotes (best first), the answer span if any, the confidence and its features.
+        ``candidates``: score_candidates' result when the caller has it already; ``read``: how
+        many candidates the reader may read (the default when None; a question read by two
+        libraries shares one budget between them)."""
         ...

@@ -57,8 +57,19 @@ class ScorerChooser:
     def __init__(self, extra: int = 2) -> None:
         self.extra = extra  # supporting quotes from other passages, at most
 
-    def choose(self, gen: Generation, qvec: np.ndarray, asked: Asked, hits: list[Hit]) -> Choice:
-        return choose_quotes(gen, qvec, asked.scoring, hits, extra=self.extra)
+    def choose(
+        self,
+        gen: Generation,
+        qvec: np.ndarray,
+        asked: Asked,
+        hits: list[Hit],
+        *,
+        candidates: list[Candidate] | None = None,
+        read: int | None = None,  # no reader here: nothing to share
+    ) -> Choice:
+        return choose_quotes(
+            gen, qvec, asked.scoring, hits, extra=self.extra, candidates=candidates
+        )
 
 
 def choose_quotes(
@@ -68,9 +79,11 @@ def choose_quotes(
     hits: list[Hit],
     *,
     extra: int = 2,
+    candidates: list[Candidate] | None = None,
 ) -> Choice:
     """The primary quote, up to ``extra`` supporting quotes from other passages, and a confidence."""
-    candidates = score_candidates(gen, qvec, query, hits)
+    if candidates is None:
+        candidates = score_candidates(gen, qvec, query, hits)
     if not candidates or not hits:
         return Choice([], 0.0, None)
     best = candidates[0]

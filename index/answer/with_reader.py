@@ -126,8 +126,26 @@ class ReaderChooser:
         self.reader = reader
         self.extra = extra  # supporting quotes from other passages, at most
 
-    def choose(self, gen: Generation, qvec: np.ndarray, asked: Asked, hits: list[Hit]) -> Choice:
-        return choose_with_reader(gen, self.reader, qvec, asked, hits, extra=self.extra)
+    def choose(
+        self,
+        gen: Generation,
+        qvec: np.ndarray,
+        asked: Asked,
+        hits: list[Hit],
+        *,
+        candidates: list[Candidate] | None = None,
+        read: int | None = None,
+    ) -> Choice:
+        return choose_with_reader(
+            gen,
+            self.reader,
+            qvec,
+            asked,
+            hits,
+            extra=self.extra,
+            candidates=candidates,
+            read=READER_CANDIDATES if read is None else read,
+        )
 
 
 def choose_with_reader(
@@ -138,16 +156,19 @@ def choose_with_reader(
     hits: list[Hit],
     *,
     extra: int = 2,
+    candidates: list[Candidate] | None = None,
+    read: int = READER_CANDIDATES,
 ) -> Choice:
     """The quotes, the answer span and the confidence, from the reader's reading of the candidates.
 
     The reader reads the question with its thread context (``asked.text``) to choose the
     sentence; the sentence scorer weighs the question alone, and the span answers it alone."""
     query = asked.scoring
-    candidates = score_candidates(gen, qvec, query, hits)
-    if not candidates or not hits:
+    if candidates is None:
+        candidates = score_candidates(gen, qvec, query, hits)
+    if not candidates or not hits or read < 1:
         return Choice([], 0.0, None)
-    top = candidates[:READER_CANDIDATES]
+    top = candidates[:read]
     readings = reader.read(pairs_for(gen, asked.text, top))
     scored = sorted(
         zip(top, readings, strict=True), key=lambda cr: (-_combined(*cr), cr[0].sentence)

@@ -2,17 +2,19 @@
 
 A server's articles carry the ``server:`` prefix in their ids wherever this view hands them out
 (quotes, passages, article lists), so a lookup finds the right library and an id from one server's
-library never names an article of the operator's. Questions are asked of both libraries; the answer
-with the higher confidence wins (both use the same calibrated confidence), and the passages of both
-are merged by score.
+library never names an article of the operator's. Questions are asked of both libraries, the reader
+reading one budget of candidates between them (the sentence scorer's best, wherever they are); the
+answer with the higher confidence wins (both use the same calibrated confidence), and the passages of
+both are merged by score.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from index.answer.with_reader import READER_CANDIDATES
 from index.types import Answer, ArticleInfo, IndexInfo, Passage, Quote
 
 SERVER_PREFIX = "server:"
@@ -71,10 +73,10 @@ class ScopedLibrary:
             if op is None:
                 return Answer(question, False, 0.0, (), (), generation="none")
             return op.ask(question, k=k, context=context)
-        mine = _relabel_answer(srv.ask(question, k=k, context=context))
         if op is None:
-            return mine
-        shared = op.ask(question, k=k, context=context)
+            return _relabel_answer(srv.ask(question, k=k, context=context))
+        shared, mine = _ask_both(op, srv, question, k, context)
+        mine = _relabel_answer(mine)
         best = max((mine, shared), key=lambda a: (a.answered, a.confidence))
         passages = sorted((*mine.passages, *shared.passages), key=lambda p: -p.score)[:k]
         return dataclasses.replace(
@@ -121,6 +123,43 @@ class ScopedLibrary:
             info, text = found
             return dataclasses.replace(info, id=article_id), text
         return op.article(article_id) if op is not None else None
+
+
+@runtime_checkable
+class PreparesQuestions(Protocol):
+    """An engine whose quote choice can be split from retrieval (index.engine.Engine)."""
+
+    def prepare(self, question: str, *, k: int = 5, context: str | None = None) -> Any: ...
+
+    def finish(self, prepared: Any, *, read: int | None = None) -> Answer: ...
+
+
+def _ask_both(
+    op: ReadsLibrary, srv: ReadsLibrary, question: str, k: int, context: str | None
+) -> tuple[Answer, Answer]:
+    """Both libraries' answers, the reader reading one budget of candidates between them (the
+    best by the sentence scorer, from either library) rather than a full budget each: a question
+    from a server then costs about what a question to one library does, plus a second search."""
+    if not (isinstance(op, PreparesQuestions) and isinstance(srv, PreparesQuestions)):
+        return op.ask(question, k=k, context=context), srv.ask(question, k=k, context=context)
+    prepared = [
+        op.prepare(question, k=k, context=context),
+        srv.prepare(question, k=k, context=context),
+    ]
+    if any(isinstance(p, Answer) for p in prepared):  # nothing to look for
+        return op.ask(question, k=k, context=context), srv.ask(question, k=k, context=context)
+    reads = share_budget([p.candidate_scores() for p in prepared], READER_CANDIDATES)
+    return op.finish(prepared[0], read=reads[0]), srv.finish(prepared[1], read=reads[1])
+
+
+def share_budget(scores: list[list[float]], budget: int) -> list[int]:
+    """How many of its best candidates each library's reader reads: the ``budget`` best scores
+    over all libraries (each list best first), counted per library."""
+    pooled = sorted(
+        ((score, i) for i, ranked in enumerate(scores) for score in ranked[:budget]),
+        key=lambda t: -t[0],
+    )[:budget]
+    return [sum(1 for _, i in pooled if i == library) for library in range(len(scores))]
 
 
 def _relabel(span: SpanT) -> SpanT:
