@@ -11,10 +11,11 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
+from index.answer.explain import explain
 from index.build.lock import build_lock
 from index.cli import indexing
 from index.cli.display import terminal_safe
@@ -81,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per question")
     p.add_argument(
         "--batch", metavar="FILE", help="JSON lines (id, question) or plain lines; - = stdin"
+    )
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="also say why: question words in the quote, the passage's rank, the confidence "
+        "against the threshold and its inputs",
     )
 
     p = sub.add_parser("search", parents=[common], help="ranked passages for a query, with scores")
@@ -246,11 +253,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
     engine = open_engine(settings_from(args), build=False)
     if args.batch is None:
         answer = engine.ask(args.question, k=args.k)
-        print(
-            json.dumps(answer.to_json(), ensure_ascii=False)
-            if args.json
-            else terminal_safe(format_answer(answer))
-        )
+        if args.json:
+            data = answer.to_json()
+            if args.explain:
+                data["explain"] = asdict(explain(answer, engine.min_confidence))
+            print(json.dumps(data, ensure_ascii=False))
+            return 0
+        print(terminal_safe(format_answer(answer)))
+        if args.explain:
+            print("\nwhy:\n  " + "\n  ".join(explain(answer, engine.min_confidence).lines()))
         return 0
     failed = 0
     for qid, question in read_batch(args.batch):
