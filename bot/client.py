@@ -15,7 +15,7 @@ from bot.config import BotSettings
 from bot.errors import handle_error
 from bot.protocols import EngineLike
 from bot.stats import StatsStore
-from bot.views import Feedback, FullParagraph, MorePassages
+from bot.views import Feedback, FullParagraph, MorePassages, WhyThisQuote
 from bot.workers import Workers
 from index.config import Settings
 from index.library.scoped import ScopedLibrary
@@ -136,7 +136,7 @@ class ArticleBot(commands.Bot):
             self._engine = await self.workers.build(self._engine_factory, self.settings)
             log.info("serving index generation %s", self._engine.generation)
         self.tree.on_error = handle_error  # type: ignore[method-assign]
-        self.add_dynamic_items(MorePassages, FullParagraph, Feedback)
+        self.add_dynamic_items(MorePassages, FullParagraph, Feedback, WhyThisQuote)
         for name in COGS:
             await self.load_extension(name)
         if self._load_engine and self.bot_settings.dev_guild_id is not None:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import discord
 
+from index.answer.explain import Explanation
 from index.library.scoped import is_server_article
 from index.types import Answer, ArticleInfo, BuildReport, IndexInfo, Passage, Quote
 
@@ -471,3 +472,13 @@ def render_stats(stats: Stats, info: IndexInfo) -> discord.Embed:
         inline=False,
     )
     return embed
+
+
+def render_explanation(why: Explanation, question: str) -> discord.Embed:
+    """The private "why this quote" view: words found, passage rank, confidence and threshold."""
+    lines = [escape(line) for line in why.lines()]
+    return discord.Embed(
+        title=fit(f"Why: {question}", MAX_TITLE, transform=escape_inline),
+        description=fit("\n".join(lines), 4000, str),
+        colour=INFO_COLOUR,
+    )

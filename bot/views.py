@@ -12,6 +12,7 @@ from bot import render
 from bot.errors import UserFacingError, guarded
 from bot.stats import AskedQuestion, StatsStore
 from bot.workers import Workers
+from index.answer.explain import explain
 from index.library.scoped import ScopedLibrary
 
 MORE_PASSAGES_K = 15
@@ -48,6 +49,7 @@ def answer_view(question_id: int) -> discord.ui.View:
     view.add_item(FullParagraph(question_id))
     view.add_item(Feedback(question_id, "up"))
     view.add_item(Feedback(question_id, "down"))
+    view.add_item(WhyThisQuote(question_id))
     return view
 
 
@@ -137,6 +139,41 @@ class FullParagraph(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"a
             text = located or text
         embed = render.render_paragraph(title, url, text)
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+class WhyThisQuote(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"ab:why:(?P<q>\d+)"):
+    """Shows, privately, why the answer quoted what it did (index/answer/explain.py)."""
+
+    def __init__(self, question_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Why this quote?",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"ab:why:{question_id}",
+            )
+        )
+        self.question_id = question_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> WhyThisQuote:
+        return cls(int(match["q"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        await guarded(interaction, self._show(interaction))
+
+    async def _show(self, interaction: discord.Interaction) -> None:
+        bot = _bot(interaction)
+        asked = await _asked_here(bot, interaction, self.question_id)
+        if asked is None:
+            raise UserFacingError("I no longer know that question; please ask it again.")
+        view = bot.reader_for(interaction.guild_id)
+        answer = await bot.workers.query(view.ask, asked.question, context=asked.context)
+        why = explain(answer, view.min_confidence)
+        await interaction.response.send_message(
+            embed=render.render_explanation(why, asked.question), ephemeral=True
+        )
 
 
 class Feedback(

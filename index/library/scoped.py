@@ -27,6 +27,9 @@ class ReadsLibrary(Protocol):
     @property
     def generation(self) -> str: ...
 
+    @property
+    def min_confidence(self) -> float: ...
+
     def ask(self, question: str, *, k: int = 5, context: str | None = None) -> Answer: ...
 
     def search(self, query: str, *, k: int = 10) -> list[Passage]: ...
@@ -66,6 +69,13 @@ class ScopedLibrary:
         op, srv = self._both()
         parts = [e.generation for e in (op, srv) if e is not None]
         return "+".join(parts) if parts else "none"
+
+    @property
+    def min_confidence(self) -> float:
+        """The threshold the libraries answer with (one calibration for all of them)."""
+        op, srv = self._both()
+        engine = op or srv
+        return engine.min_confidence if engine is not None else 1.0
 
     def ask(self, question: str, *, k: int = 5, context: str | None = None) -> Answer:
         op, srv = self._both()

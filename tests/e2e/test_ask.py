@@ -22,7 +22,7 @@ async def test_mention_gets_a_quoted_reply(bot: ArticleBot, loopback: LoopbackDi
     [reply] = await loopback.until(lambda: loopback.replies_to(asked), what="the reply")
     embed = embed_of(reply)
     assert embed["title"] == "India and Japan summit"
-    assert embed["url"] == "https://example.org/india-japan"
+    assert embed["url"].startswith("https://example.org/india-japan#:~:text=")  # at the words
     assert embed["description"].startswith("> ")
     assert "space and cyber security" in embed["description"].replace("**", "")
     assert "**" in embed["description"]  # the answering words are emphasized
@@ -32,7 +32,12 @@ async def test_mention_gets_a_quoted_reply(bot: ArticleBot, loopback: LoopbackDi
         for row in reply["components"]
         for c in row["components"]
     ]
-    assert labels == ["More passages", "Show full paragraph", "👍", "👎"]
+    assert labels == ["More passages", "Show full paragraph", "👍", "👎", "Why this quote?"]
+    why = await loopback.click(reply, reply["components"][0]["components"][4]["custom_id"])
+    await loopback.until(lambda: why.original, what="the explanation")
+    assert why.original["flags"] & 64  # only the one who asked sees it
+    shown = why.original["embeds"][0]["description"]
+    assert "threshold" in shown and "question words in the quote" in shown
 
 
 def button_ids(message: dict) -> list[str]:
@@ -92,7 +97,7 @@ async def test_context_menu_asks_about_a_message(
 async def test_answer_buttons(bot: ArticleBot, loopback: LoopbackDiscord) -> None:
     asked = await loopback.say(QUESTION, mention_bot=True)
     [answer] = await loopback.until(lambda: loopback.replies_to(asked))
-    more_id, para_id, up_id, _ = button_ids(answer)
+    more_id, para_id, up_id, _, _ = button_ids(answer)
 
     more = await loopback.click(answer, more_id)
     await loopback.until(lambda: more.original)
