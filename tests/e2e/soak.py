@@ -282,7 +282,13 @@ class _Run:
         await self._admin_step("reindex", started, reindex)
         await asyncio.sleep(max(0.0, started + self.plan.seconds * 2 / 3 - time.monotonic()))
         name, text = UPLOADED
-        upload = self.server.attach_and_run("add-article", name, text.encode())
+        upload = self.server.attach_and_run(
+            "add-article",
+            name,
+            text.encode(),
+            user=self.server.operator,
+            extra={"library": "operator"},  # the shared library, as the /reindex before it
+        )
         await self._admin_step("add-article", started, upload)
 
     async def _admin_step(self, command: str, started: float, sending: Any) -> None:
