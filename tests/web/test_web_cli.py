@@ -53,8 +53,9 @@ def test_add_url_then_a_verbatim_quote_with_its_url_and_date(
     assert "organochlorine pesticides" in quote["text"]
     stored = (corpus_dir / f"{quote['article']}.md").read_text(encoding="utf-8")
     assert quote["text"] in stored
+    assert quote["link"].startswith(web.url("/otters") + "#:~:text=")  # to the quoted words
     code, out, _ = cli("ask", "Why did otters disappear from England?")
-    assert f"({web.url('/otters')}, 2024-03-05)" in out
+    assert f"({quote['link']}, 2024-03-05)" in out
 
 
 def test_add_refuses_a_bad_link_and_adds_nothing(
