@@ -9,6 +9,7 @@ import os
 import re
 import stat
 import tempfile
+import unicodedata
 from pathlib import Path
 
 from index.corpus.folder import MAX_FILE_BYTES, SUPPORTED, read_article
@@ -27,8 +28,9 @@ class CorpusFileError(CorpusError):
 
 
 def safe_article_name(filename: str) -> str:
-    """``filename`` if it is a plain, safe file name with a supported suffix; else CorpusFileError."""
-    name = filename.strip()
+    """``filename`` if it is a plain, safe file name with a supported suffix; else CorpusFileError.
+    Composed to NFC: macOS writes "é" as "e" + a combining accent (NFD), which is the same name."""
+    name = unicodedata.normalize("NFC", filename.strip())
     if "/" in name or "\\" in name or ".." in name or "\x00" in name:
         raise CorpusFileError(
             f"Refused: the file name {name[:80]!r} contains a path; use a plain file name.", "path"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,9 @@ class CorpusScan:
 
 
 def slug_for(corpus_dir: Path, path: Path) -> str:
-    return path.relative_to(corpus_dir).with_suffix("").as_posix()
+    """The article's id: its path below the corpus without the suffix, composed to NFC, so that
+    the NFC and NFD spellings of one name (Linux and macOS) are one article, not two."""
+    return unicodedata.normalize("NFC", path.relative_to(corpus_dir).with_suffix("").as_posix())
 
 
 def iter_corpus_files(corpus_dir: Path) -> Iterator[Path]:

@@ -151,3 +151,21 @@ def test_nul_bytes_anywhere_in_a_text_file_skip_it(tmp_path: Path) -> None:
     (settings.corpus_dir / "padded.md").write_text(text, encoding="utf-8")
     report = build_index(settings, HashEmbedder(dim=64))
     assert {s.path: s.reason for s in report.skipped}["padded.md"].startswith("binary content")
+
+
+def test_nfc_and_nfd_twins_are_one_article_and_nfd_names_are_added(tmp_path: Path) -> None:
+    import unicodedata
+
+    from index.corpus.files import safe_article_name
+
+    settings = settings_for(tmp_path)
+    nfc, nfd = "café.md", unicodedata.normalize("NFD", "café.md")
+    assert nfc != nfd
+    (settings.corpus_dir / nfc).write_text("# Cafe\n\nThe cafe opens at eight.\n", "utf-8")
+    (settings.corpus_dir / nfd).write_text("# Cafe\n\nThe cafe opens at nine.\n", "utf-8")
+    report = build_index(settings, HashEmbedder(dim=64))
+    [twin] = report.skipped  # whichever spelling the walk met second
+    assert unicodedata.normalize("NFC", twin.reason) == "same slug as café.md"
+    engine = Engine.open(settings, embedder=HashEmbedder(dim=64))
+    assert sum(1 for a in engine.articles() if a.id == "café") == 1
+    assert safe_article_name(nfd) == nfc  # what macOS writes is accepted, stored composed
