@@ -42,9 +42,9 @@ async def _asked_here(
     return asked
 
 
-def answer_view(question_id: int) -> discord.ui.View:
+def answer_view(question_id: int, view: discord.ui.View | None = None) -> discord.ui.View:
     """The buttons under an answer; their ids carry the question id, so no state is kept."""
-    view = discord.ui.View(timeout=None)
+    view = view or discord.ui.View(timeout=None)
     view.add_item(MorePassages(question_id, 0))
     view.add_item(FullParagraph(question_id))
     view.add_item(Feedback(question_id, "up"))
@@ -262,5 +262,33 @@ class Pager(discord.ui.View):
             interaction,
             interaction.response.send_message(
                 f"Shared by {render.escape(interaction.user.display_name)}:", embed=embed
+            ),
+        )
+
+
+class PrivateAnswer(discord.ui.View):
+    """An answer only its asker sees (`/ask ephemeral: True`): the usual buttons, and one that
+    posts it in the channel for everyone, with the buttons anyone may use."""
+
+    def __init__(self, embed: discord.Embed, question_id: int, owner_id: int) -> None:
+        super().__init__(timeout=900)
+        self.embed, self.question_id, self.owner_id = embed, question_id, owner_id
+        answer_view(question_id, self)
+        self.remove_item(self.share)
+        self.add_item(self.share)  # last: on the second row, after the answer's own buttons
+
+    @discord.ui.button(label="Share in channel", style=discord.ButtonStyle.primary)
+    async def share(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+        if interaction.user.id != self.owner_id:
+            await interaction.response.send_message(
+                "Only whoever asked can share this answer.", ephemeral=True
+            )
+            return
+        await guarded(
+            interaction,
+            interaction.response.send_message(
+                f"Shared by {render.escape(interaction.user.display_name)}:",
+                embed=self.embed,
+                view=answer_view(self.question_id),
             ),
         )

@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot import render
 from bot.asking import Asked, Refusal, clean_question, join_context
-from bot.views import answer_view
+from bot.views import PrivateAnswer, answer_view
 
 if TYPE_CHECKING:
     from bot.client import ArticleBot
@@ -113,27 +113,39 @@ class AskCog(commands.Cog):
         return conversation
 
     @app_commands.command(name="ask", description="Ask a question; the answer quotes the articles")
-    @app_commands.describe(question="Your question about the articles")
-    async def ask(self, interaction: discord.Interaction, question: str) -> None:
-        await self._ask_interaction(interaction, " ".join(question.split()))
+    @app_commands.describe(
+        question="Your question about the articles",
+        ephemeral="Only you see the answer (a button shares it in the channel)",
+    )
+    async def ask(
+        self, interaction: discord.Interaction, question: str, ephemeral: bool = False
+    ) -> None:
+        await self._ask_interaction(interaction, " ".join(question.split()), private=ephemeral)
 
     async def ask_menu(self, interaction: discord.Interaction, message: discord.Message) -> None:
         await self._ask_interaction(interaction, " ".join(message.content.split()))
 
-    async def _ask_interaction(self, interaction: discord.Interaction, question: str) -> None:
+    async def _ask_interaction(
+        self, interaction: discord.Interaction, question: str, *, private: bool = False
+    ) -> None:
         outcome: Asked | Refusal | None = self.bot.asker.check(
             interaction.user.id, question, interaction.guild_id
         )
         if isinstance(outcome, Refusal):
             await interaction.response.send_message(outcome.text, ephemeral=True)
             return
-        await interaction.response.defer(thinking=True)
+        await interaction.response.defer(thinking=True, ephemeral=private)
         asked = await self.bot.asker.answer(
             question, user_id=interaction.user.id, guild_id=interaction.guild_id
         )
+        embed = render.render_answer(asked.answer)
+        if private:
+            view = PrivateAnswer(embed, asked.question_id, interaction.user.id)
+            await interaction.followup.send(embed=embed, view=view, ephemeral=True)
+            return
         conversation = self._remember_thread(interaction.channel, question, None)
         sent = await interaction.followup.send(
-            embed=render.render_answer(asked.answer), view=answer_view(asked.question_id), wait=True
+            embed=embed, view=answer_view(asked.question_id), wait=True
         )
         self.bot.memory.remember(sent.id, conversation)
 

@@ -170,3 +170,30 @@ async def test_errors_reach_the_user_briefly_and_the_log_fully(
     asked = await loopback.say("Where is Mount Etna?", mention_bot=True)
     [reply] = await loopback.until(lambda: loopback.replies_to(asked))
     assert reply["content"].startswith("Sorry, something went wrong")
+
+
+async def test_an_ephemeral_ask_is_private_until_shared(
+    bot: ArticleBot, loopback: LoopbackDiscord
+) -> None:
+    log = await loopback.slash("ask", {"question": QUESTION, "ephemeral": True})
+    await loopback.until(lambda: log.followups, what="the private answer")
+    assert log.callbacks[0] == {"type": 5, "data": {"flags": 64}}  # deferred, privately
+    [answer] = log.followups
+    assert answer["flags"] & 64 and "space and cyber" in embed_of(answer)["description"]
+    buttons = {
+        c.get("label") or c.get("emoji", {}).get("name"): c["custom_id"]
+        for row in answer["components"]
+        for c in row["components"]
+    }
+    assert {"More passages", "Why this quote?", "Share in channel"} <= buttons.keys()
+
+    stranger = await loopback.click(answer, buttons["Share in channel"], user=loopback.admin)
+    await loopback.until(lambda: stranger.original)
+    assert stranger.original["flags"] & 64 and "Only whoever asked" in stranger.original["content"]
+
+    shared = await loopback.click(answer, buttons["Share in channel"])
+    await loopback.until(lambda: shared.original, what="the shared answer")
+    assert not shared.original["flags"] & 64  # now everyone sees it
+    assert shared.original["content"].startswith("Shared by")
+    assert embed_of(shared.original)["description"] == embed_of(answer)["description"]
+    assert "Why this quote?" in str(shared.original["components"])
