@@ -117,7 +117,9 @@ class FeedsCog(commands.Cog):
             reports = await asyncio.to_thread(
                 poll_all, store, engine.corpus_dir, self.policy, self.settings
             )
-            if any(r.changed for r in reports):
+            if reports:  # also when nothing changed now: a poll killed after saving left
+                # articles unindexed, and the build (which publishes nothing when nothing
+                # changed) takes them in now
                 async with self.bot.lock_for(guild_id):  # after a running reindex, one more
                     await self.bot.workers.build(engine.reindex)
             return reports

@@ -23,6 +23,7 @@ from index.cli.indexing import ProgressBar, open_engine, print_report, say, upda
 from index.config import Settings, home_hint, load_dotenv_file
 from index.errors import (
     ArticlebotError,
+    CorpusError,
     NoIndexError,
     QuestionTooLong,
     UsageError,
@@ -516,7 +517,14 @@ def cmd_add(args: argparse.Namespace) -> int:
     # The lock is held from before the corpus changes until the index is updated: a build running
     # elsewhere is waited for, or nothing is copied.
     with build_lock(settings.index_dir, wait=indexing.LOCK_WAIT_SECONDS, on_wait=say):
-        for line in add_sources(settings, args.files, replace=args.replace):
+        try:
+            lines = add_sources(settings, args.files, replace=args.replace)
+        except OSError as exc:  # a full or read-only corpus disk: the batch is all or none
+            raise CorpusError(
+                f"cannot write to the corpus folder {settings.corpus_dir}: "
+                f"{exc.strerror or exc}; nothing was added"
+            ) from None
+        for line in lines:
             print(line)
         update_index(settings, embedder, sys.stdout)
     return 0

@@ -106,7 +106,8 @@ def poll_and_index(store: FeedStore, settings: Settings, out: TextIO) -> int:
         print(terminal_safe(report.line()), file=out)
     if not reports:
         print("no feeds are followed; `articlebot feed add URL` follows one", file=out)
-    if any(r.changed for r in reports):
+    if reports:  # also when this poll changed nothing: an earlier one killed after saving may
+        # have left articles unindexed (the build publishes nothing when nothing changed)
         update_index(settings, load_embedder(settings.embed_model, settings.embed_backend), out)
     return 1 if any(r.error or r.failed for r in reports) else 0
 

@@ -18,7 +18,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
-from index.corpus.files import CorpusFileError, check_article, save_article
+from index.corpus.batch import write_batch
+from index.corpus.files import CorpusFileError, check_article
 from index.corpus.folder import iter_corpus_files, parse_markdown
 from index.web.errors import WebError
 from index.web.extract import decode, read_page, title_from_url
@@ -153,10 +154,14 @@ def plan(corpus_dir: Path, article: WebArticle, texts: dict[str, str], *, replac
 
 
 def save(corpus_dir: Path, planned: Iterable[Saved]) -> None:
-    """Write every added or updated article atomically (after all were planned)."""
-    for item in planned:
-        if item.outcome not in ("added", "updated"):
-            continue
-        folder, name = (corpus_dir / item.path).parent, item.path.rsplit("/", 1)[1]
-        data = item.article.markdown().encode()
-        save_article(folder, name, data, replace=item.outcome == "updated")
+    """Write every added or updated article: all of them or, if the process dies midway, none
+    (the corpus's journaled batch, as `articlebot add` of files), after all were planned."""
+    files = [
+        (item.path, item.article.markdown().encode())
+        for item in planned
+        if item.outcome in ("added", "updated")
+    ]
+    for path, _ in files:
+        (corpus_dir / path).parent.mkdir(parents=True, exist_ok=True)
+    if files:
+        write_batch(corpus_dir, files)

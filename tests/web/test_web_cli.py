@@ -95,3 +95,29 @@ def test_feed_add_list_poll_remove(cli: Run, web: LoopbackWeb) -> None:
     assert code == 0 and "no longer following" in out
     code, _, err = cli("feed", "remove", web.url("/rss"))
     assert code == 2 and "this feed is not followed" in err
+
+
+def test_add_of_several_urls_is_all_or_none(
+    cli: Run, web: LoopbackWeb, corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed between two pages' saves, `add URL URL` kept one of them; now the pages are one
+    journaled batch: a failure while writing the second leaves neither."""
+    import index.corpus.batch as batch
+
+    web.page("/a", article("Harbour", "The harbour wall will be rebuilt with granite."))
+    web.page("/b", article("Ferry", "The ferry will run every hour from the new quay."))
+    real_write, written = batch._write_part, []
+
+    def fail_on_second(corpus: Path, data: bytes) -> Path:
+        if written:
+            raise OSError(28, "No space left on device")
+        written.append(data)
+        return real_write(corpus, data)
+
+    monkeypatch.setattr(batch, "_write_part", fail_on_second)
+    before = sorted(p.relative_to(corpus_dir) for p in corpus_dir.rglob("*") if p.is_file())
+    code, _, err = cli("add", web.url("/a"), web.url("/b"))
+    assert code != 0 and "No space left on device; nothing was added" in err
+    assert "Traceback" not in err
+    after = sorted(p.relative_to(corpus_dir) for p in corpus_dir.rglob("*") if p.is_file())
+    assert after == before  # neither page, no part file left
