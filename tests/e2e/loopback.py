@@ -74,6 +74,7 @@ class LoopbackDiscord(UserActions):
         self.shards = 1  # the shard count GET /gateway/bot recommends (BOT_SHARDS=auto)
         self.identify_shards: list[list[int] | None] = []  # sessions served: [shard, count] or None
         self.extra_guilds: dict[str, str] = {}  # guild id -> its one text channel (add_guild)
+        self.left_guilds: list[str] = []  # guilds the bot left (DELETE /users/@me/guilds/ID)
         self._connections: list[web.WebSocketResponse] = []
         self._sockets: dict[str, web.WebSocketResponse] = {}  # guild id -> its gateway connection
         self._seq = 0
@@ -206,8 +207,15 @@ class LoopbackDiscord(UserActions):
                 f"{api}/webhooks/(?P<app>\\d+)/(?P<token>[^/]+)/messages/@original",
                 self._get_original,
             ),
+            ("DELETE", f"{api}/users/@me/guilds/(?P<guild>\\d+)", self._leave_guild),
             ("GET", "/attachments/(?P<name>[^/]+)", self._attachment),
         ]
+
+    async def _leave_guild(self, request: web.Request, body: Any, guild: str) -> web.Response:
+        """The bot leaves a guild: recorded, then GUILD_DELETE on its connection, as Discord does."""
+        self.left_guilds.append(guild)
+        await self.dispatch("GUILD_DELETE", {"id": guild})
+        return web.Response(status=204)
 
     async def _me(self, request: web.Request, body: Any) -> web.Response:
         return _json(self.bot_user)

@@ -284,3 +284,23 @@ async def test_an_existing_deployment_carries_over_as_the_operators_library(
         reply = await two.ask("Where is Mount Etna?")
         assert reply["embeds"][0]["title"] and generation in reply["embeds"][0]["footer"]["text"]
     assert not bot_settings.servers_dir.exists() or not any(bot_settings.servers_dir.iterdir())
+
+
+async def test_the_allow_list_leaves_other_servers(
+    settings: Settings, bot_settings: BotSettings, engine: Engine, loopback: LoopbackDiscord
+) -> None:
+    import dataclasses
+
+    other, _ = loopback.add_guild(shard=0, shards=1)
+    only_a = dataclasses.replace(
+        bot_settings, allowed_server_ids=frozenset({int(loopback.guild_id)})
+    )
+    client = ArticleBot(settings, only_a, engine_factory=lambda s: engine, **FAST)
+    async with running(client, loopback):
+        await loopback.until(lambda: loopback.left_guilds, what="the bot to leave B")
+        assert loopback.left_guilds == [other]  # B left, A kept
+        await loopback.until(lambda: client.get_guild(int(other)) is None, what="B forgotten")
+        reply = await TwoServers(client, loopback, other, "", loopback.admin).ask(
+            "Where is Mount Etna?"
+        )
+        assert reply["embeds"]  # A still answered
