@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, Protocol, cast
+from typing import Any, ClassVar, Protocol, Self, cast
 
 import discord
 
@@ -103,13 +103,19 @@ class MorePassages(
             await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
 
-class FullParagraph(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"ab:para:(?P<q>\d+)"):
+class _QuestionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)"):
+    """A button that acts on one stored question, its id ``ab:PREFIX:QUESTION``. The base's own
+    template matches nothing; each subclass gives its own (and is registered by the client)."""
+
+    PREFIX: ClassVar[str]
+    LABEL: ClassVar[str]
+
     def __init__(self, question_id: int) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Show full paragraph",
+                label=self.LABEL,
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"ab:para:{question_id}",
+                custom_id=f"ab:{self.PREFIX}:{question_id}",
             )
         )
         self.question_id = question_id
@@ -117,11 +123,18 @@ class FullParagraph(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"a
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> FullParagraph:
+    ) -> Self:
         return cls(int(match["q"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
         await guarded(interaction, self._show(interaction))
+
+    async def _show(self, interaction: discord.Interaction) -> None:
+        raise NotImplementedError
+
+
+class FullParagraph(_QuestionButton, template=r"ab:para:(?P<q>\d+)"):
+    PREFIX, LABEL = "para", "Show full paragraph"
 
     async def _show(self, interaction: discord.Interaction) -> None:
         bot = _bot(interaction)
@@ -141,27 +154,10 @@ class FullParagraph(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"a
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 
-class WhyThisQuote(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"ab:why:(?P<q>\d+)"):
+class WhyThisQuote(_QuestionButton, template=r"ab:why:(?P<q>\d+)"):
     """Shows, privately, why the answer quoted what it did (index/answer/explain.py)."""
 
-    def __init__(self, question_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Why this quote?",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"ab:why:{question_id}",
-            )
-        )
-        self.question_id = question_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> WhyThisQuote:
-        return cls(int(match["q"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
-        await guarded(interaction, self._show(interaction))
+    PREFIX, LABEL = "why", "Why this quote?"
 
     async def _show(self, interaction: discord.Interaction) -> None:
         bot = _bot(interaction)

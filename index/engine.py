@@ -45,7 +45,6 @@ class Prepared:
     k: int
     gen: Generation
     asked: Asked
-    qvec: np.ndarray
     hits: list[Hit]
     candidates: list[Candidate]
     started: float
@@ -155,15 +154,13 @@ class Engine:
         asked = Asked.make(gen, typed, context)  # the one preparation of the question
         qvec, hits = self._hits(gen, asked.text, asked.retrieval, max(k, CANDIDATE_PASSAGES))
         candidates = score_candidates(gen, qvec, asked.scoring, hits)
-        return Prepared(question, k, gen, asked, qvec, hits, candidates, started)
+        return Prepared(question, k, gen, asked, hits, candidates, started)
 
     def finish(self, prepared: Prepared, *, read: int | None = None) -> Answer:
         """The quote chosen for a prepared question; ``read``: the reader's budget of candidates
         (None: the default; two libraries answering one question share one budget)."""
         p = prepared
-        choice = self._chooser.choose(
-            p.gen, p.qvec, p.asked, p.hits, candidates=p.candidates, read=read
-        )
+        choice = self._chooser.choose(p.gen, p.asked, p.hits, p.candidates, read=read)
         answered = bool(choice.quotes) and choice.confidence >= self.min_confidence
         return Answer(
             question=p.question,

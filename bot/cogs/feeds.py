@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from typing import TYPE_CHECKING, TypeVar
 
 import discord
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_FEED_CHOICES = 25
 FEEDS_FILE = "feeds.sqlite3"  # in a server's library folder
+OPEN_FEED_STORES = 64  # a poll over thousands of servers holds no more connections than this
 T = TypeVar("T")
 
 
@@ -50,7 +52,8 @@ class FeedsCog(commands.Cog):
         self.policy = FetchPolicy.from_env()
         self.settings = FeedSettings.from_env()
         self.store = FeedStore(bot.bot_settings.db_path)  # the operator's library's feeds
-        self._server_stores: dict[int, FeedStore] = {}
+        # Servers' feed databases, the least recently used closed past OPEN_FEED_STORES.
+        self._server_stores: OrderedDict[int, FeedStore] = OrderedDict()
         self._poll_lock = asyncio.Lock()
         self._poller: asyncio.Task[None] | None = None
 
@@ -65,6 +68,9 @@ class FeedsCog(commands.Cog):
             if not (create or path.exists()):
                 return None
             store = self._server_stores[guild_id] = FeedStore(path)
+            while len(self._server_stores) > OPEN_FEED_STORES:
+                self._server_stores.popitem(last=False)[1].close()
+        self._server_stores.move_to_end(guild_id)
         return store
 
     def forget(self, guild_id: int) -> None:

@@ -337,15 +337,14 @@ class QuoteChooser(Protocol):
     def choose(
         self,
         gen: Generation,
-        qvec: np.ndarray,
         asked: Asked,
         hits: list[Hit],
+        candidates: list[Candidate],
         *,
-        candidates: list[Candidate] | None = None,
         read: int | None = None,
     ) -> Choice:
-        """The quotes (best first), the answer span if any, the confidence and its features.
-        ``candidates``: score_candidates' result when the caller has it already; ``read``: how
-        many candidates the reader may read (the default when None; a question read by two
-        libraries shares one budget between them)."""
+        """The quotes (best first), the answer span if any, the confidence and its features,
+        from ``candidates`` (score_candidates' result for ``hits``). ``read``: how many candidates
+        the reader may read (None: its default; a question read by two libraries shares one
+        budget between them)."""
         ...

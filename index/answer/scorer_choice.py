@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from index.answer.quotes import (
     CONFIDENCE_FEATURES,
     CONFIDENCE_MODEL,
@@ -21,7 +19,6 @@ from index.answer.quotes import (
     named,
     primary_span_quote,
     quote_for,
-    score_candidates,
 )
 from index.answer.retrieval import Hit
 from index.answer.scoring import load_model
@@ -60,30 +57,24 @@ class ScorerChooser:
     def choose(
         self,
         gen: Generation,
-        qvec: np.ndarray,
         asked: Asked,
         hits: list[Hit],
+        candidates: list[Candidate],
         *,
-        candidates: list[Candidate] | None = None,
         read: int | None = None,  # no reader here: nothing to share
     ) -> Choice:
-        return choose_quotes(
-            gen, qvec, asked.scoring, hits, extra=self.extra, candidates=candidates
-        )
+        return choose_quotes(gen, asked.scoring, hits, candidates, extra=self.extra)
 
 
 def choose_quotes(
     gen: Generation,
-    qvec: np.ndarray,
     query: Query,
     hits: list[Hit],
+    candidates: list[Candidate],
     *,
     extra: int = 2,
-    candidates: list[Candidate] | None = None,
 ) -> Choice:
     """The primary quote, up to ``extra`` supporting quotes from other passages, and a confidence."""
-    if candidates is None:
-        candidates = score_candidates(gen, qvec, query, hits)
     if not candidates or not hits:
         return Choice([], 0.0, None)
     best = candidates[0]

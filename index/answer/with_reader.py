@@ -21,7 +21,6 @@ from index.answer.quotes import (
     named,
     primary_span_quote,
     quote_for,
-    score_candidates,
 )
 from index.answer.retrieval import Hit
 from index.answer.scoring import load_model
@@ -129,34 +128,26 @@ class ReaderChooser:
     def choose(
         self,
         gen: Generation,
-        qvec: np.ndarray,
         asked: Asked,
         hits: list[Hit],
+        candidates: list[Candidate],
         *,
-        candidates: list[Candidate] | None = None,
         read: int | None = None,
     ) -> Choice:
+        read = READER_CANDIDATES if read is None else read
         return choose_with_reader(
-            gen,
-            self.reader,
-            qvec,
-            asked,
-            hits,
-            extra=self.extra,
-            candidates=candidates,
-            read=READER_CANDIDATES if read is None else read,
+            gen, self.reader, asked, hits, candidates, extra=self.extra, read=read
         )
 
 
 def choose_with_reader(
     gen: Generation,
     reader: Reader,
-    qvec: np.ndarray,
     asked: Asked,
     hits: list[Hit],
+    candidates: list[Candidate],
     *,
     extra: int = 2,
-    candidates: list[Candidate] | None = None,
     read: int = READER_CANDIDATES,
 ) -> Choice:
     """The quotes, the answer span and the confidence, from the reader's reading of the candidates.
@@ -164,8 +155,6 @@ def choose_with_reader(
     The reader reads the question with its thread context (``asked.text``) to choose the
     sentence; the sentence scorer weighs the question alone, and the span answers it alone."""
     query = asked.scoring
-    if candidates is None:
-        candidates = score_candidates(gen, qvec, query, hits)
     if not candidates or not hits or read < 1:
         return Choice([], 0.0, None)
     top = candidates[:read]
