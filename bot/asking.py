@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from bot.protocols import Answers
 from bot.stats import StatsStore
 from bot.workers import Workers
+from index.ops import metrics
+from index.process.log_setup import log_fields
 from index.types import Answer
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,12 @@ class Asked:
     answer: Answer
     question_id: int
     latency_ms: float
+    surface: str = "unknown"
+    started: float = 0.0  # time.perf_counter() when the question arrived
+
+    def replied(self) -> None:
+        """The answer is on Discord: observe the question-to-reply latency."""
+        metrics.replied(self.surface, time.perf_counter() - self.started)
 
 
 class Cooldown:
@@ -104,34 +112,60 @@ class AskService:
         self._engine, self._workers, self._store = engine, workers, store
         self.max_chars, self.cooldown = max_chars, cooldown
 
-    def check(self, user_id: int, question: str, guild_id: int | None = None) -> Refusal | None:
-        """Refuse empty or over-long questions and users over their cooldown."""
+    def check(
+        self, user_id: int, question: str, guild_id: int | None = None, surface: str = "unknown"
+    ) -> Refusal | None:
+        """Refuse empty or over-long questions and users over their cooldown (counted by
+        ``surface``: mention, channel, follow-up, slash, menu)."""
         if not question.strip():
+            metrics.question("refused", surface)
             return Refusal("Ask me a question about the articles, e.g. *What is …?*")
         if len(question) > self.max_chars:
+            metrics.question("refused", surface)
             return Refusal(
                 f"That question is {len(question):,} characters long; the limit is "
                 f"{self.max_chars:,}. Please shorten it."
             )
         wait = self.cooldown.retry_after((guild_id, user_id))
         if wait > 0:
+            metrics.cooldown_drop(surface)
             return Refusal(f"You're asking quickly: please try again in {wait:.0f} s.")
         return None
 
     async def ask(
         self, question: str, *, user_id: int, guild_id: int | None, context: str | None = None
     ) -> Asked | Refusal:
+        """`check`, then `answer` (the cogs call the two themselves, with the surface)."""
         refusal = self.check(user_id, question, guild_id)
         if refusal is not None:
             return refusal
         return await self.answer(question, user_id=user_id, guild_id=guild_id, context=context)
 
     async def answer(
-        self, question: str, *, user_id: int, guild_id: int | None, context: str | None = None
+        self,
+        question: str,
+        *,
+        user_id: int,
+        guild_id: int | None,
+        context: str | None = None,
+        surface: str = "unknown",
     ) -> Asked:
         """Ask the engine without the checks (the caller ran `check` first) and record it."""
+        with log_fields(guild=guild_id):
+            return await self._answer(question, user_id, guild_id, context, surface)
+
+    async def _answer(
+        self, question: str, user_id: int, guild_id: int | None, context: str | None, surface: str
+    ) -> Asked:
         started = time.perf_counter()
-        answer = await self._workers.query(self._engine(guild_id).ask, question, context=context)
+        try:
+            answer = await self._workers.query(
+                self._engine(guild_id).ask, question, context=context
+            )
+        except Exception:
+            metrics.question("error", surface)
+            raise
+        metrics.question("answered" if answer.answered else "declined", surface)
         latency_ms = (time.perf_counter() - started) * 1000
         question_id = await self._workers.io(
             self._store.record_question,
@@ -147,5 +181,6 @@ class AskService:
             answer.answered,
             answer.confidence,
             latency_ms,
+            extra={"question_id": question_id, "guild": guild_id, "generation": answer.generation},
         )
-        return Asked(answer, question_id, latency_ms)
+        return Asked(answer, question_id, latency_ms, surface, started)

@@ -13,6 +13,7 @@ from discord.ext import commands, tasks
 from bot.asking import AskService, Cooldown, Memory
 from bot.config import BotSettings
 from bot.errors import handle_error
+from bot.ops.watch import Watch
 from bot.protocols import EngineLike
 from bot.stats import StatsStore
 from bot.views import Feedback, FullParagraph, MorePassages, WhyThisQuote
@@ -91,6 +92,7 @@ class ArticleBot(commands.Bot):
         )
         self.reindex_lock = asyncio.Lock()  # the operator's library
         self._server_locks: dict[int, asyncio.Lock] = {}
+        self.watch: Watch | None = None  # METRICS_PORT: the metrics and health endpoints
 
     @property
     def engine(self) -> EngineLike:
@@ -98,6 +100,14 @@ class ArticleBot(commands.Bot):
         if self._engine is None:
             raise RuntimeError("the engine is not loaded yet")
         return self._engine
+
+    @property
+    def engine_open(self) -> bool:
+        return self._engine is not None
+
+    @property
+    def open_libraries(self) -> int:
+        return self._libraries.open_count if self._libraries is not None else 0
 
     @property
     def libraries(self) -> ServerLibraries:
@@ -131,6 +141,9 @@ class ArticleBot(commands.Bot):
         return self.intents.message_content
 
     async def setup_hook(self) -> None:
+        if self._load_engine and self.bot_settings.metrics is not None:
+            self.watch = Watch(self, self.bot_settings.metrics)  # before the index: /readyz 503
+            self.watch.start()
         if self._load_engine:
             log.info("loading the index from %s", self.settings.index_dir)
             self._engine = await self.workers.build(self._engine_factory, self.settings)
@@ -229,6 +242,8 @@ class ArticleBot(commands.Bot):
         try:
             await super().close()
         finally:
+            if self.watch is not None:
+                await self.watch.close()
             self.workers.shutdown()
             self.store.close()
 

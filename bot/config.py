@@ -14,6 +14,7 @@ from index.config import home, read_dotenv, under_home
 from index.errors import SettingsError
 from index.library.servers import DEFAULT_DIR as DEFAULT_SERVERS_DIR
 from index.library.servers import servers_dir
+from index.ops.address import MetricsAddress, metrics_address
 from index.process.health import DEFAULT_FILE as DEFAULT_HEARTBEAT_FILE
 from index.process.health import heartbeat_path
 
@@ -62,6 +63,8 @@ class BotSettings:
     sharded: bool = False
     shard_count: int | None = None
     shard_ids: tuple[int, ...] = ()
+    # METRICS_PORT / METRICS_HOST: /metrics, /healthz, /readyz (docs/OPERATIONS.md); None: off.
+    metrics: MetricsAddress | None = None
 
     @property
     def wants_message_content(self) -> bool:
@@ -104,6 +107,7 @@ class BotSettings:
             ),
             db_path=under_home(env.get("BOT_DB_PATH") or cls.db_path, env),
             heartbeat_path=heartbeat_path(env),
+            metrics=_metrics(env),
             **_shards(env),
         )
         settings.validate()
@@ -151,6 +155,13 @@ def _question_limit(env: Mapping[str, str]) -> int:
 
     try:
         return Settings.from_env(env).max_question_chars
+    except SettingsError as exc:
+        raise BotConfigError(str(exc)) from None
+
+
+def _metrics(env: Mapping[str, str]) -> MetricsAddress | None:
+    try:
+        return metrics_address(env)
     except SettingsError as exc:
         raise BotConfigError(str(exc)) from None
 

@@ -29,6 +29,7 @@ from index.embedding.recent import RecentVectors
 from index.errors import CorruptIndex, IndexUnavailable, QuestionTooLong, ReindexInProgress
 from index.generations.generation import Generation, load_generation, load_serving
 from index.generations.store import current_generation, published_generations
+from index.ops import metrics
 from index.process import gc_policy
 from index.reader.model import Reader, load_reader
 from index.text.question import Asked, Query
@@ -48,6 +49,7 @@ class Prepared:
     hits: list[Hit]
     candidates: list[Candidate]
     started: float
+    stages: dict[str, float]  # seconds: prepare, embed, retrieve, score (finish adds choose)
 
     def candidate_scores(self) -> list[float]:
         """The sentence scorer's scores of the candidates, best first."""
@@ -152,15 +154,31 @@ class Engine:
         if self.settings.spelling == "on":
             typed = correct(question, gen.vocabulary, gen.doc_freq)
         asked = Asked.make(gen, typed, context)  # the one preparation of the question
-        qvec, hits = self._hits(gen, asked.text, asked.retrieval, max(k, CANDIDATE_PASSAGES))
+        marks = [started, time.perf_counter()]
+        qvec = self._query_vectors.encode(self.embedder, asked.text)
+        marks.append(time.perf_counter())
+        hits = retrieve(
+            gen,
+            qvec,
+            asked.retrieval,
+            k=max(k, CANDIDATE_PASSAGES),
+            per_article_cap=self.settings.per_article_cap,
+        )
+        marks.append(time.perf_counter())
         candidates = score_candidates(gen, qvec, asked.scoring, hits)
-        return Prepared(question, k, gen, asked, hits, candidates, started)
+        marks.append(time.perf_counter())
+        names = ("prepare", "embed", "retrieve", "score")
+        stages = {n: b - a for n, a, b in zip(names, marks[:-1], marks[1:], strict=True)}
+        return Prepared(question, k, gen, asked, hits, candidates, started, stages)
 
     def finish(self, prepared: Prepared, *, read: int | None = None) -> Answer:
         """The quote chosen for a prepared question; ``read``: the reader's budget of candidates
         (None: the default; two libraries answering one question share one budget)."""
         p = prepared
+        choosing = time.perf_counter()
         choice = self._chooser.choose(p.gen, p.asked, p.hits, p.candidates, read=read)
+        stages = p.stages | {"choose": time.perf_counter() - choosing}
+        metrics.stages(stages, reader=self.reader is not None)
         answered = bool(choice.quotes) and choice.confidence >= self.min_confidence
         return Answer(
             question=p.question,
@@ -168,7 +186,7 @@ class Engine:
             confidence=choice.confidence,
             quotes=tuple(choice.quotes) if answered else (),
             answer=choice.answer if answered else None,
-            extra={"features": choice.features},
+            extra={"features": choice.features, "stages": stages},
             passages=tuple(self._passage(p.gen, h) for h in p.hits[: p.k]),
             generation=p.gen.name,
             seconds=time.perf_counter() - p.started,
@@ -255,13 +273,14 @@ class Engine:
         if not self._reindex_lock.acquire(blocking=False):
             raise ReindexInProgress("a reindex is already running")
         try:
-            report = build_index(
-                self.settings,
-                self.embedder,
-                full=full,
-                progress=progress,
-                allow_shrink=allow_shrink,
-            )
+            with metrics.build_timer():
+                report = build_index(
+                    self.settings,
+                    self.embedder,
+                    full=full,
+                    progress=progress,
+                    allow_shrink=allow_shrink,
+                )
             if report.generation != self._generation.name:  # else: nothing changed, kept
                 self._serve(_load_current(self.settings, self.embedder))
             log.info("reindex: %s", report.summary())

@@ -42,6 +42,16 @@ def addressed_to_bot(bot: ArticleBot, message: discord.Message) -> tuple[bool, s
     return True, context or thread_context
 
 
+def message_surface(bot: ArticleBot, message: discord.Message) -> str:
+    """How a message asked (for the metrics): a mention, a Q&A channel, or a follow-up."""
+    me = bot.user
+    if me is not None and (me in message.mentions or f"<@{me.id}>" in message.content):
+        return "mention"
+    if bot.reads_message_content and _channel_ids(message) & set(bot.bot_settings.qa_channel_ids):
+        return "channel"
+    return "follow-up"
+
+
 def _is_reply_to(message: discord.Message, user_id: int) -> bool:
     resolved = message.reference.resolved if message.reference else None
     return isinstance(resolved, discord.Message) and resolved.author.id == user_id
@@ -88,13 +98,18 @@ class AskCog(commands.Cog):
         self, message: discord.Message, question: str, context: str | None
     ) -> None:
         guild_id = message.guild.id if message.guild else None
-        refusal = self.bot.asker.check(message.author.id, question, guild_id)
+        surface = message_surface(self.bot, message)
+        refusal = self.bot.asker.check(message.author.id, question, guild_id, surface)
         if refusal is not None:
             await message.reply(refusal.text, mention_author=False)
             return
         async with message.channel.typing():
             asked = await self.bot.asker.answer(
-                question, user_id=message.author.id, guild_id=guild_id, context=context
+                question,
+                user_id=message.author.id,
+                guild_id=guild_id,
+                context=context,
+                surface=surface,
             )
         conversation = self._remember_thread(message.channel, question, context)
         reply = await message.reply(
@@ -102,6 +117,7 @@ class AskCog(commands.Cog):
             view=answer_view(asked.question_id),
             mention_author=False,
         )
+        asked.replied()
         self.bot.memory.remember(reply.id, conversation)
 
     def _remember_thread(self, channel: object, question: str, context: str | None) -> str:
@@ -120,33 +136,42 @@ class AskCog(commands.Cog):
     async def ask(
         self, interaction: discord.Interaction, question: str, ephemeral: bool = False
     ) -> None:
-        await self._ask_interaction(interaction, " ".join(question.split()), private=ephemeral)
+        await self._ask_interaction(
+            interaction, " ".join(question.split()), "slash", private=ephemeral
+        )
 
     async def ask_menu(self, interaction: discord.Interaction, message: discord.Message) -> None:
-        await self._ask_interaction(interaction, " ".join(message.content.split()))
+        await self._ask_interaction(interaction, " ".join(message.content.split()), "menu")
 
     async def _ask_interaction(
-        self, interaction: discord.Interaction, question: str, *, private: bool = False
+        self,
+        interaction: discord.Interaction,
+        question: str,
+        surface: str,
+        *,
+        private: bool = False,
     ) -> None:
         outcome: Asked | Refusal | None = self.bot.asker.check(
-            interaction.user.id, question, interaction.guild_id
+            interaction.user.id, question, interaction.guild_id, surface
         )
         if isinstance(outcome, Refusal):
             await interaction.response.send_message(outcome.text, ephemeral=True)
             return
         await interaction.response.defer(thinking=True, ephemeral=private)
         asked = await self.bot.asker.answer(
-            question, user_id=interaction.user.id, guild_id=interaction.guild_id
+            question, user_id=interaction.user.id, guild_id=interaction.guild_id, surface=surface
         )
         embed = render.render_answer(asked.answer)
         if private:
             view = PrivateAnswer(embed, asked.question_id, interaction.user.id)
             await interaction.followup.send(embed=embed, view=view, ephemeral=True)
+            asked.replied()
             return
         conversation = self._remember_thread(interaction.channel, question, None)
         sent = await interaction.followup.send(
             embed=embed, view=answer_view(asked.question_id), wait=True
         )
+        asked.replied()
         self.bot.memory.remember(sent.id, conversation)
 
 

@@ -24,6 +24,7 @@ from bot.listing import render_feeds
 from bot.permissions import require_admin
 from bot.web_adding import web_errors
 from index.library.servers import ServesLibrary
+from index.ops import metrics
 from index.web.feeds import FeedReport, FeedSettings, follow, poll_all, unfollow
 from index.web.feedstore import Feed, FeedStore
 from index.web.fetch import FetchPolicy
@@ -120,14 +121,16 @@ class FeedsCog(commands.Cog):
                 if guild_id is None
                 else await self.bot.workers.build(self.bot.libraries.ensure, guild_id)
             )
-            reports = await asyncio.to_thread(
-                poll_all, store, engine.corpus_dir, self.policy, self.settings
-            )
-            if reports:  # also when nothing changed now: a poll killed after saving left
-                # articles unindexed, and the build (which publishes nothing when nothing
-                # changed) takes them in now
-                async with self.bot.lock_for(guild_id):  # after a running reindex, one more
-                    await self.bot.workers.build(engine.reindex)
+            with metrics.feed_poll_timer():
+                reports = await asyncio.to_thread(
+                    poll_all, store, engine.corpus_dir, self.policy, self.settings
+                )
+                metrics.feeds_failed(sum(1 for r in reports if r.error))
+                if reports:  # also when nothing changed now: a poll killed after saving left
+                    # articles unindexed, and the build (which publishes nothing when nothing
+                    # changed) takes them in now
+                    async with self.bot.lock_for(guild_id):  # after a running reindex, one more
+                        await self.bot.workers.build(engine.reindex)
             return reports
 
     async def feeds(self, guild_id: int | None) -> list[Feed]:

@@ -11,6 +11,7 @@ from index.build.lock import DEFAULT_WAIT_SECONDS
 from index.cli.display import terminal_safe
 from index.config import Settings
 from index.errors import BuildInProgress, ShrinkRefused
+from index.ops import metrics
 from index.types import BuildReport
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ def update_index(
     # chat start on the current generation and pick the new one up when it is published.
     busy_ok = serving and bool(published_generations(settings.index_dir))
     try:
-        with ProgressBar() as bar:
+        with ProgressBar() as bar, metrics.build_timer():
             report = build_index(
                 settings,
                 embedder,

@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-age", type=float, default=DEFAULT_MAX_AGE_S, help="seconds since its last heartbeat"
     )
+    p.add_argument(
+        "--live",
+        action="store_true",
+        help="with METRICS_PORT: ask /healthz (the event loop answers) instead of /readyz",
+    )
 
     p = sub.add_parser("ask", parents=[common], help="answer a question with quotes")
     p.add_argument("question", nargs="?", help="the question (or use --batch)")
@@ -235,9 +240,15 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_health(args: argparse.Namespace) -> int:
-    from index.process.health import check_heartbeat, heartbeat_path
+    """With METRICS_PORT: the bot's /readyz (or /healthz); else its heartbeat file."""
+    from index.ops.address import metrics_address
+    from index.process.health import check_endpoint, check_heartbeat, heartbeat_path
 
-    problem = check_heartbeat(heartbeat_path(), args.max_age)
+    address = metrics_address()
+    if address is not None:
+        problem = check_endpoint(address.local_url + ("/healthz" if args.live else "/readyz"))
+    else:
+        problem = check_heartbeat(heartbeat_path(), args.max_age)
     if problem is not None:
         print(f"articlebot: unhealthy: {problem}", file=sys.stderr)
         return 1

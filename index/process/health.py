@@ -47,3 +47,22 @@ def check_heartbeat(path: Path, max_age_s: float, now: float | None = None) -> s
             "stuck or disconnected"
         )
     return None
+
+
+def check_endpoint(url: str, timeout_s: float = 5.0) -> str | None:
+    """None when ``url`` (the bot's /healthz or /readyz, METRICS_PORT) answers 200; else the line
+    saying why not (the endpoint's own one-line reason for a 503)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:
+            if response.status == 200:
+                return None
+            return f"{url} answered {response.status}"
+    except urllib.error.HTTPError as exc:
+        said = exc.read().decode("utf-8", "replace").strip()[:200]
+        return f"{url} answered {exc.code}: {said}"
+    except (urllib.error.URLError, OSError) as exc:
+        reason: object = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        return f"cannot reach {url}: {reason} (is the bot running with this METRICS_PORT?)"

@@ -1,0 +1,1 @@
+"""Running it in production: metrics, the health endpoints, backups (docs/OPERATIONS.md)."""
