@@ -134,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_stats_arguments(
         sub.add_parser("stats", parents=[common], help="questions and feedback of every server")
     )
+    from index.cli.backup import add_backup_commands
+
+    add_backup_commands(sub, common)
     from index.bench.evaluate import add_eval_arguments
 
     add_eval_arguments(sub.add_parser("eval", parents=[common], help="measure answer quality"))
@@ -574,6 +577,18 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return run_stats(args, sys.stdout)
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from index.cli.backup import run_backup
+
+    return run_backup(args, settings_from(args))
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from index.cli.backup import run_restore
+
+    return run_restore(args, settings_from(args))
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from index.bench.evaluate import run_eval_command
 
@@ -635,6 +650,8 @@ COMMANDS = {
     "feed": cmd_feed,
     "guilds": cmd_guilds,
     "stats": cmd_stats,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
 }
 
 if __name__ == "__main__":
