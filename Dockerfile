@@ -34,5 +34,7 @@ RUN mkdir -p /data/var && chown -R articlebot:articlebot /data
 VOLUME ["/data"]
 WORKDIR /data
 USER articlebot
+# `articlebot health`: with METRICS_PORT set (compose.yaml sets it), GET /readyz on the bot's port
+# (the index open, the gateway connected); without it, the heartbeat file's age. docs/OPERATIONS.md.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=180s --retries=3 CMD ["articlebot", "health"]
 CMD ["articlebot", "run"]

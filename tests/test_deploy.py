@@ -212,3 +212,14 @@ def test_faiss_loader_chatter_is_shown_at_debug_only() -> None:
         root.setLevel(level)
         logging.getLogger("faiss.loader").setLevel(logging.NOTSET)
         logging.getLogger("faiss").setLevel(logging.NOTSET)
+
+
+def test_compose_publishes_the_metrics_port_on_loopback_and_checks_readiness() -> None:
+    compose = yaml.safe_load((REPO / "compose.yaml").read_text(encoding="utf-8"))
+    [service] = compose["services"].values()
+    env = service["environment"]
+    assert env["METRICS_HOST"] == "0.0.0.0" and "9108" in env["METRICS_PORT"]
+    assert all(port.startswith("127.0.0.1:") for port in service["ports"])  # not the world
+    assert service["healthcheck"]["test"][1:] == ["articlebot", "health"] and "health" in COMMANDS
+    unit = (REPO / "deploy" / "articlebot.service").read_text(encoding="utf-8")
+    assert "Environment=METRICS_PORT=" in unit and "METRICS_HOST" not in unit  # loopback default
