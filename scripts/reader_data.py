@@ -193,6 +193,7 @@ class Example:
     span: tuple[int, int] | None = None  # answer characters in the sentence (positives only)
     kind: str = (
         "positive"  # positive | paragraph | article | edited | other-question | impossible | news
+        # | removed | lede
     )
     source: str = "squad1"  # squad1 | squad2 | news: where the question comes from
 
@@ -358,8 +359,11 @@ def examples_for(
     other_questions: int = 0,
     paragraph_negatives: int | None = None,
     edits: int = 1,
+    restating: bool = False,
 ) -> Iterator[Example]:
     """All training examples of one question (nothing if its answer cannot be placed).
+
+    ``restating`` adds the negatives a news question meets (see restating_negatives).
 
     ``neighbours`` are the other questions of the same paragraph: up to ``other_questions`` of them whose
     answers the gold sentence does not hold are paired with it as negatives (real questions, on topic,
@@ -400,6 +404,8 @@ def examples_for(
         yield Example(
             question, para[si], para[si - 1] if si else "", article.title, 0, None, "article"
         )
+    if restating:
+        yield from restating_negatives(question, answers, article, p_index, gold, start, end)
     variants = edited_questions(question, gold_text, article, rng, sents, edits)
     rng.shuffle(variants)
     for variant in variants[:edited]:
@@ -413,6 +419,43 @@ def examples_for(
         ]
         for other in rng.sample(others, min(other_questions, len(others))):
             yield Example(other, gold_text, prev, article.title, 0, None, "other-question")
+
+
+_LOOSE_PUNCT = re.compile(r"\s+([,.;:)])|([(])\s+")
+
+
+def without_answer(sentence: str, start: int, end: int) -> str:
+    """``sentence`` with the answer's characters taken out and the seam tidied (no doubled spaces, no
+    space before a comma): the same words around it, so it restates what the question asks about."""
+    text = f"{sentence[:start].rstrip()} {sentence[end:].lstrip()}".strip()
+    text = _LOOSE_PUNCT.sub(lambda m: m.group(1) or m.group(2), " ".join(text.split()))
+    return re.sub(r",\s*,", ",", text)
+
+
+def restating_negatives(
+    question: str,
+    answers: Sequence[str],
+    article: Article,
+    p_index: int,
+    gold: int,
+    start: int,
+    end: int,
+) -> Iterator[Example]:
+    """Sentences that restate the question without answering it, as news questions meet them: a news
+    reader asks from the headline and the lede, so the lede shares the question's words and holds no
+    answer (issue 22). Two kinds, both negatives: the answer sentence with the answer taken out
+    ("removed", a minimal pair with the positive: what answers is the answer, not the shared words),
+    and the article's first sentence when it holds no answer ("lede")."""
+    sents = article.paragraphs[p_index]
+    gold_text = sents[gold]
+    removed = without_answer(gold_text, start, end)
+    if len(words(removed)) >= 4 and not any(a and a in removed for a in answers):
+        prev = sents[gold - 1] if gold > 0 else ""
+        yield Example(question, removed, prev, article.title, 0, None, "removed")
+    if article.paragraphs and article.paragraphs[0] and (p_index, gold) != (0, 0):
+        lede = article.paragraphs[0][0]
+        if not any(a and a in lede for a in answers):
+            yield Example(question, lede, "", article.title, 0, None, "lede")
 
 
 # --- chat-style questions ----------------------------------------------------------------------------
@@ -659,6 +702,8 @@ def build(
     squad2: Path | None = None,
     news: Path | None = None,
     news_repeat: int = 1,
+    question_offset: int = 0,
+    restating: bool = False,
 ) -> tuple[list[Example], list[Example], list[str]]:
     """(training examples, held-out examples, held-out article slugs): articles split by a seeded draw.
 
@@ -666,7 +711,9 @@ def build(
     before): ``chat_share`` of the training questions rewritten in chat style (chat_noise), with all
     their pairs; ``squad2``, a SQuAD 2.0-style folder whose TRAIN half (squad2_halves) is added; ``news``,
     a news set whose "fit" questions are added ``news_repeat`` times. Each draws from its own random
-    stream, so the SQuAD 1.1 pairs stay the same whichever is on."""
+    stream, so the SQuAD 1.1 pairs stay the same whichever is on. ``question_offset`` skips the first
+    questions of the seeded order (a second stage reads questions the first did not); ``restating``
+    adds restating_negatives to the SQuAD 1.1 questions."""
     rng = random.Random(seed)
     articles = read_articles(folder)
     questions = read_questions(folder)
@@ -675,13 +722,16 @@ def build(
     train_q = [q for q in questions if q["article"] not in held]
     test_q = [q for q in questions if q["article"] in held]
     rng.shuffle(train_q)
+    train_q = train_q[question_offset:]
     if max_questions is not None:
         train_q = train_q[:max_questions]
     by_paragraph: dict[tuple[object, object], list[dict[str, object]]] = {}
     for q in questions:
         by_paragraph.setdefault((q["article"], q["paragraph_index"]), []).append(q)
 
-    def expand(qs: list[dict[str, object]], per_paragraph: int | None) -> list[Example]:
+    def expand(
+        qs: list[dict[str, object]], per_paragraph: int | None, restate: bool = False
+    ) -> list[Example]:
         out: list[Example] = []
         for q in qs:
             out.extend(
@@ -695,6 +745,7 @@ def build(
                     other_questions=other_questions,
                     paragraph_negatives=per_paragraph,
                     edits=edits,
+                    restating=restate,
                 )
             )
         return out
@@ -705,13 +756,13 @@ def build(
         train = []
         pick = random.Random(f"chat-share:{seed}")
         for q in train_q:
-            one = expand([q], paragraph_negatives)
+            one = expand([q], paragraph_negatives, restating)
             noisy = pick.random() < chat_share
             train.extend(
                 with_chat_noise(one, seed, str(q.get("id", q["question"]))) if noisy else one
             )
     else:
-        train = expand(train_q, paragraph_negatives)
+        train = expand(train_q, paragraph_negatives, restating)
     test = expand(test_q, None)
     if squad2 is not None:
         train += squad2_examples(

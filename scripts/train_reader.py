@@ -103,6 +103,17 @@ PRESETS["cpu-news"] = {
     "needs_init": True,
     "probe_before": True,
 }
+# Issue 22, second stage (session 8): from the cpu-news weights (--init var/reader-news), 6,000 SQuAD 1.1
+# questions the first stage did not read (question_offset), half in chat style, with the negatives a
+# news question meets: its answer sentence with the answer taken out, and the article's first sentence
+# (reader_data.restating_negatives); squad2's TRAIN half and the news fit questions again (x3).
+PRESETS["cpu-news2"] = {
+    **PRESETS["cpu-news"],
+    "max_questions": 6000,
+    "question_offset": 9000,
+    "restating": True,
+    "news_repeat": 3,
+}
 PART_BYTES = 15 * 1024 * 1024
 
 
@@ -751,6 +762,8 @@ def main(argv: list[str] | None = None) -> int:
         squad2=args.squad2 if settings.get("squad2") else None,
         news=args.news if settings.get("news") else None,
         news_repeat=int(settings.get("news_repeat", 1)),  # type: ignore[call-overload]
+        question_offset=int(settings.get("question_offset", 0)),  # type: ignore[call-overload]
+        restating=bool(settings.get("restating", False)),
     )
     log(
         f"{len(train_ex)} training pairs, {len(test_ex)} held-out pairs ({len(held)} articles) in {time.time() - t0:.0f} s"

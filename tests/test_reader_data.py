@@ -273,3 +273,37 @@ def test_build_without_the_new_options_is_unchanged(tmp_path: Path) -> None:
     assert len(chat[0]) == len(plain[0]) and chat[1:] == plain[1:]
     assert [e.sentence for e in chat[0]] == [e.sentence for e in plain[0]]
     assert all(e.question == e.question.lower() for e in chat[0])
+
+
+def test_restating_negatives_take_the_answer_out_and_add_the_lede() -> None:
+    lede = "The city of Harrow sits on the river and has three bridges."
+    article = reader_data.Article("harrow", "Harrow", [[lede], PARAGRAPH])
+    start = PARAGRAPH[0].index("Mayor Anna Holt")
+    end = start + len("Mayor Anna Holt")
+    got = list(
+        reader_data.restating_negatives(
+            "Who opened the bridge?", ["Mayor Anna Holt"], article, 1, 0, start, end
+        )
+    )
+    assert [(e.kind, e.label) for e in got] == [("removed", 0), ("lede", 0)]
+    assert got[0].sentence == "The bridge was opened in 1932 by after the 7th flood of the river."
+    assert got[1].sentence == lede
+    # the lede is no negative when it holds the answer, and the gold sentence is never its own lede
+    article_in_lede = reader_data.Article("b", "B", [PARAGRAPH])
+    kinds = [
+        e.kind
+        for e in reader_data.restating_negatives(
+            "Who opened the bridge?", ["Mayor Anna Holt"], article_in_lede, 0, 0, start, end
+        )
+    ]
+    assert kinds == ["removed"]
+
+
+def test_without_answer_tidies_the_seam() -> None:
+    assert (
+        reader_data.without_answer("Built by Holt, a mason, in 1932.", 9, 13)
+        == "Built by, a mason, in 1932."
+    )
+    text = "It cost (about $4) then."
+    start = text.index("about")
+    assert reader_data.without_answer(text, start, start + len("about $4")) == "It cost () then."

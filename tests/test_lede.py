@@ -1,0 +1,79 @@
+"""The lede rule of the reader's choice (issue 22): an article's first sentence, which a question asked
+from the headline restates, is not preferred over the sentence further down that holds the detail."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import index.answer.with_reader as with_reader
+from index.answer.with_reader import is_lede
+from index.build.builder import build_index
+from index.config import Settings
+from index.engine import Engine
+from tests.conftest import REPO, generation_of
+
+NEWS = REPO / "tests/data/news/corpus"
+
+
+def test_the_lede_is_the_first_sentence_or_the_one_after_a_heading(tmp_path: Path) -> None:
+    gen = generation_of(
+        tmp_path,
+        {
+            "a-with-heading": "Council rejects port levy in close vote\n\n"
+            "DULUTH, Minn., March 12 — The council rejected a levy on cargo on Monday night. "
+            "The levy would have charged 18 cents per ton on bulk cargo moving through the port.\n",
+            "b-no-heading": "The museum reopened on Friday after a two-year restoration of its roof. "
+            "Visitors queued for an hour before the doors opened at nine in the morning.\n",
+        },
+    )
+    ledes = {gen.sentence_text(s) for s in range(len(gen.sentence_article)) if is_lede(gen, s)}
+    assert any(t.startswith("DULUTH") for t in ledes)
+    assert any(t.startswith("The museum reopened") for t in ledes)
+    assert not any("18 cents" in t or "Visitors queued" in t for t in ledes)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("story", "question", "answer"),
+    [
+        (
+            "c-salt-road-screen-awards",
+            "Who won best actor at the 2025 Northern Screen Awards?",
+            "Samuel Okonjo",
+        ),
+        (
+            "b-m6-coach-crash-cumbria",
+            "Which school was the netball team on the M6 coach from?",
+            "St. Anselm's",
+        ),
+    ],
+)
+def test_a_question_restating_the_headline_is_answered_from_the_detail(
+    real_embedder,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    story: str,
+    question: str,
+    answer: str,
+) -> None:
+    """News set fitting-part questions (tests/data/news) that the rule turns from the lede to the answer."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for slug in (story, "a-duluth-council-rejects-port-levy"):
+        shutil.copy(NEWS / f"{slug}.md", corpus / f"{slug}.md")
+    settings = Settings.from_env(
+        {"MIN_CONFIDENCE": "0"}, corpus_dir=corpus, index_dir=tmp_path / "index"
+    )
+    build_index(settings, real_embedder)
+    with monkeypatch.context() as m:  # without the rule the lede wins
+        m.setattr(with_reader, "LEDE_PENALTY", 0.0)
+        lede = Engine.open(settings, real_embedder).ask(question).quotes[0]
+    assert answer not in lede.text
+    engine = Engine.open(settings, real_embedder)
+    quote = engine.ask(question).quotes[0]
+    assert answer in quote.text
+    found = engine.article(quote.article)
+    assert found is not None and found[1][quote.start : quote.end] == quote.text
