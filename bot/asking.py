@@ -14,11 +14,12 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from bot.protocols import Answers
+from bot.render import shown_quotes
 from bot.stats import StatsStore
 from bot.workers import Workers
 from index.ops import metrics
 from index.process.log_setup import log_fields
-from index.types import Answer
+from index.types import Answer, ArticleSpan
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,11 @@ class Asked:
     latency_ms: float
     surface: str = "unknown"
     started: float = 0.0  # time.perf_counter() when the question arrived
+
+    @property
+    def shown(self) -> tuple[ArticleSpan, ...]:
+        """The quotes the reply shows, as recorded (what per-quote feedback refers to)."""
+        return shown_quotes(self.answer)
 
     def replied(self) -> None:
         """The answer is on Discord: observe the question-to-reply latency."""
@@ -174,6 +180,7 @@ class AskService:
             guild_id=guild_id,
             latency_ms=latency_ms,
             context=context,
+            shown=shown_quotes(answer),
         )
         log.info(
             "question %d answered=%s confidence=%.2f in %.0f ms",

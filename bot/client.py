@@ -13,6 +13,7 @@ from discord.ext import commands, tasks
 from bot.asking import AskService, Cooldown, Memory
 from bot.config import BotSettings
 from bot.errors import handle_error
+from bot.feedback.quotes import QuoteFeedback
 from bot.ops.watch import Watch
 from bot.protocols import EngineLike
 from bot.stats import StatsStore
@@ -149,7 +150,7 @@ class ArticleBot(commands.Bot):
             self._engine = await self.workers.build(self._engine_factory, self.settings)
             log.info("serving index generation %s", self._engine.generation)
         self.tree.on_error = handle_error  # type: ignore[method-assign]
-        self.add_dynamic_items(MorePassages, FullParagraph, Feedback, WhyThisQuote)
+        self.add_dynamic_items(MorePassages, FullParagraph, Feedback, WhyThisQuote, QuoteFeedback)
         for name in COGS:
             await self.load_extension(name)
         if self._load_engine and self.bot_settings.dev_guild_id is not None:

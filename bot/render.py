@@ -16,7 +16,15 @@ import discord
 
 from index.answer.explain import Explanation
 from index.library.scoped import is_server_article
-from index.types import Answer, ArticleInfo, BuildReport, IndexInfo, Passage, Quote
+from index.types import (
+    Answer,
+    ArticleInfo,
+    ArticleSpan,
+    BuildReport,
+    IndexInfo,
+    Passage,
+    Quote,
+)
 
 if TYPE_CHECKING:
     from bot.stats import Period, Stats
@@ -250,6 +258,14 @@ def supporting_passages(answer: Answer, limit: int = 2) -> list[Passage]:
     return out
 
 
+def shown_quotes(answer: Answer) -> tuple[ArticleSpan, ...]:
+    """What an answer's reply quotes, in its order: the primary quote, then the supporting
+    passages (what per-quote feedback refers to by position); nothing for an abstention."""
+    if not answer.answered or not answer.quotes:
+        return ()
+    return (answer.quotes[0], *supporting_passages(answer))
+
+
 def render_answer(answer: Answer) -> discord.Embed:
     """The reply to a question: the quote, its source, supporting passages; or 'closest I found'."""
     if not answer.answered or not answer.quotes:
@@ -469,6 +485,16 @@ def render_stats(stats: Stats, info: IndexInfo) -> discord.Embed:
     embed.add_field(
         name="Most frequent unanswered questions (7 days)",
         value=gaps or "None: every question found an answer.",
+        inline=False,
+    )
+    wrong = "\n".join(
+        f"• {fit(v.title or v.article, 120)} · `{fit(v.article, 80, _code)}`: "
+        f"{v.wrong} wrong, {v.helpful} helpful"
+        for v in stats.wrong_quotes
+    )
+    embed.add_field(
+        name="Articles whose quotes are most often marked wrong",
+        value=wrong or "None: no quote has been marked wrong.",
         inline=False,
     )
     return embed

@@ -10,10 +10,11 @@ import sqlite3
 import statistics
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.types import Answer
+from index.types import Answer, ArticleSpan
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (
@@ -41,6 +42,28 @@ CREATE TABLE IF NOT EXISTS feedback (
     vote INTEGER NOT NULL CHECK (vote IN (-1, 1)),
     ts REAL NOT NULL,
     PRIMARY KEY (question_id, user_id)
+);
+-- Added with per-quote feedback (issue 20): the quotes an answer showed (position 0 the primary
+-- quote, then the supporting passages), and each user's verdict on one of them. CREATE ... IF NOT
+-- EXISTS is the whole migration: a database from before gains the two empty tables, and its
+-- questions and feedback are kept as they were.
+CREATE TABLE IF NOT EXISTS shown_quotes (
+    question_id INTEGER NOT NULL REFERENCES questions (id),
+    position INTEGER NOT NULL,
+    article TEXT NOT NULL,
+    title TEXT NOT NULL,
+    quote_start INTEGER NOT NULL,
+    quote_end INTEGER NOT NULL,
+    PRIMARY KEY (question_id, position)
+);
+CREATE TABLE IF NOT EXISTS quote_feedback (
+    question_id INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    vote INTEGER NOT NULL CHECK (vote IN (-1, 1)),
+    ts REAL NOT NULL,
+    PRIMARY KEY (question_id, position, user_id),
+    FOREIGN KEY (question_id, position) REFERENCES shown_quotes (question_id, position)
 );
 """
 
@@ -71,12 +94,24 @@ class Period:
 
 
 @dataclass(frozen=True)
+class QuoteVerdicts:
+    """How often one article's quotes were marked wrong and helpful (per-quote feedback)."""
+
+    article: str
+    title: str
+    wrong: int
+    helpful: int
+
+
+@dataclass(frozen=True)
 class Stats:
     day: Period
     week: Period
     thumbs_up: int
     thumbs_down: int
     gaps: tuple[tuple[str, int], ...]  # most frequent unanswered questions (last 7 days)
+    # the articles whose quotes are most often marked wrong, most first
+    wrong_quotes: tuple[QuoteVerdicts, ...] = ()
 
 
 class StatsStore:
@@ -97,7 +132,10 @@ class StatsStore:
         latency_ms: float,
         context: str | None = None,
         now: float | None = None,
+        shown: Sequence[ArticleSpan] = (),
     ) -> int:
+        """Record a question and the quotes its reply showed (``shown``: the primary quote
+        first, then the supporting passages: what per-quote feedback refers to by position)."""
         quote = answer.quotes[0] if answer.answered and answer.quotes else None
         passage = _passage_around(answer)
         with self._lock, self._db:
@@ -122,7 +160,13 @@ class StatsStore:
                     passage,
                 ),
             )
-            return int(cur.lastrowid or 0)
+            question_id = int(cur.lastrowid or 0)
+            self._db.executemany(
+                "INSERT INTO shown_quotes (question_id, position, article, title, quote_start,"
+                " quote_end) VALUES (?, ?, ?, ?, ?, ?)",
+                [(question_id, i, q.article, q.title, q.start, q.end) for i, q in enumerate(shown)],
+            )
+            return question_id
 
     def question(self, question_id: int) -> AskedQuestion | None:
         with self._lock:
@@ -151,6 +195,42 @@ class StatsStore:
             )
             return True
 
+    def record_quote_feedback(
+        self,
+        question_id: int,
+        position: int,
+        user_id: int,
+        vote: int,
+        *,
+        guild_id: int | None,
+        now: float | None = None,
+    ) -> ArticleSpan | None:
+        """Store (or change) one user's verdict on one shown quote (``vote`` > 0: helpful, else
+        wrong). Only for a question asked in ``guild_id``: a click never reaches another
+        server's question. Returns the quote's article (text empty), None if unknown."""
+        with self._lock, self._db:
+            row = self._db.execute(
+                "SELECT s.article, s.title, s.quote_start, s.quote_end FROM shown_quotes s"
+                " JOIN questions q ON q.id = s.question_id"
+                " WHERE s.question_id = ? AND s.position = ? AND q.guild_id IS ?",
+                (question_id, position, guild_id),
+            ).fetchone()
+            if row is None:
+                return None
+            self._db.execute(
+                "INSERT INTO quote_feedback (question_id, position, user_id, vote, ts)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (question_id, position, user_id)"
+                " DO UPDATE SET vote = excluded.vote, ts = excluded.ts",
+                (
+                    question_id,
+                    position,
+                    user_id,
+                    1 if vote > 0 else -1,
+                    time.time() if now is None else now,
+                ),
+            )
+        return ArticleSpan(row[0], row[1], None, "", row[2], row[3])
+
     def stats(
         self, now: float | None = None, gaps: int = 5, *, guild_id: int | None = None
     ) -> Stats:
@@ -172,7 +252,22 @@ class StatsStore:
                 " ORDER BY n DESC, MAX(ts) DESC LIMIT ?",
                 (now - 7 * DAY, *args, gaps),
             ).fetchall()
-        return Stats(day, week, int(up), int(down), tuple((q, int(n)) for q, n in rows))
+            wrong = self._wrong_quotes(where, args, gaps)
+        return Stats(day, week, int(up), int(down), tuple((q, int(n)) for q, n in rows), wrong)
+
+    def _wrong_quotes(
+        self, where: str, args: tuple[int, ...], limit: int
+    ) -> tuple[QuoteVerdicts, ...]:
+        rows = self._db.execute(
+            "SELECT s.article, MAX(s.title), SUM(f.vote = -1) AS wrong, SUM(f.vote = 1)"
+            " FROM quote_feedback f"
+            " JOIN shown_quotes s ON s.question_id = f.question_id AND s.position = f.position"
+            " JOIN questions ON questions.id = f.question_id WHERE 1 = 1"
+            + where
+            + " GROUP BY s.article HAVING wrong > 0 ORDER BY wrong DESC, s.article LIMIT ?",
+            (*args, limit),
+        ).fetchall()
+        return tuple(QuoteVerdicts(a, t, int(w), int(h)) for a, t, w, h in rows)
 
     def _period(self, since: float, where: str = "", args: tuple[int, ...] = ()) -> Period:
         rows = self._db.execute(
@@ -194,11 +289,12 @@ class StatsStore:
     def forget_guild(self, guild_id: int) -> int:
         """Delete a server's questions and their feedback; how many questions were deleted."""
         with self._lock, self._db:
-            self._db.execute(
-                "DELETE FROM feedback WHERE question_id IN"
-                " (SELECT id FROM questions WHERE guild_id = ?)",
-                (guild_id,),
-            )
+            for table in ("feedback", "quote_feedback", "shown_quotes"):
+                self._db.execute(
+                    f"DELETE FROM {table} WHERE question_id IN"
+                    " (SELECT id FROM questions WHERE guild_id = ?)",
+                    (guild_id,),
+                )
             cur = self._db.execute("DELETE FROM questions WHERE guild_id = ?", (guild_id,))
             return cur.rowcount
 

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Protocol, Self, cast
 
 import discord
 
 from bot import render
 from bot.errors import UserFacingError, guarded
+from bot.feedback.quotes import QuoteFeedback, quote_options
 from bot.stats import AskedQuestion, StatsStore
 from bot.workers import Workers
 from index.answer.explain import explain
 from index.library.scoped import ScopedLibrary
+from index.types import ArticleSpan
 
 MORE_PASSAGES_K = 15
 
@@ -42,14 +44,19 @@ async def _asked_here(
     return asked
 
 
-def answer_view(question_id: int, view: discord.ui.View | None = None) -> discord.ui.View:
-    """The buttons under an answer; their ids carry the question id, so no state is kept."""
+def answer_view(
+    question_id: int, view: discord.ui.View | None = None, shown: Sequence[ArticleSpan] = ()
+) -> discord.ui.View:
+    """The buttons under an answer, and the per-quote feedback menu for the ``shown`` quotes
+    (render.shown_quotes); their ids carry the question id, so no state is kept."""
     view = view or discord.ui.View(timeout=None)
     view.add_item(MorePassages(question_id, 0))
     view.add_item(FullParagraph(question_id))
     view.add_item(Feedback(question_id, "up"))
     view.add_item(Feedback(question_id, "down"))
     view.add_item(WhyThisQuote(question_id))
+    if shown:
+        view.add_item(QuoteFeedback(question_id, quote_options(shown)))
     return view
 
 
@@ -266,10 +273,17 @@ class PrivateAnswer(discord.ui.View):
     """An answer only its asker sees (`/ask ephemeral: True`): the usual buttons, and one that
     posts it in the channel for everyone, with the buttons anyone may use."""
 
-    def __init__(self, embed: discord.Embed, question_id: int, owner_id: int) -> None:
+    def __init__(
+        self,
+        embed: discord.Embed,
+        question_id: int,
+        owner_id: int,
+        shown: Sequence[ArticleSpan] = (),
+    ) -> None:
         super().__init__(timeout=900)
         self.embed, self.question_id, self.owner_id = embed, question_id, owner_id
-        answer_view(question_id, self)
+        self.shown = tuple(shown)
+        answer_view(question_id, self, self.shown)
         self.remove_item(self.share)
         self.add_item(self.share)  # last: on the second row, after the answer's own buttons
 
@@ -285,6 +299,6 @@ class PrivateAnswer(discord.ui.View):
             interaction.response.send_message(
                 f"Shared by {render.escape(interaction.user.display_name)}:",
                 embed=self.embed,
-                view=answer_view(self.question_id),
+                view=answer_view(self.question_id, shown=self.shown),
             ),
         )

@@ -491,7 +491,7 @@ def test_guilds_and_stats_show_the_operator_every_server(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from bot.stats import StatsStore
-    from index.types import Answer
+    from index.types import Answer, Quote
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SERVERS_DIR", str(tmp_path / "servers"))
@@ -506,6 +506,10 @@ def test_guilds_and_stats_show_the_operator_every_server(
             guild_id=guild,
             latency_ms=3,
         )
+    quote = Quote("tea", "Tea", None, "Tea came from China.", 0, 20)
+    answered = Answer("Tea?", True, 0.9, (quote,), ())
+    asked = store.record_question(answered, user_id=1, guild_id=41, latency_ms=3, shown=(quote,))
+    assert store.record_quote_feedback(asked, 0, 2, -1, guild_id=41)
     store.close()
 
     assert main(["guilds", "--json"]) == 0
@@ -515,7 +519,11 @@ def test_guilds_and_stats_show_the_operator_every_server(
 
     assert main(["stats"]) == 0
     out = capsys.readouterr().out
-    assert "asked in 41?" in out and "asked in 42?" in out and "0 answered, 2 declined" in out
+    assert "asked in 41?" in out and "asked in 42?" in out and "1 answered, 2 declined" in out
+    assert "quotes marked wrong x1 (helpful x0): tea (Tea)" in out
     assert main(["stats", "--guild", "42"]) == 0
     out = capsys.readouterr().out
-    assert "asked in 42?" in out and "asked in 41?" not in out
+    assert "asked in 42?" in out and "asked in 41?" not in out and "marked wrong" not in out
+    assert main(["stats", "--guild", "41", "--json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)["wrong_quotes"]
+    assert row == {"article": "tea", "title": "Tea", "wrong": 1, "helpful": 0}

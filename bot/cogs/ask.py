@@ -114,7 +114,7 @@ class AskCog(commands.Cog):
         conversation = self._remember_thread(message.channel, question, context)
         reply = await message.reply(
             embed=render.render_answer(asked.answer),
-            view=answer_view(asked.question_id),
+            view=answer_view(asked.question_id, shown=asked.shown),
             mention_author=False,
         )
         asked.replied()
@@ -163,13 +163,13 @@ class AskCog(commands.Cog):
         )
         embed = render.render_answer(asked.answer)
         if private:
-            view = PrivateAnswer(embed, asked.question_id, interaction.user.id)
+            view = PrivateAnswer(embed, asked.question_id, interaction.user.id, asked.shown)
             await interaction.followup.send(embed=embed, view=view, ephemeral=True)
             asked.replied()
             return
         conversation = self._remember_thread(interaction.channel, question, None)
         sent = await interaction.followup.send(
-            embed=embed, view=answer_view(asked.question_id), wait=True
+            embed=embed, view=answer_view(asked.question_id, shown=asked.shown), wait=True
         )
         asked.replied()
         self.bot.memory.remember(sent.id, conversation)

@@ -85,6 +85,12 @@ def run_stats(args: argparse.Namespace, out: TextIO) -> int:
     print(f"  feedback: {figures.thumbs_up} up, {figures.thumbs_down} down", file=out)
     for question, count in figures.gaps:
         print(f"  unanswered x{count}: {question}", file=out)
+    for article in figures.wrong_quotes:
+        print(
+            f"  quotes marked wrong x{article.wrong} (helpful x{article.helpful}): "
+            f"{article.article} ({article.title})",
+            file=out,
+        )
     return 0
 
 

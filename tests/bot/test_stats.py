@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
+from bot.render import shown_quotes
 from bot.stats import DAY, StatsStore
 from index.types import Answer, Passage, Quote
 
@@ -61,3 +63,95 @@ def test_each_server_sees_its_own_figures_and_can_forget_them(tmp_path: Path) ->
     assert store.question(b) is None and store.stats(guild_id=20).thumbs_up == 0
     assert store.stats(guild_id=10).thumbs_down == 1  # A's untouched
     store.close()
+
+
+# The schema of the database before per-quote feedback (issue 20): what a deployed bot has.
+OLD_SCHEMA = """
+CREATE TABLE questions (
+    id INTEGER PRIMARY KEY, ts REAL NOT NULL, user_id INTEGER NOT NULL, guild_id INTEGER,
+    question TEXT NOT NULL, context TEXT, answered INTEGER NOT NULL, confidence REAL NOT NULL,
+    latency_ms REAL NOT NULL, generation TEXT NOT NULL, article TEXT, quote TEXT,
+    quote_start INTEGER, quote_end INTEGER, passage TEXT
+);
+CREATE TABLE feedback (
+    question_id INTEGER NOT NULL REFERENCES questions (id), user_id INTEGER NOT NULL,
+    vote INTEGER NOT NULL CHECK (vote IN (-1, 1)), ts REAL NOT NULL,
+    PRIMARY KEY (question_id, user_id)
+);
+INSERT INTO questions VALUES (1, 1000000.0, 5, 10, 'Old question?', NULL, 1, 0.7, 12.0, 'g',
+    'a', 'Quoted here.', 9, 21, 'Context. Quoted here. More.');
+INSERT INTO feedback VALUES (1, 5, -1, 1000000.0);
+"""
+
+
+def answered_with_support(question: str) -> Answer:
+    primary = Quote("tea", "Tea", None, "Tea came from China.", 0, 20)
+    passages = (
+        Passage("tea", "Tea", None, "Tea came from China.", 0, 20, 0.9),
+        Passage("volcano", "Volcano", None, "Etna is in Sicily.", 0, 18, 0.5),
+    )
+    return Answer(question, True, 0.8, (primary,), passages, generation="g")
+
+
+def test_per_quote_feedback_names_the_articles_most_often_marked_wrong(tmp_path: Path) -> None:
+    store = StatsStore(tmp_path / "s.sqlite3")
+    answer = answered_with_support("Where did tea come from?")
+    shown = shown_quotes(answer)
+    assert [q.article for q in shown] == ["tea", "volcano"]  # the primary quote, then support
+    q1 = store.record_question(answer, user_id=1, guild_id=10, latency_ms=1, shown=shown)
+    q2 = store.record_question(answer, user_id=1, guild_id=10, latency_ms=1, shown=shown)
+    other = store.record_question(answer, user_id=1, guild_id=20, latency_ms=1, shown=shown)
+
+    marked = store.record_quote_feedback(q1, 1, 7, -1, guild_id=10)
+    assert marked is not None and (marked.article, marked.title) == ("volcano", "Volcano")
+    assert store.record_quote_feedback(q2, 1, 7, -1, guild_id=10)
+    assert store.record_quote_feedback(q2, 1, 8, 1, guild_id=10)
+    assert store.record_quote_feedback(q1, 0, 7, 1, guild_id=10)  # helpful: never listed
+    assert store.record_quote_feedback(q1, 0, 9, 1, guild_id=10)
+    assert store.record_quote_feedback(q1, 0, 9, -1, guild_id=10)  # changed its mind
+    assert store.record_quote_feedback(other, 0, 7, -1, guild_id=20)
+    # Unknown position, unknown question, or a question of another server: nothing stored.
+    assert store.record_quote_feedback(q1, 2, 7, -1, guild_id=10) is None
+    assert store.record_quote_feedback(999, 0, 7, -1, guild_id=10) is None
+    assert store.record_quote_feedback(other, 0, 7, -1, guild_id=10) is None
+
+    in_10 = store.stats(guild_id=10).wrong_quotes
+    assert [(v.article, v.title, v.wrong, v.helpful) for v in in_10] == [
+        ("volcano", "Volcano", 2, 1),
+        ("tea", "Tea", 1, 1),
+    ]
+    assert [(v.article, v.wrong) for v in store.stats(guild_id=20).wrong_quotes] == [("tea", 1)]
+    assert [(v.article, v.wrong) for v in store.stats().wrong_quotes] == [
+        ("tea", 2),
+        ("volcano", 2),
+    ]
+    assert store.stats(guild_id=10).thumbs_down == 0  # the answer's own votes are apart
+
+    assert store.forget_guild(10) == 2
+    assert store.stats(guild_id=10).wrong_quotes == ()
+    assert [(v.article, v.wrong) for v in store.stats().wrong_quotes] == [("tea", 1)]
+    store.close()
+
+
+def test_an_old_database_keeps_its_data_and_gains_per_quote_feedback(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(OLD_SCHEMA)
+    db.commit()
+    db.close()
+
+    store = StatsStore(path)
+    old = store.question(1)
+    assert old is not None and old.question == "Old question?" and old.quote == "Quoted here."
+    stats = store.stats(now=NOW, guild_id=10)
+    assert (stats.day.answered, stats.thumbs_down) == (1, 1)
+    assert store.record_quote_feedback(1, 0, 5, -1, guild_id=10) is None  # nothing was shown
+
+    answer = answered_with_support("Where did tea come from?")
+    new = store.record_question(
+        answer, user_id=2, guild_id=10, latency_ms=1, shown=shown_quotes(answer)
+    )
+    assert new == 2 and store.record_quote_feedback(new, 0, 5, -1, guild_id=10)
+    assert [v.article for v in store.stats(guild_id=10).wrong_quotes] == ["tea"]
+    store.close()
+    StatsStore(path).close()  # opening again is harmless

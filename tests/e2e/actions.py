@@ -192,7 +192,18 @@ class UserActions:
         self, message: Json, custom_id: str, *, user: Json | None = None
     ) -> InteractionLog:
         """A user clicks the button ``custom_id`` under ``message`` (in the message's guild)."""
-        data = {"custom_id": custom_id, "component_type": 2}
+        return await self._use_component(
+            message, {"custom_id": custom_id, "component_type": 2}, user
+        )
+
+    async def choose(
+        self, message: Json, custom_id: str, values: list[str], *, user: Json | None = None
+    ) -> InteractionLog:
+        """A user picks ``values`` in the string select ``custom_id`` under ``message``."""
+        data = {"custom_id": custom_id, "component_type": 3, "values": values}
+        return await self._use_component(message, data, user)
+
+    async def _use_component(self, message: Json, data: Json, user: Json | None) -> InteractionLog:
         guild = message.get("guild_id") or self.guild_id
         log = self._interaction(3, data, user or self.alice, admin=False, guild=guild)
         log.payload["message"] = self.messages[message["id"]]

@@ -30,10 +30,28 @@ def message_problems(body: Json) -> list[str]:
                 problems.append(f"button label {button['label']!r} over 80 characters")
             if len(button.get("custom_id") or "") > 100:
                 problems.append("custom_id over 100 characters")
+            problems.extend(_select_problems(button, len(buttons)))
     if len(body.get("components") or []) > 5:
         problems.append("more than 5 action rows")
     if ("content" in body or "embeds" in body) and not _mentions_none(body):
         problems.append(f"allowed_mentions would ping: {body.get('allowed_mentions')!r}")
+    return problems
+
+
+def _select_problems(component: Json, in_row: int) -> list[str]:
+    """A string select: alone in its row, 1-25 options of at most 100 characters each."""
+    if component.get("type") != 3:
+        return []
+    problems = [] if in_row == 1 else ["a select menu shares its action row"]
+    options = component.get("options") or []
+    if not 1 <= len(options) <= 25:
+        problems.append(f"select menu with {len(options)} options (1-25)")
+    for option in options:
+        for key in ("label", "value", "description"):
+            if len(option.get(key) or "") > 100:
+                problems.append(f"select option {key} over 100 characters")
+        if not option.get("label") or not option.get("value"):
+            problems.append("select option without a label or value")
     return problems
 
 

@@ -31,8 +31,16 @@ async def test_mention_gets_a_quoted_reply(bot: ArticleBot, loopback: LoopbackDi
         c.get("label") or c.get("emoji", {}).get("name")
         for row in reply["components"]
         for c in row["components"]
+        if c["type"] == 2
     ]
     assert labels == ["More passages", "Show full paragraph", "👍", "👎", "Why this quote?"]
+    [menu] = [c for row in reply["components"] for c in row["components"] if c["type"] == 3]
+    shown = [(o["label"], o["value"], o["emoji"]["name"]) for o in menu["options"]]
+    assert shown[:2] == [  # per-quote feedback: the primary quote first
+        ("Wrong: India and Japan summit", "0:wrong", "👎"),
+        ("Helpful: India and Japan summit", "0:helpful", "👍"),
+    ]
+    assert menu["options"][0]["description"] == "Quote 1, the answer's quote"
     why = await loopback.click(reply, reply["components"][0]["components"][4]["custom_id"])
     await loopback.until(lambda: why.original, what="the explanation")
     assert why.original["flags"] & 64  # only the one who asked sees it
@@ -41,7 +49,9 @@ async def test_mention_gets_a_quoted_reply(bot: ArticleBot, loopback: LoopbackDi
 
 
 def button_ids(message: dict) -> list[str]:
-    return [c["custom_id"] for row in message["components"] for c in row["components"]]
+    return [
+        c["custom_id"] for row in message["components"] for c in row["components"] if c["type"] == 2
+    ]
 
 
 async def test_slash_ask_defers_then_follows_up(bot: ArticleBot, loopback: LoopbackDiscord) -> None:
