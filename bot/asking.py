@@ -99,6 +99,20 @@ def clean_question(content: str, bot_id: int | None) -> str:
     return " ".join(content.split())
 
 
+def forum_question(title: str, body: str) -> tuple[str, str | None]:
+    """A forum post's question and context: the body asks, read in the context of the title;
+    or the title asks, when the body is empty, only repeats it, or asks nothing (no "?") while
+    the title does (the body is then the context)."""
+    title, body = " ".join(title.split()), " ".join(body.split())
+    if not body:
+        return title, None
+    if not title or title.casefold() in body.casefold():
+        return body, None
+    if title.endswith("?") and "?" not in body:
+        return title, join_context(body)
+    return body, join_context(title)
+
+
 def join_context(*parts: str | None) -> str | None:
     """Earlier questions of a conversation, oldest first, kept short."""
     text = " ".join(p for p in parts if p)

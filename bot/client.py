@@ -231,10 +231,10 @@ class ArticleBot(commands.Bot):
     async def on_ready(self) -> None:
         user = self.user
         log.info("connected as %s (id %s)", user, user.id if user else "?")
-        if self.bot_settings.qa_channel_ids and not self.reads_message_content:
+        if self.bot_settings.wants_message_content and not self.reads_message_content:
             log.warning(
-                "Q&A channels are set but the message-content intent is off: answering only "
-                "mentions, replies and slash commands"
+                "Q&A or forum channels are set but the message-content intent is off: answering "
+                "only mentions, replies, slash commands and forum posts' titles"
             )
 
     async def close(self) -> None:

@@ -36,6 +36,8 @@ class BotSettings:
 
     token: str = field(repr=False)
     qa_channel_ids: frozenset[int] = frozenset()
+    # DISCORD_FORUM_CHANNEL_IDS: forum channels whose each new post is answered in its thread.
+    forum_channel_ids: frozenset[int] = frozenset()
     admin_role_ids: frozenset[int] = frozenset()
     admin_user_ids: frozenset[int] = frozenset()
     owner_ids: frozenset[int] = frozenset()
@@ -68,8 +70,9 @@ class BotSettings:
 
     @property
     def wants_message_content(self) -> bool:
-        """Q&A channels need the privileged message-content intent; mentions and replies do not."""
-        return bool(self.qa_channel_ids)
+        """Q&A channels and forum posts' text need the privileged message-content intent
+        (without it a forum post is answered from its title); mentions and replies do not."""
+        return bool(self.qa_channel_ids or self.forum_channel_ids)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> BotSettings:
@@ -89,6 +92,7 @@ class BotSettings:
         settings = cls(
             token=token,
             qa_channel_ids=_ids(env, "DISCORD_QA_CHANNEL_IDS"),
+            forum_channel_ids=_ids(env, "DISCORD_FORUM_CHANNEL_IDS"),
             admin_role_ids=_ids(env, "DISCORD_ADMIN_ROLE_IDS"),
             admin_user_ids=_ids(env, "DISCORD_ADMIN_USER_IDS"),
             owner_ids=_ids(env, "DISCORD_OWNER_IDS"),

@@ -1,4 +1,5 @@
-"""Questions: mentions, Q&A channels, replies and threads; `/ask`; the "Ask the articles" menu."""
+"""Questions: mentions, Q&A channels, replies and threads, forum posts; `/ask`; the "Ask the
+articles" menu."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
-from bot.asking import Asked, Refusal, clean_question, join_context
+from bot.asking import Asked, Refusal, clean_question, forum_question, join_context
 from bot.views import PrivateAnswer, answer_view
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ def addressed_to_bot(bot: ArticleBot, message: discord.Message) -> tuple[bool, s
     me = bot.user
     if me is None or message.author.bot or message.guild is None:
         return False, None
+    if is_forum_post(bot, message):
+        return False, None  # answered once, from its thread's creation (AskCog.on_thread_create)
     ref = message.reference.message_id if message.reference else None
     context = bot.memory.recall(ref)
     replied_to_bot = context is not None or _is_reply_to(message, me.id)
@@ -42,8 +45,17 @@ def addressed_to_bot(bot: ArticleBot, message: discord.Message) -> tuple[bool, s
     return True, context or thread_context
 
 
+def is_forum_post(bot: ArticleBot, message: discord.Message) -> bool:
+    """Whether ``message`` opens a post (its thread has the message's id) in a configured forum."""
+    parent = getattr(message.channel, "parent_id", None)
+    return message.id == message.channel.id and parent in bot.bot_settings.forum_channel_ids
+
+
 def message_surface(bot: ArticleBot, message: discord.Message) -> str:
-    """How a message asked (for the metrics): a mention, a Q&A channel, or a follow-up."""
+    """How a message asked (for the metrics): a forum post, a mention, a Q&A channel, or a
+    follow-up."""
+    if is_forum_post(bot, message):
+        return "forum"
     me = bot.user
     if me is not None and (me in message.mentions or f"<@{me.id}>" in message.content):
         return "mention"
@@ -85,6 +97,29 @@ class AskCog(commands.Cog):
         question = clean_question(message.content, me.id if me else None)
         if not question and me is not None and me not in message.mentions:
             return  # a reply whose text we cannot read (no message-content intent): stay quiet
+        await self._answer_or_apologize(message, question, context)
+
+    @commands.Cog.listener()
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        """A new post in a configured forum: its first message (with the title) is the question,
+        answered in the post's thread (as a reply to that message)."""
+        if thread.parent_id not in self.bot.bot_settings.forum_channel_ids:
+            return
+        starter = thread.starter_message
+        try:
+            starter = starter or await thread.fetch_message(thread.id)
+        except discord.HTTPException:  # also what stops a reply: Read Message History
+            log.warning("forum post %d: cannot read its first message; not answered", thread.id)
+            return
+        if starter.author.bot:
+            return
+        me = self.bot.user
+        body = clean_question(starter.content, me.id if me else None)
+        await self._answer_or_apologize(starter, *forum_question(thread.name, body))
+
+    async def _answer_or_apologize(
+        self, message: discord.Message, question: str, context: str | None
+    ) -> None:
         try:
             await self._answer_message(message, question, context)
         except Exception:

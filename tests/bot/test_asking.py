@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.asking import Asked, AskService, Cooldown, Memory, Refusal, clean_question, join_context
+import pytest
+
+from bot.asking import (
+    Asked,
+    AskService,
+    Cooldown,
+    Memory,
+    Refusal,
+    clean_question,
+    forum_question,
+    join_context,
+)
 from bot.stats import StatsStore
 from bot.workers import Workers
 from index.types import Answer, Quote
@@ -82,3 +93,20 @@ async def test_ask_service_checks_then_answers_and_records(tmp_path: Path) -> No
     finally:
         workers.shutdown()
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "question", "context"),
+    [
+        ("Tea", "", "Tea", None),  # nothing else to read (or no message-content intent)
+        ("Tea origins", "Where did tea originate?", "Where did tea originate?", "Tea origins"),
+        ("where did  tea", "Where did tea originate?", "Where did tea originate?", None),
+        ("Where is Etna?", "For a school project.", "Where is Etna?", "For a school project."),
+        ("Where is Etna?", "And is it active?", "And is it active?", "Where is Etna?"),
+        ("", "Where is Etna?", "Where is Etna?", None),
+    ],
+)
+def test_a_forum_posts_question_and_context(
+    title: str, body: str, question: str, context: str | None
+) -> None:
+    assert forum_question(title, body) == (question, context)

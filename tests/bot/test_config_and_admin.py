@@ -18,6 +18,7 @@ def test_settings_from_env() -> None:
         {
             "DISCORD_TOKEN": f"  {TOKEN} ",
             "DISCORD_QA_CHANNEL_IDS": "1, 2 3",
+            "DISCORD_FORUM_CHANNEL_IDS": "7,8",
             "DISCORD_ADMIN_ROLE_IDS": "4",
             "DISCORD_DEV_GUILD_ID": "9",
             "BOT_COOLDOWN_SECONDS": "2.5",
@@ -29,6 +30,9 @@ def test_settings_from_env() -> None:
         s.dev_guild_id == 9 and s.cooldown_seconds == 2.5 and s.db_path == Path.cwd() / "x/y.db"
     )  # below ARTICLEBOT_HOME
     assert s.wants_message_content and TOKEN not in repr(s)
+    assert s.forum_channel_ids == {7, 8}
+    forums_only = BotSettings.from_env({"DISCORD_TOKEN": TOKEN, "DISCORD_FORUM_CHANNEL_IDS": "7"})
+    assert forums_only.wants_message_content and not forums_only.qa_channel_ids
 
 
 @pytest.mark.parametrize(

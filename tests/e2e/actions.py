@@ -35,6 +35,7 @@ class UserActions:
     app_id: str
     guild_id: str
     channel_id: str
+    forum_channel_id: str
     bot_user: Json
     alice: Json
     admin: Json
@@ -62,6 +63,31 @@ class UserActions:
         )
         await self.dispatch("MESSAGE_CREATE", message)
         return message
+
+    async def post_in_forum(
+        self,
+        title: str,
+        content: str,
+        *,
+        author: Json | None = None,
+        forum: str | None = None,
+        deliver_first_message: bool = True,
+    ) -> Json:
+        """A user opens a post in a forum (default the loopback's): as on Discord, a thread
+        (THREAD_CREATE, newly created) whose first message has the thread's id (MESSAGE_CREATE
+        in the thread, unless not ``deliver_first_message``: the bot must fetch it). Returns
+        that first message."""
+        from tests.e2e.payloads import thread_payload  # payloads imports this module
+
+        author = author or self.alice
+        thread_id = self.new_id()
+        parent = forum or self.forum_channel_id
+        thread = thread_payload(self, thread_id, parent, author, title)  # type: ignore[arg-type]
+        starter = self.message_payload(thread_id, author, content, message_id=thread_id)
+        await self.dispatch("THREAD_CREATE", thread | {"newly_created": True})
+        if deliver_first_message:
+            await self.dispatch("MESSAGE_CREATE", starter)
+        return starter
 
     def replies_to(self, message: Json) -> list[Json]:
         return [

@@ -61,6 +61,7 @@ class LoopbackDiscord(UserActions):
         self.admin = self.user("admin")
         self.operator = self.user("olga")  # listed in DISCORD_OPERATOR_USER_IDS by the fixtures
         self.owner = self.user("owen")  # the application's owner (an operator by Discord's word)
+        self.forum_channel_id = self.new_id()  # a forum (type 15): each post a thread
         self.grant_message_content = True
         self.identify_intents: list[int] = []
         self.requests: list[Recorded] = []
@@ -194,6 +195,11 @@ class LoopbackDiscord(UserActions):
                 f"{api}/channels/(?P<channel>\\d+)/messages/(?P<message>\\d+)",
                 self._edit_channel_message,
             ),
+            (
+                "GET",
+                f"{api}/channels/(?P<channel>\\d+)/messages/(?P<message>\\d+)",
+                self._get_message,
+            ),
             ("POST", f"{api}/channels/(?P<channel>\\d+)/typing", self._typing),
             ("POST", f"{api}/interactions/(?P<iid>\\d+)/(?P<token>[^/]+)/callback", self._callback),
             ("POST", f"{api}/webhooks/(?P<app>\\d+)/(?P<token>[^/]+)", self._followup),
@@ -266,6 +272,14 @@ class LoopbackDiscord(UserActions):
         # Discord echoes the bot's own messages through the gateway; the bot must ignore them.
         await self.dispatch("MESSAGE_CREATE", message)
         return _json(message)
+
+    async def _get_message(
+        self, request: web.Request, body: Any, channel: str, message: str
+    ) -> web.Response:
+        stored = self.messages.get(message)
+        if stored is None or stored["channel_id"] != channel:
+            return _json({"message": "Unknown Message", "code": 10008}, status=404)
+        return _json(stored)
 
     async def _edit_channel_message(
         self, request: web.Request, body: Any, channel: str, message: str
@@ -403,9 +417,10 @@ class LoopbackDiscord(UserActions):
         flags: int = 0,
         reference: Json | None = None,
         mentions: list[Json] | None = None,
+        message_id: str | None = None,
     ) -> Json:
         message: Json = {
-            "id": self.new_id(),
+            "id": message_id or self.new_id(),
             "channel_id": channel,
             "guild_id": self.guild_of(channel),
             "author": author,

@@ -15,7 +15,7 @@ MANAGE_GUILD = 1 << 5
 
 
 def guild_payload(server: LoopbackDiscord) -> Json:
-    """GUILD_CREATE for the one loopback guild: two text channels, a thread, two roles."""
+    """GUILD_CREATE for the one loopback guild: two text channels, a forum, a thread, two roles."""
     everyone = {"id": server.guild_id, "name": "@everyone", "permissions": str(BASIC_PERMISSIONS)}
     admin = {"id": server.admin_role_id, "name": "admins", "permissions": str(MANAGE_GUILD)}
     roles = [
@@ -32,24 +32,11 @@ def guild_payload(server: LoopbackDiscord) -> Json:
         "channels": [
             text | {"id": server.channel_id, "name": "general"},
             text | {"id": server.qa_channel_id, "name": "questions"},
+            text
+            | {"id": server.forum_channel_id, "name": "help", "type": 15, "available_tags": []},
         ],
         "threads": [
-            {
-                "id": server.thread_id,
-                "guild_id": server.guild_id,
-                "parent_id": server.channel_id,
-                "owner_id": server.alice["id"],
-                "name": "a thread",
-                "type": 11,
-                "message_count": 0,
-                "member_count": 1,
-                "thread_metadata": {
-                    "archived": False,
-                    "auto_archive_duration": 1440,
-                    "archive_timestamp": _now(),
-                    "locked": False,
-                },
-            }
+            thread_payload(server, server.thread_id, server.channel_id, server.alice, "a thread")
         ],
         "members": [server.member(server.bot_user) | {"roles": []}],
         "member_count": 3,
@@ -69,6 +56,28 @@ def guild_payload(server: LoopbackDiscord) -> Json:
         "preferred_locale": "en-US",
         "nsfw_level": 0,
         "afk_timeout": 300,
+    }
+
+
+def thread_payload(
+    server: LoopbackDiscord, thread_id: str, parent_id: str, owner: Json, name: str
+) -> Json:
+    """A public thread (type 11): one under a text channel, or a post in a forum (type 15)."""
+    return {
+        "id": thread_id,
+        "guild_id": server.guild_id,
+        "parent_id": parent_id,
+        "owner_id": owner["id"],
+        "name": name,
+        "type": 11,
+        "message_count": 0,
+        "member_count": 1,
+        "thread_metadata": {
+            "archived": False,
+            "auto_archive_duration": 1440,
+            "archive_timestamp": _now(),
+            "locked": False,
+        },
     }
 
 
