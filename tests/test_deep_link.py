@@ -54,3 +54,28 @@ def test_links_only_for_web_addresses_and_pages_for_pdfs() -> None:
     assert quote_link(None, STORY, start, end) is None
     assert quote_link("file:///etc/passwd", STORY, start, end) is None
     assert text_fragment(STORY, 5, 5) is None
+
+
+def test_end_words_that_occur_earlier_in_the_quote_grow_until_the_match_ends_at_the_quote() -> None:
+    text = "Opening hours. In summer the terrace opens at 7 a.m., the bakery opens at 7 a.m., and the bar opens at 7 a.m."
+    start = text.index("In summer")
+    fragment = text_fragment(text, start, len(text))
+    assert fragment is not None
+    first, last = (unquote(part) for part in fragment.split(","))
+    assert first == "In summer the terrace"
+    # "opens at 7 a.m." would end the match after "the terrace"; "bar opens at 7 a.m." cannot.
+    assert last == "bar opens at 7 a.m."
+
+
+def test_a_prefix_grows_until_it_and_the_start_words_occur_nowhere_earlier() -> None:
+    text = (
+        "Monday: we all said so. The plan was approved. "
+        "Tuesday: they all said so. The plan was approved."
+    )
+    start = text.rindex("The plan was approved.")
+    fragment = text_fragment(text, start, len(text))
+    assert fragment is not None
+    prefix, first = fragment.split(",")
+    assert unquote(first) == "The plan was approved."
+    # "all said so." comes before the first "The plan was approved." too: one word more.
+    assert unquote(prefix) == "they all said so.-"

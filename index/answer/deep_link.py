@@ -5,7 +5,9 @@ that begins with the words ``start`` and ends with ``end`` and highlights it (th
 fragments spec, in Chromium-based browsers and Safari; others open the page at the top). The words
 are percent-encoded, "-", "," and "&" included, as the spec requires. When the starting words also
 appear earlier in the article, the words before the quote go in front as a prefix (``prefix-,``),
-so the first match is the quote. A PDF with a web address gets ``#page=N`` of the quoted page.
+so the first match is the quote; when the end words also appear earlier inside the quote, more of
+its last words are taken, so the match does not stop short. tests/browser/ opens such links in
+headless Chromium and reads what it highlights. A PDF with a web address gets ``#page=N`` of the quoted page.
 """
 
 from __future__ import annotations
@@ -34,26 +36,49 @@ def quote_link(
 
 
 def text_fragment(text: str, start: int, end: int) -> str | None:
-    """The ``text=`` directive's value for ``text[start:end]``; None for a span without words."""
-    words = _WORD.findall(text[start:end])
-    if not words:
+    """The ``text=`` directive's value for ``text[start:end]``; None for a span without words.
+
+    A browser highlights from the first place the start words occur (after the prefix, if any) to
+    the first place the end words occur after them. So the prefix grows until prefix and start
+    words occur nowhere earlier, and the end words grow until they occur nowhere earlier inside
+    the quote (a quote ending "... opens at 7 a.m." after "opens at 7 a.m., ..." needs more).
+    """
+    quoted = list(_WORD.finditer(text, start, end))
+    if not quoted:
         return None
-    if len(words) <= WHOLE_QUOTE_WORDS:
-        first, last = " ".join(words), None
-    else:
-        first, last = " ".join(words[:EDGE_WORDS]), " ".join(words[-EDGE_WORDS:])
-    parts = [_encode(first)] + ([_encode(last)] if last else [])
-    if _found_before(text, first, start):
-        before = _WORD.findall(text[max(0, start - 200) : start])[-PREFIX_WORDS:]
-        if before:
-            parts.insert(0, _encode(" ".join(before)) + "-")
+    words = [m.group() for m in quoted]
+    first, last = words, []
+    if len(words) > WHOLE_QUOTE_WORDS:
+        after_first = quoted[EDGE_WORDS - 1].end()
+        for n in range(EDGE_WORDS, len(words) - EDGE_WORDS + 1):
+            if _first_match(text, words[-n:], after_first, end) == quoted[-n].start():
+                first, last = words[:EDGE_WORDS], words[-n:]
+                break
+    parts = [_encode(" ".join(first))] + ([_encode(" ".join(last))] if last else [])
+    if _first_match(text, first, 0, start) >= 0:
+        before = list(_WORD.finditer(text, max(0, start - 400), start))
+        first_end = quoted[len(first) - 1].end()
+        for n in range(min(PREFIX_WORDS, len(before)), len(before) + 1):
+            prefix = before[len(before) - n :]
+            if prefix and (
+                n == len(before)  # as many words as there are: the best there is
+                or _first_match(text, _words(prefix) + first, 0, first_end) == prefix[0].start()
+            ):
+                parts.insert(0, _encode(" ".join(_words(prefix))) + "-")
+                break
     return ",".join(parts)
 
 
-def _found_before(text: str, words: str, start: int) -> bool:
-    """Whether ``words`` (white space collapsed, any case) occur in ``text`` before ``start``."""
-    pattern = r"\s+".join(re.escape(w) for w in words.split())
-    return re.search(pattern, text[:start], re.IGNORECASE) is not None
+def _words(matches: list[re.Match[str]]) -> list[str]:
+    return [m.group() for m in matches]
+
+
+def _first_match(text: str, words: list[str], lo: int, hi: int) -> int:
+    """Where ``words`` (white space between them collapsed, any case) first occur in
+    ``text[lo:hi]``, as an offset into ``text``; -1 if they do not."""
+    pattern = r"\s+".join(re.escape(w) for w in words)
+    found = re.compile(pattern, re.IGNORECASE).search(text, lo, hi)
+    return found.start() if found else -1
 
 
 def _encode(words: str) -> str:
