@@ -53,6 +53,9 @@ class BotSettings:
     keep_left_days: float = 30.0  # SERVER_KEEP_DAYS: a left server's library is deleted after
     max_open_libraries: int = 64  # SERVER_LIBRARIES_OPEN: server libraries held open at once
     dev_guild_id: int | None = None
+    # BOT_WORKING_REACTION_SECONDS: the bot reacts ⏳ to a question (a message, not a slash
+    # command) still unanswered after this long, until its reply is sent; None ("off"): never.
+    working_reaction_seconds: float | None = 1.0
     cooldown_questions: int = 5
     cooldown_seconds: float = 60.0
     max_question_chars: int = 500
@@ -103,6 +106,9 @@ class BotSettings:
             keep_left_days=_number(env, "SERVER_KEEP_DAYS", float, cls.keep_left_days),
             max_open_libraries=_number(env, "SERVER_LIBRARIES_OPEN", int, cls.max_open_libraries),
             dev_guild_id=_optional_id(env, "DISCORD_DEV_GUILD_ID"),
+            working_reaction_seconds=_seconds_or_off(
+                env, "BOT_WORKING_REACTION_SECONDS", cls.working_reaction_seconds
+            ),
             cooldown_questions=_number(env, "BOT_COOLDOWN_QUESTIONS", int, cls.cooldown_questions),
             cooldown_seconds=_number(env, "BOT_COOLDOWN_SECONDS", float, cls.cooldown_seconds),
             max_question_chars=_question_limit(env),
@@ -205,6 +211,15 @@ def _on_off(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in ("off", "0", "false", "no"):
         return False
     raise BotConfigError(f"{name} must be on or off, got {env[name]!r}")
+
+
+def _seconds_or_off(env: Mapping[str, str], name: str, default: float | None) -> float | None:
+    if env.get(name, "").strip().lower() == "off":
+        return None
+    seconds = _number(env, name, float, default if default is not None else 0.0)
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise BotConfigError(f"{name} must be a number of seconds, 0 or more, or off")
+    return seconds
 
 
 def _optional_id(env: Mapping[str, str], name: str) -> int | None:

@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot import render
 from bot.asking import Asked, Refusal, clean_question, forum_question, join_context
+from bot.feedback.working import working_reaction
 from bot.views import PrivateAnswer, answer_view
 
 if TYPE_CHECKING:
@@ -138,20 +139,22 @@ class AskCog(commands.Cog):
         if refusal is not None:
             await message.reply(refusal.text, mention_author=False)
             return
-        async with message.channel.typing():
-            asked = await self.bot.asker.answer(
-                question,
-                user_id=message.author.id,
-                guild_id=guild_id,
-                context=context,
-                surface=surface,
+        delay = self.bot.bot_settings.working_reaction_seconds
+        async with working_reaction(message, delay, self.bot.user):
+            async with message.channel.typing():
+                asked = await self.bot.asker.answer(
+                    question,
+                    user_id=message.author.id,
+                    guild_id=guild_id,
+                    context=context,
+                    surface=surface,
+                )
+            conversation = self._remember_thread(message.channel, question, context)
+            reply = await message.reply(
+                embed=render.render_answer(asked.answer),
+                view=answer_view(asked.question_id, shown=asked.shown),
+                mention_author=False,
             )
-        conversation = self._remember_thread(message.channel, question, context)
-        reply = await message.reply(
-            embed=render.render_answer(asked.answer),
-            view=answer_view(asked.question_id, shown=asked.shown),
-            mention_author=False,
-        )
         asked.replied()
         self.bot.memory.remember(reply.id, conversation)
 

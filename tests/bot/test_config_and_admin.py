@@ -49,6 +49,8 @@ def test_settings_from_env() -> None:
         ({"DISCORD_TOKEN": TOKEN, "SERVER_KEEP_DAYS": "-1"}, "SERVER_KEEP_DAYS"),
         ({"DISCORD_TOKEN": TOKEN, "SERVER_KEEP_DAYS": "nan"}, "SERVER_KEEP_DAYS"),
         ({"DISCORD_TOKEN": TOKEN, "SERVER_LIBRARIES_OPEN": "0"}, "SERVER_LIBRARIES_OPEN"),
+        ({"DISCORD_TOKEN": TOKEN, "BOT_WORKING_REACTION_SECONDS": "-1"}, "0 or more, or off"),
+        ({"DISCORD_TOKEN": TOKEN, "BOT_WORKING_REACTION_SECONDS": "soon"}, "REACTION_SECONDS"),
     ],
 )
 def test_bad_settings_name_the_setting(env: dict[str, str], message: str) -> None:
@@ -105,3 +107,9 @@ def test_save_and_remove_article(tmp_path: Path) -> None:
         remove_article(corpus, "../outside.md")
     remove_article(corpus, "My Notes (1).md")
     assert not path.exists()
+
+
+@pytest.mark.parametrize(("raw", "seconds"), [("", 1.0), ("0", 0.0), ("2.5", 2.5), ("OFF", None)])
+def test_the_working_reaction_delay(raw: str, seconds: float | None) -> None:
+    env = {"DISCORD_TOKEN": TOKEN, "BOT_WORKING_REACTION_SECONDS": raw}
+    assert BotSettings.from_env(env).working_reaction_seconds == seconds

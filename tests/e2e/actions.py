@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 Json = dict[str, Any]
-# View Channels, Send Messages, Embed Links, Read Message History, Send Messages in Threads
-BASIC_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 38)
+# Add Reactions, View Channels, Send Messages, Embed Links, Read Message History, Send Messages in
+# Threads: what the invite link of docs/DISCORD.md grants
+BASIC_PERMISSIONS = (1 << 6) | (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 38)
 
 
 @dataclass

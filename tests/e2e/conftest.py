@@ -116,6 +116,7 @@ def bot_settings(tmp_path: Path, loopback: LoopbackDiscord) -> BotSettings:
         token=TOKEN,
         qa_channel_ids=frozenset({int(loopback.qa_channel_id)}),
         forum_channel_ids=frozenset({int(loopback.forum_channel_id)}),
+        working_reaction_seconds=None,  # off unless a test asks (test_working_reaction.py)
         admin_user_ids=frozenset(),
         dev_guild_id=int(loopback.guild_id),
         cooldown_questions=1000,

@@ -1,7 +1,8 @@
 """A loopback Discord: an aiohttp server on 127.0.0.1 speaking enough REST and gateway for discord.py.
 
 It plays Discord for one guild: logs the bot in, sends READY and GUILD_CREATE, delivers messages and
-interactions, acknowledges heartbeats, and records every request the bot makes. For sharding it
+interactions, acknowledges heartbeats, and records every request the bot makes (and its own
+reactions, in order). For sharding it
 answers GET /gateway/bot, holds more guilds (``add_guild``) and sends each guild's events on the
 connection whose IDENTIFY named that guild's shard, as Discord does. It also acts as a
 referee: requests to routes it does not implement, messages over Discord's limits and messages whose
@@ -20,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import WSMsgType, web
 
@@ -34,6 +36,7 @@ MESSAGE_CONTENT_INTENT = 1 << 15
 MANAGE_GUILD = 1 << 5
 
 Json = dict[str, Any]
+REACTION = r"(?P<channel>\d+)/messages/(?P<message>\d+)/reactions/(?P<emoji>[^/]+)/@me"
 
 
 @dataclass
@@ -76,6 +79,7 @@ class LoopbackDiscord(UserActions):
         self.identify_shards: list[list[int] | None] = []  # sessions served: [shard, count] or None
         self.extra_guilds: dict[str, str] = {}  # guild id -> its one text channel (add_guild)
         self.left_guilds: list[str] = []  # guilds the bot left (DELETE /users/@me/guilds/ID)
+        self.reactions: list[tuple[str, str, str]] = []  # the bot's: (PUT|DELETE, message, emoji)
         self._connections: list[web.WebSocketResponse] = []
         self._sockets: dict[str, web.WebSocketResponse] = {}  # guild id -> its gateway connection
         self._seq = 0
@@ -201,6 +205,8 @@ class LoopbackDiscord(UserActions):
                 self._get_message,
             ),
             ("POST", f"{api}/channels/(?P<channel>\\d+)/typing", self._typing),
+            ("PUT", f"{api}/channels/{REACTION}", self._react),
+            ("DELETE", f"{api}/channels/{REACTION}", self._react),
             ("POST", f"{api}/interactions/(?P<iid>\\d+)/(?P<token>[^/]+)/callback", self._callback),
             ("POST", f"{api}/webhooks/(?P<app>\\d+)/(?P<token>[^/]+)", self._followup),
             (
@@ -272,6 +278,16 @@ class LoopbackDiscord(UserActions):
         # Discord echoes the bot's own messages through the gateway; the bot must ignore them.
         await self.dispatch("MESSAGE_CREATE", message)
         return _json(message)
+
+    async def _react(
+        self, request: web.Request, body: Any, channel: str, message: str, emoji: str
+    ) -> web.Response:
+        """The bot's own reaction added (PUT) or taken back (DELETE), recorded in order."""
+        stored = self.messages.get(message)
+        if stored is None or stored["channel_id"] != channel:
+            return _json({"message": "Unknown Message", "code": 10008}, status=404)
+        self.reactions.append((request.method, message, unquote(emoji)))
+        return web.Response(status=204)
 
     async def _get_message(
         self, request: web.Request, body: Any, channel: str, message: str
