@@ -21,6 +21,7 @@ from index.types import (
     ArticleInfo,
     ArticleSpan,
     BuildReport,
+    Differing,
     IndexInfo,
     Passage,
     Quote,
@@ -278,6 +279,12 @@ def render_answer(answer: Answer) -> discord.Embed:
         description=f"{body}\n— {_cite(quote)}",
         colour=ANSWER_COLOUR,
     )
+    if answer.differing:
+        embed.add_field(
+            name="The articles differ (newest first)",
+            value=differing_value(answer.differing),
+            inline=False,
+        )
     for p in supporting_passages(answer):
         embed.add_field(
             name=fit(f"Also: {p.title}", MAX_FIELD_NAME, transform=escape_inline),
@@ -286,6 +293,18 @@ def render_answer(answer: Answer) -> discord.Embed:
         )
     embed.set_footer(text=_footer(answer))
     return embed
+
+
+def differing_value(items: Sequence[Differing]) -> str:
+    """One line per article that answers with its own figure: the figure in bold, the article, its date."""
+    room = MAX_FIELD_VALUE // max(1, len(items)) - 1
+    lines = []
+    for d in items:
+        dated = f" ({fit(d.date, 40)})" if d.date else " (undated)"
+        figure = fit(d.text, 120, transform=escape_inline)
+        cite = source_link(d.title, d.url, limit=max(20, room - len(figure) - len(dated) - 8))
+        lines.append(f"**{figure}** — {cite}{dated}")
+    return "\n".join(lines)
 
 
 def render_abstention(answer: Answer) -> discord.Embed:

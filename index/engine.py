@@ -186,6 +186,7 @@ class Engine:
             confidence=choice.confidence,
             quotes=tuple(choice.quotes) if answered else (),
             answer=choice.answer if answered else None,
+            differing=choice.differing if answered else (),
             extra={"features": choice.features, "stages": stages},
             passages=tuple(self._passage(p.gen, h) for h in p.hits[: p.k]),
             generation=p.gen.name,

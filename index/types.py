@@ -84,6 +84,14 @@ class AnswerText:
 
 
 @dataclass(frozen=True)
+class Differing(ArticleSpan):
+    """One article's answer where articles disagree on a figure (index/answer/differing.py): the
+    reader's answer words in that article (``text`` is article.text[start:end]) and its date."""
+
+    date: str | None = None
+
+
+@dataclass(frozen=True)
 class Passage(ArticleSpan):
     score: float
     chunk_id: int = -1
@@ -104,6 +112,9 @@ class Answer:
     answer: AnswerText | None = (
         None  # the reader's answer span (None when abstaining or READER=off)
     )
+    # Articles that disagree on the figure asked for: each one's answer, newest first (empty when
+    # they agree, or when only one article answers).
+    differing: tuple[Differing, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The JSON shape documented in the README (``articlebot ask --json``)."""
@@ -115,6 +126,7 @@ class Answer:
             "answer": asdict(self.answer) if self.answer and self.answered else None,
             "quotes": [asdict(q) for q in self.quotes],
             "passages": [asdict(p) | {"score": round(p.score, 6)} for p in self.passages],
+            "differing": [asdict(d) for d in self.differing],
             "generation": self.generation,
             "seconds": round(self.seconds, 4),
         }

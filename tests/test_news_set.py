@@ -55,3 +55,17 @@ def test_a_story_and_its_update_share_a_split() -> None:
         split_of.setdefault(story, set()).add(q["split"])
     assert all(len(s) == 1 for s in split_of.values())
     assert {next(iter(s)) for s in split_of.values()} == {"fit", "measure"}
+
+
+def test_the_update_pairs_questions_name_a_figure_of_each_article() -> None:
+    """tests/data/news/updates.jsonl: questions whose answer an update changed (issue 20)."""
+    corpus = NEWS / "corpus"
+    texts = {p.stem: read_article(corpus, p).text for p in iter_corpus_files(corpus)}
+    lines = (NEWS / "updates.jsonl").read_text(encoding="utf-8").splitlines()
+    updates = [json.loads(line) for line in lines if line.strip()]
+    assert len(updates) >= 12
+    for u in updates:
+        older, newer = u["older"], u["newer"]
+        assert newer["article"] == older["article"] + "-update", u["id"]
+        for side in (older, newer):
+            assert all(a in texts[side["article"]] for a in side["answers"]), (u["id"], side)

@@ -26,7 +26,7 @@ from index.answer.retrieval import PASSAGE_FEATURES, Hit
 from index.answer.scoring import Signals, load_model, signals, type_match
 from index.generations.generation import Generation
 from index.text.question import Asked, Query
-from index.types import AnswerText, Quote
+from index.types import AnswerText, Differing, Quote
 
 CANDIDATE_PASSAGES = 5
 MAX_QUOTE_CHARS = 400
@@ -329,6 +329,7 @@ class Choice:
     confidence: float
     answer: AnswerText | None
     features: Mapping[str, float] = field(default_factory=dict)  # the confidence model's, by name
+    differing: tuple[Differing, ...] = ()  # articles disagreeing on the figure, newest first
 
 
 class QuoteChooser(Protocol):

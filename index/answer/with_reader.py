@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from index.answer import differing
 from index.answer.quotes import (
     CONFIDENCE_FEATURES,
     Candidate,
@@ -28,7 +29,7 @@ from index.generations.generation import Generation
 from index.reader.input import Pair
 from index.reader.model import Reader, Reading
 from index.text.question import Asked, Query
-from index.types import AnswerText
+from index.types import AnswerText, Differing
 
 READER_CANDIDATES = 6
 # A candidate's score is the reader's logit, plus SPAN_WEIGHT x the score of the answer span it
@@ -174,9 +175,29 @@ def choose_with_reader(
     )
     best_c, best_r = scored[0]
     answer = _answer_text(gen, best_c.sentence, _span_reading(reader, gen, asked, best_c, best_r))
+    other = differing.rival(
+        gen,
+        (best_c.sentence, answer),
+        [
+            (c.sentence, _answer_text(gen, c.sentence, r), by_sentence[c.sentence])
+            for c, r in scored[1:]
+        ],
+        by_sentence[best_c.sentence],
+    )
     primary = primary_span_quote(gen, best_c.sentence, by_sentence, READER_PAIR_MARGIN, answer)
     quotes = [primary]
     used = {best_c.passage_rank}
+    differ: tuple[Differing, ...] = ()
+    if other is not None and answer is not None:
+        differ = differing.newest_first(gen, [(best_c.sentence, answer), other])
+        rival_quote = quote_for(gen, other[0], keep=other[1])
+        quotes = (
+            [primary, rival_quote]
+            if differ[0].article == primary.article
+            else [rival_quote, primary]
+        )
+        answer = AnswerText(differ[0].text, differ[0].start, differ[0].end)
+        used.add(next(c.passage_rank for c, _ in scored if c.sentence == other[0]))
     for cand, _reading in scored[1:]:
         if len(quotes) > extra:
             break
@@ -190,7 +211,7 @@ def choose_with_reader(
     base = confidence_features(query, candidates, hits)
     # What was asked, all in all: a follow-up's own words may be none ("when was that").
     x = reader_features(asked.retrieval, scored, base)
-    return Choice(quotes, reader_confidence(x), answer, named(READER_FEATURES, x))
+    return Choice(quotes, reader_confidence(x), answer, named(READER_FEATURES, x), differ)
 
 
 def _span_reading(

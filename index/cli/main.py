@@ -368,6 +368,13 @@ def format_answer(answer: Answer) -> str:
             lines.append(
                 f"Answer: {answer.answer.text} [chars {answer.answer.start}-{answer.answer.end}]"
             )
+        if answer.differing:
+            lines.append(
+                "The articles differ (newest first): "
+                + "; ".join(
+                    f"{d.text} ({d.title}, {d.date or 'undated'})" for d in answer.differing
+                )
+            )
         for i, quote in enumerate(answer.quotes):
             where = quote.link or quote.url or quote.article
             page = f", page {quote.page}" if quote.page else ""
