@@ -12,6 +12,8 @@ from collections.abc import Awaitable
 import discord
 from discord import app_commands
 
+from index.errors import CannotWrite, DiskFull
+
 log = logging.getLogger(__name__)
 
 
@@ -60,6 +62,12 @@ def describe(error: BaseException) -> str | None:
         return "Only this server's owner can do this."
     if isinstance(error, UserFacingError):
         return str(error)
+    if isinstance(error, CannotWrite | DiskFull):  # the folder is named in the log, not to members
+        problem = error.problem if isinstance(error, CannotWrite) else "no space left on device"
+        return (
+            f"The bot's disk refused the change ({problem}): nothing was lost and the current "
+            "index still answers. The operator can find which folder in the bot's log."
+        )
     if isinstance(error, app_commands.CheckFailure):
         return "You can't use this command here."
     return None
@@ -67,6 +75,9 @@ def describe(error: BaseException) -> str | None:
 
 async def handle_error(interaction: discord.Interaction, error: BaseException) -> None:
     text = describe(error)
+    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    if isinstance(original, CannotWrite | DiskFull):
+        log.warning("%s", original.user_line())  # one line naming the folder, no traceback
     if text is None:
         ref = secrets.token_hex(3)
         command = interaction.command.qualified_name if interaction.command else "component"

@@ -7,6 +7,10 @@ traceback. This module imports nothing from the project, so any module may impor
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 # Exit codes (sysexits.h where one fits): 2 = the input, a setting or the index needs a person;
@@ -112,3 +116,53 @@ class DiskFull(ArticlebotError):
 
 def _mib(n: int) -> str:
     return f"{n / 2**20:.1f} MiB"
+
+
+class CannotWrite(ArticlebotError):
+    """A file or folder could not be changed: its file system is read-only or full, or refuses
+    us. ``path`` names it, ``problem`` is the system's reason, ``kept`` says what was left intact."""
+
+    exit_code = EXIT_IO
+
+    def __init__(self, path: Path | str, problem: str, kept: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"cannot write to {self.path}: {problem}; {kept}")
+
+
+# errno values that mean "this disk will not take the change" (not a bug of ours).
+_WRITE_ERRNOS = {
+    errno.EROFS: "read-only file system",
+    errno.ENOSPC: "no space left on device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+}
+_SQLITE_WRITE = ("readonly database", "disk is full", "disk i/o error", "unable to open database")
+
+
+def write_problem(exc: BaseException) -> str | None:
+    """The reason a write failed, in a few words, when it is the disk's doing (read-only, full,
+    refused); None for anything else (a bug keeps its traceback)."""
+    if isinstance(exc, ArticlebotError):
+        return None
+    if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS:
+        return _WRITE_ERRNOS[exc.errno]
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        if any(words in text for words in _SQLITE_WRITE):
+            return text.removeprefix("attempt to write a ")
+    return None
+
+
+@contextlib.contextmanager
+def writing(path: Path | str, kept: str) -> Iterator[None]:
+    """Inside: a write the disk refuses becomes CannotWrite naming ``exc.filename`` or ``path``."""
+    try:
+        yield
+    except (OSError, sqlite3.OperationalError) as exc:
+        problem = write_problem(exc)
+        if problem is None:
+            raise
+        named = getattr(exc, "filename", None) or path
+        raise CannotWrite(named, problem, kept) from None

@@ -32,7 +32,7 @@ from index.corpus.batch import recover
 from index.corpus.folder import read_article, scan_corpus
 from index.embedding.embedder import Embedder, shortest_first
 from index.embedding.vector_cache import VectorCache, stacked, text_key
-from index.errors import ArticleError, DiskFull, IndexUnavailable
+from index.errors import ArticleError, CannotWrite, DiskFull, IndexUnavailable, write_problem
 from index.generations.generation import bm25_text, read_article_hashes
 from index.generations.store import (
     SCHEMA_VERSION,
@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 EMBED_BATCH = 64
+PREVIOUS_SERVES = "nothing was published; the previous index still serves"
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def build_holding_lock(
     started = time.perf_counter()
     report = progress or (lambda stage, done, total: None)
     if settings.corpus_dir.is_dir():
-        recover(settings.corpus_dir)  # a batch cut short by a kill: all of it, or none
+        _recover(settings.corpus_dir)
     params = _params(settings, embedder)
     base = None if full else serving_base(settings.index_dir, embedder.name, embedder.dim, params)
     scan = scan_corpus(
@@ -335,15 +336,35 @@ def _estimate_bytes(articles: list[Article], dim: int) -> int:
     return rows * dim * 6 + 3 * text + 64 * rows
 
 
+def _recover(corpus_dir: Path) -> None:
+    """Finish or drop a batch cut short by a kill (all of it, or none); on a corpus disk that
+    refuses writes, say so and build from the corpus as it is (its files are still read)."""
+    try:
+        recover(corpus_dir)
+    except OSError as exc:
+        problem = write_problem(exc)
+        if problem is None:
+            raise
+        log.warning(
+            "cannot tidy the corpus folder %s (%s: %s); building from it as it is",
+            corpus_dir, problem, exc.filename or corpus_dir,
+        )  # fmt: skip
+
+
 @contextlib.contextmanager
 def disk_full_as_error(folder: Path, needed: int) -> Iterator[None]:
-    """A write that failed for lack of space becomes one DiskFull naming ``folder``."""
+    """A write that failed for lack of space becomes one DiskFull naming ``folder``; one the disk
+    refuses otherwise (read-only, permissions) one CannotWrite naming the file or ``folder``."""
     try:
         yield
     except (OSError, sqlite3.OperationalError, RuntimeError) as exc:
-        if not _is_disk_full(exc, folder):
+        if _is_disk_full(exc, folder):
+            raise DiskFull(folder, needed or None) from None
+        problem = write_problem(exc)
+        if problem is None:
             raise
-        raise DiskFull(folder, needed or None) from None
+        named = getattr(exc, "filename", None) or folder
+        raise CannotWrite(named, problem, PREVIOUS_SERVES) from None
 
 
 def _is_disk_full(exc: BaseException, folder: Path) -> bool:

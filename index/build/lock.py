@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
-from index.errors import BuildInProgress, IndexDirProblem
+from index.errors import BuildInProgress, IndexDirProblem, writing
 
 LOCK_FILE = ".build.lock"
 POLL_SECONDS = 0.2
@@ -56,14 +56,18 @@ def build_lock(
     if key in held:
         yield
         return
-    with (index_dir / LOCK_FILE).open("a+", encoding="utf-8") as handle:
+    # A read-only or full INDEX_DIR: one line, before anything is changed.
+    with writing(index_dir / LOCK_FILE, "nothing was changed; the current index still serves"):
+        handle = (index_dir / LOCK_FILE).open("a+", encoding="utf-8")
+    with handle:
         _acquire(handle, index_dir, wait, on_wait)
         held.add(key)
         try:
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"{os.getpid()}\n")
-            handle.flush()
+            with contextlib.suppress(OSError):  # the holder's pid is for messages only
+                handle.seek(0)
+                handle.truncate()
+                handle.write(f"{os.getpid()}\n")
+                handle.flush()
             yield
         finally:
             held.discard(key)

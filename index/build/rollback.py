@@ -9,11 +9,12 @@ that lost most of its articles).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 from index.build.lock import build_lock
-from index.errors import IndexUnavailable, UsageError
+from index.errors import IndexUnavailable, UsageError, writing
 from index.generations.store import (
     Manifest,
     point_current,
@@ -35,8 +36,13 @@ def rollback(index_dir: Path, to: str | None = None) -> tuple[str, str]:
             raise UsageError(f"no generation {target!r} in {index_dir}; kept: {', '.join(kept)}")
         folder = index_dir / "generations" / target
         verify_generation(folder, Manifest.read(folder))  # damaged: CorruptIndex, nothing changed
-        os.utime(folder)  # newest again, so the next build's pruning keeps it
-        point_current(index_dir, target)
+        with writing(index_dir, f"CURRENT still names generation {current}"):
+            point_current(index_dir, target)
+        # Newest again, so the next build's pruning keeps it. After the pointer: touched first, a
+        # failed pointer write would leave it the newest, and the next rollback would find
+        # nothing older than the serving generation.
+        with contextlib.suppress(OSError):
+            os.utime(folder)
     return current, target
 
 

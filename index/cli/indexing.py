@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 from index.build.lock import DEFAULT_WAIT_SECONDS
 from index.cli.display import terminal_safe
 from index.config import Settings
-from index.errors import BuildInProgress, ShrinkRefused
+from index.errors import BuildInProgress, CannotWrite, ShrinkRefused
 from index.ops import metrics
 from index.types import BuildReport
 
@@ -119,6 +119,11 @@ def update_index(
         if not busy_ok:
             raise
         say(f"another build of {settings.index_dir} is running; starting on the current index")
+        return
+    except CannotWrite as exc:  # a read-only INDEX_DIR (a replica's copy): serve what it holds
+        if not busy_ok:
+            raise
+        print(f"articlebot: warning: {exc.user_line()}", file=sys.stderr)
         return
     print_report(report, out or sys.stderr)
 

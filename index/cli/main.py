@@ -8,6 +8,7 @@ import json
 import logging
 import math
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -22,11 +23,13 @@ from index.cli.display import terminal_safe
 from index.cli.indexing import ProgressBar, open_engine, print_report, say, update_index
 from index.config import Settings, home_hint, load_dotenv_file
 from index.errors import (
+    EXIT_IO,
     ArticlebotError,
     CorpusError,
     NoIndexError,
     QuestionTooLong,
     UsageError,
+    write_problem,
 )
 from index.process import gc_policy
 from index.process.health import DEFAULT_MAX_AGE_S
@@ -201,6 +204,14 @@ def _main(argv: Sequence[str] | None) -> int:
         return fail(exc.user_line(), exc.exit_code, not_found=isinstance(exc, NoIndexError))
     except FileNotFoundError as exc:
         return fail(str(exc), 2, not_found=True)
+    except (OSError, sqlite3.OperationalError) as exc:
+        # A disk that refuses a write no command expected (read-only, full): one line, no
+        # traceback. Anything else is a bug and keeps its traceback.
+        problem = write_problem(exc)
+        if problem is None:
+            raise
+        where = getattr(exc, "filename", None) or "a file"
+        return fail(f"cannot write to {where}: {problem}", EXIT_IO)
     except KeyboardInterrupt:
         return 130
 

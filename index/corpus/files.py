@@ -5,6 +5,7 @@ A name is accepted as given or refused, never repaired, so what is saved is exac
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
@@ -13,7 +14,7 @@ import unicodedata
 from pathlib import Path
 
 from index.corpus.folder import MAX_FILE_BYTES, SUPPORTED, read_article
-from index.errors import ArticleError, CorpusError
+from index.errors import ArticleError, CorpusError, writing
 
 # Letters and digits of any script (é, ü, 東), then also spaces and . _ ( ) -; no control characters.
 _SAFE_NAME = re.compile(r"^[^\W_][\w ._()-]{0,119}$")
@@ -75,6 +76,11 @@ def save_article(corpus_dir: Path, name: str, data: bytes, *, replace: bool) -> 
         raise CorpusFileError("Refused: that file name points outside the corpus folder.", "path")
     if target.exists() and not replace:
         raise CorpusFileError(f"`{name}` already exists in the corpus.", "exists")
+    with writing(corpus_dir, "nothing was saved"):  # a read-only or full corpus disk
+        return _write_atomically(corpus_dir, target, data)
+
+
+def _write_atomically(corpus_dir: Path, target: Path, data: bytes) -> Path:
     corpus_dir.mkdir(parents=True, exist_ok=True)
     # The pid in the name lets the next build tell a part left by a killed process (removed) from
     # one still being written (index/corpus/batch.py).
@@ -87,7 +93,8 @@ def save_article(corpus_dir: Path, name: str, data: bytes, *, replace: bool) -> 
             os.fsync(out.fileno())
         os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink(missing_ok=True)
         raise
     return target
 
@@ -102,5 +109,6 @@ def remove_article(corpus_dir: Path, relative_path: str) -> Path:
     target = corpus_dir / relative_path
     if not inside(corpus_dir, target) or not target.is_file():
         raise CorpusFileError(f"`{relative_path}` is not a file in the corpus folder.", "missing")
-    target.unlink()
+    with writing(target, "the article was not removed"):  # a read-only disk: the file stays whole
+        target.unlink()
     return target

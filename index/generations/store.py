@@ -14,6 +14,7 @@ links: a segment's files stay while a kept generation links them. No pickle anyw
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -175,7 +176,8 @@ def _write_stamp(folder: Path, stats: dict[str, list[int]]) -> None:
         tmp.write_text(json.dumps(stats), encoding="utf-8")
         os.replace(tmp, folder / VERIFIED_STAMP)
     except OSError:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a read-only disk refuses the cleanup too
+            tmp.unlink(missing_ok=True)
 
 
 def staging_folder(index_dir: Path, name: str) -> Path:
@@ -231,9 +233,14 @@ def point_current(index_dir: Path, name: str) -> None:
             f"{index_dir / POINTER} is a folder where the index's pointer file belongs; move it "
             "away (nothing was published; the last generation is intact)"
         )
-    tmp_pointer.write_text(name + "\n", encoding="utf-8")
-    _fsync_file(tmp_pointer)
-    os.replace(tmp_pointer, index_dir / POINTER)
+    try:
+        tmp_pointer.write_text(name + "\n", encoding="utf-8")
+        _fsync_file(tmp_pointer)
+        os.replace(tmp_pointer, index_dir / POINTER)
+    except BaseException:  # e.g. a full disk: CURRENT still names the generation it named
+        with contextlib.suppress(OSError):
+            tmp_pointer.unlink(missing_ok=True)
+        raise
     fsync_dir(index_dir)
 
 

@@ -14,12 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.errors import SettingsError
+from index.errors import CannotWrite, SettingsError, write_problem
 from index.web.articles import HTML_TYPES, Saved, fetch_article, plan, save, web_texts
 from index.web.errors import FeedError, WebError
 from index.web.feedstore import Feed, FeedStore
 from index.web.fetch import FetchPolicy, Response, check_url, fetch
 
+# A batch is all or none and an entry is marked seen only once saved: it is tried again next poll.
+DISK_REFUSED_ENTRY = (
+    "this entry and the rest of the feed were not saved (tried again at the next poll)"
+)
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
 )
@@ -179,16 +183,25 @@ def poll_feed(
         except WebError as exc:
             report.failed.append(exc.user_line())
             continue
+        except OSError as exc:  # a read-only or full corpus disk: the next entries would fail too
+            problem = write_problem(exc)
+            if problem is None:
+                raise
+            report.status = "error"
+            report.error = CannotWrite(
+                exc.filename or corpus_dir, problem, DISK_REFUSED_ENTRY
+            ).user_line()
+            break
         texts[item.article.sha256] = item.path
         report.saved.append(item)
         store.mark_seen(feed.id, entry.key, entry.updated, item.same_as or item.path, now)
     # Without the validators the next poll reads the feed again and retries the failed entries.
-    validators = None if report.failed else (response.etag, response.last_modified)
+    validators = None if report.failed or report.error else (response.etag, response.last_modified)
     store.record_poll(
         feed.id,
         now=now,
         status=report.summary(),
-        error="; ".join(report.failed[:3]) or None,
+        error=report.error or "; ".join(report.failed[:3]) or None,
         added=report.count("added"),
         validators=validators,
         title=parsed.title,

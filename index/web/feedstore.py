@@ -6,6 +6,7 @@ locking lets `articlebot feed poll` from cron share the file with a running bot.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.config import under_home
+from index.errors import writing
 
 DEFAULT_DB = "var/bot.sqlite3"
 
@@ -64,17 +66,24 @@ def db_path(env: Mapping[str, str] | None = None) -> Path:
 
 class FeedStore:
     def __init__(self, path: Path) -> None:
-        if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.executescript(_SCHEMA)
-        self._db.commit()
+        with self._writing():
+            if str(path) != ":memory:":
+                path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.executescript(_SCHEMA)
+            self._db.commit()
+
+    def _writing(self) -> contextlib.AbstractContextManager[None]:
+        """A database its disk will not change (read-only, full): one line naming the file; the
+        transaction is rolled back, so the feeds stay as they were."""
+        return writing(self.path, "the feed list was not changed (BOT_DB_PATH)")
 
     def add(self, url: str, title: str | None, now: float | None = None) -> Feed | None:
         """Follow ``url``; None when it is already followed."""
-        with self._lock, self._db:
+        with self._writing(), self._lock, self._db:
             cur = self._db.execute(
                 "INSERT OR IGNORE INTO feeds (url, title, added_at) VALUES (?, ?, ?)",
                 (url, title, time.time() if now is None else now),
@@ -83,7 +92,7 @@ class FeedStore:
         return self.get(url) if added else None
 
     def remove(self, url: str) -> bool:
-        with self._lock, self._db:
+        with self._writing(), self._lock, self._db:
             return self._db.execute("DELETE FROM feeds WHERE url = ?", (url,)).rowcount == 1
 
     def get(self, url: str) -> Feed | None:
@@ -107,7 +116,7 @@ class FeedStore:
     def mark_seen(
         self, feed_id: int, key: str, updated: str | None, article: str | None, now: float
     ) -> None:
-        with self._lock, self._db:
+        with self._writing(), self._lock, self._db:
             self._db.execute(
                 "INSERT INTO feed_entries (feed_id, entry_key, updated, article, seen_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (feed_id, entry_key) DO UPDATE SET"
@@ -128,7 +137,7 @@ class FeedStore:
         title: str | None = None,
     ) -> None:
         """The poll's outcome; ``validators`` (ETag, Last-Modified) only after a good poll."""
-        with self._lock, self._db:
+        with self._writing(), self._lock, self._db:
             self._db.execute(
                 "UPDATE feeds SET last_poll_at = ?, last_status = ?, last_error = ?,"
                 " articles = articles + ?, title = COALESCE(?, title) WHERE id = ?",
