@@ -13,7 +13,7 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
-from index.corpus.folder import MAX_FILE_BYTES, SUPPORTED, read_article
+from index.corpus.folder import MAX_FILE_BYTES, SUPPORTED, article_from_bytes
 from index.errors import ArticleError, CorpusError, writing
 
 # Letters and digits of any script (é, ü, 東), then also spaces and . _ ( ) -; no control characters.
@@ -52,16 +52,16 @@ def safe_article_name(filename: str) -> str:
 
 
 def check_article(name: str, data: bytes, max_bytes: int = MAX_FILE_BYTES) -> None:
-    """Refuse (kind "unreadable") what the index would skip: empty, binary, broken, unsupported."""
-    with tempfile.TemporaryDirectory(prefix="articlebot-check-") as tmp:
-        path = Path(tmp) / safe_article_name(name)
-        path.write_bytes(data)
-        try:
-            read_article(Path(tmp), path, max_bytes)
-        except ArticleError as exc:
-            raise CorpusFileError(
-                f"Refused: {name} is not a readable article: {exc}.", "unreadable"
-            ) from None
+    """Refuse (kind "unreadable") what the index would skip: empty, binary, broken, unsupported.
+    Read from memory: a process killed during a long check leaves no copy behind (it used to leave
+    one in /tmp)."""
+    safe = safe_article_name(name)
+    try:
+        article_from_bytes(data, safe, Path(safe).stem, max_bytes)
+    except ArticleError as exc:
+        raise CorpusFileError(
+            f"Refused: {name} is not a readable article: {exc}.", "unreadable"
+        ) from None
 
 
 def inside(folder: Path, path: Path) -> bool:

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath, PurePosixPath
 
 import yaml
 
@@ -98,22 +98,23 @@ def scan_corpus(
 
 def read_article(corpus_dir: Path, path: Path, max_bytes: int = MAX_FILE_BYTES) -> Article:
     """One article from one file; raises ArticleError with a reason a person can act on."""
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED:
-        raise ArticleError(
-            f"unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED)}"
-        )
+    _check_suffix(path)
     size = stat_inside(corpus_dir, path).st_size  # inside the corpus, a regular file
-    if size == 0:
-        raise ArticleError("empty file")
-    if size > max_bytes:
-        raise ArticleError(
-            f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (MAX_ARTICLE_BYTES)"
-        )
+    _check_size(size, max_bytes)  # before reading: a huge file is refused unread
     data = read_inside(corpus_dir, path, max_bytes)
-    digest = hashlib.sha256(data).hexdigest()
-    slug = slug_for(corpus_dir, path)
     rel = path.relative_to(corpus_dir).as_posix()
+    return article_from_bytes(data, rel, slug_for(corpus_dir, path), max_bytes)
+
+
+def article_from_bytes(
+    data: bytes, rel: str, slug: str, max_bytes: int = MAX_FILE_BYTES
+) -> Article:
+    """The article a file named ``rel`` holding ``data`` would give, read from memory (an upload
+    is checked this way before it is saved: no copy of it is ever written anywhere)."""
+    path = PurePosixPath(rel)
+    suffix = _check_suffix(path)
+    _check_size(len(data), max_bytes)
+    digest = hashlib.sha256(data).hexdigest()
     if suffix == ".pdf":
         from index.corpus.formats.pdf import parse_pdf
 
@@ -142,6 +143,24 @@ def read_article(corpus_dir: Path, path: Path, max_bytes: int = MAX_FILE_BYTES) 
         source_offset=parsed.offset,
         pages=parsed.pages,
     )
+
+
+def _check_suffix(path: PurePath) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise ArticleError(
+            f"unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED)}"
+        )
+    return suffix
+
+
+def _check_size(size: int, max_bytes: int) -> None:
+    if size == 0:
+        raise ArticleError("empty file")
+    if size > max_bytes:
+        raise ArticleError(
+            f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (MAX_ARTICLE_BYTES)"
+        )
 
 
 MAX_TITLE_CHARS = 300
