@@ -169,3 +169,29 @@ def test_nfc_and_nfd_twins_are_one_article_and_nfd_names_are_added(tmp_path: Pat
     engine = Engine.open(settings, embedder=HashEmbedder(dim=64))
     assert sum(1 for a in engine.articles() if a.id == "café") == 1
     assert safe_article_name(nfd) == nfc  # what macOS writes is accepted, stored composed
+
+
+def test_a_pdf_past_the_readers_own_limits_is_skipped_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """pypdf's LimitReachedError (a content stream of too many tokens: the page bomb of
+    tests/hostile/page_bomb.py past 2 M) was logged as an unexpected error, traceback and all."""
+    import dataclasses
+
+    from pypdf.generic import _data_structures
+
+    from tests.hostile.page_bomb import page_bomb
+
+    real = _data_structures.get_configuration  # the budget, lowered: 2 M takes ~25 s to reach
+    monkeypatch.setattr(
+        _data_structures,
+        "get_configuration",
+        lambda: dataclasses.replace(real(), stream_parsing_work_maximum_count=500),
+    )
+    settings = settings_for(tmp_path)
+    (settings.corpus_dir / "bomb.pdf").write_bytes(page_bomb(pages=20, operators=1000))
+    report = build_index(settings, HashEmbedder(dim=64))
+    reason = {s.path: s.reason for s in report.skipped}["bomb.pdf"]
+    assert reason == "cannot read PDF: Reached maximum number of tokens per stream."
+    assert report.added == len(SMALL_CORPUS)
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback logged

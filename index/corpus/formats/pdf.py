@@ -20,7 +20,7 @@ MAX_TEXT_CHARS = 4_000_000  # about a 2,000-page book
 
 def parse_pdf(data: bytes) -> Parsed:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import PyPdfError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
@@ -33,7 +33,9 @@ def parse_pdf(data: bytes) -> Parsed:
         author = str(meta.author).strip() if meta and meta.author else None
     except ArticleError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+        # PyPdfError: also the reader's own limits (LimitReachedError: a stream of too many
+        # tokens), which used to be logged with a traceback.
         raise ArticleError(f"cannot read PDF: {exc}") from None
     parts: list[str] = []
     pages: list[tuple[int, int]] = []
