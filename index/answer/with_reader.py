@@ -93,18 +93,21 @@ def pairs_for(gen: Generation, question: str, candidates: list[Candidate]) -> li
 
 
 def reader_features(
-    query: Query, scored: list[tuple[Candidate, Reading]], base: np.ndarray
+    query: Query, scored: list[tuple[Candidate, Reading]], base: np.ndarray, choice: list[float]
 ) -> np.ndarray:
-    """READER_FEATURES for one question; ``base`` holds the sentence scorer's confidence features."""
+    """READER_FEATURES for one question; ``base`` holds the sentence scorer's confidence features,
+    ``choice`` the candidates' scores in the choice (combined), in ``scored``'s order (best first).
+
+    ``reader_gap`` is the choice's own margin: the best candidate's score less the runner-up's. (It was
+    the reader's logit less the best other logit, which turned negative, reading as doubt, whenever the
+    span score, the scorer or the lede rule chose another sentence than the reader's first.)"""
     logits = sorted((r.logit for _, r in scored), reverse=True)
     best_c, best_r = scored[0]
-    others = [r.logit for c, r in scored[1:]]
-    second = max(others) if others else best_r.logit - 5.0
     scorer = named(CONFIDENCE_FEATURES, base)
     return np.array(
         [
             best_r.logit,
-            best_r.logit - second,
+            choice[0] - choice[1] if len(choice) > 1 else 5.0,
             best_r.span_score if math.isfinite(best_r.span_score) else 0.0,
             float(np.mean(logits)),
             best_c.score,
@@ -210,7 +213,7 @@ def choose_with_reader(
         quotes.append(quote_for(gen, cand.sentence))
     base = confidence_features(query, candidates, hits)
     # What was asked, all in all: a follow-up's own words may be none ("when was that").
-    x = reader_features(asked.retrieval, scored, base)
+    x = reader_features(asked.retrieval, scored, base, [by_sentence[c.sentence] for c, _ in scored])
     return Choice(quotes, reader_confidence(x), answer, named(READER_FEATURES, x), differ)
 
 
