@@ -77,3 +77,18 @@ def test_a_question_restating_the_headline_is_answered_from_the_detail(
     assert answer in quote.text
     found = engine.article(quote.article)
     assert found is not None and found[1][quote.start : quote.end] == quote.text
+
+
+@pytest.mark.parametrize(
+    ("question", "definition"),
+    [
+        ("What is tea?", True),
+        ("who were the Normans", True),
+        ("what's a volcano", True),
+        ("What is the death toll of the Batu Ampar landslide?", False),
+        ("Who won best actor at the 2025 Northern Screen Awards?", False),
+    ],
+)
+def test_a_definition_question_keeps_the_lede(question: str, definition: bool) -> None:
+    """ "What is tea?" is answered by the article's first sentence: the rule does not apply."""
+    assert with_reader.asks_definition(question) is definition

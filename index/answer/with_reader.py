@@ -10,6 +10,7 @@ the retrieval's signals, calibrated on questions and articles the reader was not
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -50,6 +51,12 @@ NO_SPAN = -10.0  # the span score of a sentence the reader finds no answer span 
 # training half (news fit 53.3% -> 63.6% of the first sentence holding the answer, no abstention;
 # squad1 85.5% -> 85.5%), measured in docs/EVALUATION.md.
 LEDE_PENALTY = 2.5
+# ... except for a question asking what or who something is ("What is tea?", "who's Rollo"): the
+# lede is where an article says that, and the question restates nothing.
+_DEFINITION = re.compile(
+    r"^(?:what|who)(?:'s|\s+(?:is|are|was|were))\s+(?:an?\s+|the\s+)?[^\s?]+(?:\s+[^\s?]+){0,3}\s*\??$",
+    re.IGNORECASE,
+)
 _SENTENCE_END = (".", "!", "?")
 READER_PAIR_MARGIN = 2.0  # a neighbour scoring this close to the best sentence is quoted with it
 READER_CONFIDENCE_MODEL = "reader_confidence"
@@ -171,7 +178,10 @@ def choose_with_reader(
         return Choice([], 0.0, None)
     top = candidates[:read]
     readings = reader.read(pairs_for(gen, asked.text, top))
-    by_sentence = {c.sentence: combined(gen, c, r) for c, r in zip(top, readings, strict=True)}
+    ledes = not asks_definition(asked.question)
+    by_sentence = {
+        c.sentence: combined(gen, c, r, ledes=ledes) for c, r in zip(top, readings, strict=True)
+    }
     scored = sorted(
         zip(top, readings, strict=True),
         key=lambda cr: (-by_sentence[cr[0].sentence], cr[0].sentence),
@@ -229,12 +239,19 @@ def _span_reading(
     return again if again.span is not None else reading
 
 
-def combined(gen: Generation, candidate: Candidate, reading: Reading) -> float:
+def combined(
+    gen: Generation, candidate: Candidate, reading: Reading, *, ledes: bool = True
+) -> float:
     """The candidate's score for the choice: the reader's logit and span score, the scorer's logit,
-    less LEDE_PENALTY for an article's lede."""
+    less LEDE_PENALTY for an article's lede (unless ``ledes`` is False: a definition question)."""
     span = reading.span_score if math.isfinite(reading.span_score) else NO_SPAN
     score = reading.logit + SPAN_WEIGHT * span + SCORER_WEIGHT * candidate.score
-    return score - LEDE_PENALTY if is_lede(gen, candidate.sentence) else score
+    return score - LEDE_PENALTY if ledes and is_lede(gen, candidate.sentence) else score
+
+
+def asks_definition(question: str) -> bool:
+    """ "What is tea?", "who were the Normans": asks what or who a named thing is, nothing more."""
+    return bool(_DEFINITION.match(" ".join(question.split())))
 
 
 def is_lede(gen: Generation, sentence: int) -> bool:
