@@ -638,13 +638,17 @@ def read_news_article(path: Path) -> Article:
     return Article(path.stem, title or path.stem, [p for p in paras if p])
 
 
-def news_examples(folder: Path, *, negatives: int = 6, split: str = "fit") -> list[Example]:
-    """Examples from a news set (``dev.jsonl`` + ``corpus/<article>.md``), questions of ``split`` only:
-    the sentence holding the answer as the positive, and the ``negatives`` other sentences of the article
-    sharing most words with the question (none holding an answer); an unanswerable question with its
-    ``negatives`` most similar sentences."""
-    with (folder / "dev.jsonl").open(encoding="utf-8") as fh:
-        questions = [json.loads(line) for line in fh if line.strip()]
+def news_examples(
+    folder: Path, *, negatives: int = 6, split: str = "fit", files: str = "dev.jsonl"
+) -> list[Example]:
+    """Examples from a news set (``files``, a glob of JSON-lines files in ``folder``, +
+    ``corpus/<article>.md``), questions of ``split`` only: the sentence holding the answer as the
+    positive, and the ``negatives`` other sentences of the article sharing most words with the question
+    (none holding an answer); an unanswerable question with its ``negatives`` most similar sentences."""
+    questions = []
+    for path in sorted(folder.glob(files)):
+        with path.open(encoding="utf-8") as fh:
+            questions += [json.loads(line) for line in fh if line.strip()]
     out: list[Example] = []
     articles: dict[str, Article] = {}
     for q in questions:
@@ -704,6 +708,8 @@ def build(
     news_repeat: int = 1,
     question_offset: int = 0,
     restating: bool = False,
+    news_train: Path | None = None,
+    news_train_repeat: int = 1,
 ) -> tuple[list[Example], list[Example], list[str]]:
     """(training examples, held-out examples, held-out article slugs): articles split by a seeded draw.
 
@@ -713,7 +719,9 @@ def build(
     a news set whose "fit" questions are added ``news_repeat`` times. Each draws from its own random
     stream, so the SQuAD 1.1 pairs stay the same whichever is on. ``question_offset`` skips the first
     questions of the seeded order (a second stage reads questions the first did not); ``restating``
-    adds restating_negatives to the SQuAD 1.1 questions."""
+    adds restating_negatives to the SQuAD 1.1 questions; ``news_train``, a news training set
+    (``questions-*.jsonl`` + ``corpus/``, tests/data/news-train) whose questions are added
+    ``news_train_repeat`` times, each with 8 negatives."""
     rng = random.Random(seed)
     articles = read_articles(folder)
     questions = read_questions(folder)
@@ -775,4 +783,7 @@ def build(
         )
     if news is not None:
         train += news_examples(news) * news_repeat
+    if news_train is not None:
+        more = news_examples(news_train, negatives=8, split="train", files="questions-*.jsonl")
+        train += more * news_train_repeat
     return train, test, sorted(held)

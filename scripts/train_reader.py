@@ -114,6 +114,18 @@ PRESETS["cpu-news2"] = {
     "restating": True,
     "news_repeat": 3,
 }
+# Issue 22, session 9: in-genre data. From the shipped cpu-news weights (--init var/reader-news): the news
+# training set written for the project (tests/data/news-train: stories and NewsQA-style questions, none of
+# them in the news development set) x2, the news fit questions x2, squad2's TRAIN half again, and 3,000
+# SQuAD 1.1 questions neither earlier stage read (question_offset 15,000), half in chat style.
+PRESETS["cpu-news3"] = {
+    **PRESETS["cpu-news"],
+    "max_questions": 3000,
+    "question_offset": 15000,
+    "news_repeat": 2,
+    "news_train": True,
+    "news_train_repeat": 2,
+}
 PART_BYTES = 15 * 1024 * 1024
 
 
@@ -202,6 +214,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=ROOT / "tests/data/news",
         help="news set (dev.jsonl + corpus/) whose fit questions presets with news train on, and whose "
         "measure questions they are measured on",
+    )
+    ap.add_argument(
+        "--news-train",
+        type=Path,
+        default=ROOT / "tests/data/news-train",
+        help="news training set (questions-*.jsonl + corpus/) that presets with news_train train on",
     )
     ap.add_argument(
         "--checkpoint-minutes",
@@ -764,6 +782,8 @@ def main(argv: list[str] | None = None) -> int:
         news_repeat=int(settings.get("news_repeat", 1)),  # type: ignore[call-overload]
         question_offset=int(settings.get("question_offset", 0)),  # type: ignore[call-overload]
         restating=bool(settings.get("restating", False)),
+        news_train=args.news_train if settings.get("news_train") else None,
+        news_train_repeat=int(settings.get("news_train_repeat", 1)),  # type: ignore[call-overload]
     )
     log(
         f"{len(train_ex)} training pairs, {len(test_ex)} held-out pairs ({len(held)} articles) in {time.time() - t0:.0f} s"
@@ -865,6 +885,8 @@ def trained_on(settings: dict[str, object]) -> str:
         )
     if settings.get("news"):
         what += "; the fit questions of tests/data/news"
+    if settings.get("news_train"):
+        what += "; the news training set tests/data/news-train (written for the project)"
     return what + "; see docs/READER.md"
 
 

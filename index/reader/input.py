@@ -23,12 +23,16 @@ MAX_ANSWER_TOKENS = 30
 
 @dataclass(frozen=True)
 class Pair:
-    """One question with one candidate sentence; ``previous`` and ``title`` are its context."""
+    """One question with one candidate sentence; ``previous`` and ``title`` are its context.
+
+    ``answer_from``: no answer span starts before this character of the sentence (a news story's
+    dateline, index/text/dateline.py, is read but never answers)."""
 
     question: str
     sentence: str
     previous: str = ""
     title: str = ""
+    answer_from: int = 0
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,11 @@ def best_span(
     flat = int(np.argmax(grid))
     a, b = divmod(flat, count)
     return first + a, first + b, float(grid[a, b])
+
+
+def answerable_from(offsets: tuple[tuple[int, int], ...], answer_from: int) -> int:
+    """How many of the sentence's first tokens lie before character ``answer_from``."""
+    return next((k for k, (start, _) in enumerate(offsets) if start >= answer_from), len(offsets))
 
 
 def token_span_to_chars(

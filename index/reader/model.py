@@ -17,7 +17,7 @@ from pathlib import Path
 
 from index.embedding.ort_session import cpu_session
 from index.errors import ReaderError
-from index.reader.input import Encoder, Pair, best_span, token_span_to_chars
+from index.reader.input import Encoder, Pair, answerable_from, best_span, token_span_to_chars
 
 DATA = Path(__file__).resolve().parent.parent / "data"  # index/data
 MODEL_FILE = DATA / "reader.onnx"
@@ -69,9 +69,10 @@ class Reader:
         out = []
         for i in range(len(pairs)):
             first, count = int(batch.sentence_from[i]), int(batch.sentence_tokens[i])
+            skip = answerable_from(batch.offsets[i], pairs[i].answer_from)
             span: tuple[int, int] | None = None
-            a, b, score = best_span(starts[i], ends[i], first, count)
-            if count > 0:
+            a, b, score = best_span(starts[i], ends[i], first + skip, count - skip)
+            if count - skip > 0:
                 span = token_span_to_chars(batch.offsets[i], first, a, b)
             out.append(Reading(float(logits[i]), span, score))
         return out
