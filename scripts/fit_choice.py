@@ -1,0 +1,174 @@
+"""Fit the weights of the reader's choice (index/answer/with_reader.py: SPAN_WEIGHT, SCORER_WEIGHT,
+PASSAGE_RANK_WEIGHT, LEDE_PENALTY) on the questions of fitting sets, and measure them on others.
+
+    # 1. collect each set's candidates as the engine reads them (the reader's 6, as when answering)
+    .venv/bin/python scripts/fit_choice.py collect news-fit tests/data/news/dev.jsonl \\
+        tests/data/news/corpus --index-dir var/choice/idx-news --split fit
+    # 2. fit on some sets, measure on all
+    .venv/bin/python scripts/fit_choice.py fit --on news-fit squad1-fit \\
+        --measure news-measure squad1 [--fix lede=3.5]
+
+The model is a conditional logit: for each question, a softmax over its candidates of
+``logit + a*span + b*scorer - c*rank - d*lede``, the reader's logit's weight fixed at 1 so that the
+choice's margins (READER_PAIR_MARGIN, differing.DIFFER_MARGIN) keep their scale; a question whose
+candidates all or none hold the answer teaches nothing and is left out. Measured: the share of
+questions whose best candidate holds a gold answer (no abstention). Collected rows are written to
+var/choice/NAME.json; nothing here changes the shipped files (copy the weights by hand, with the
+figures, into with_reader.py and docs/EVALUATION.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from index.answer import with_reader as wr  # noqa: E402
+from index.bench import evaluate as ev  # noqa: E402
+from index.build.builder import build_index  # noqa: E402
+from index.config import Settings  # noqa: E402
+from index.embedding.embedder import load_embedder  # noqa: E402
+from index.engine import Engine, Prepared  # noqa: E402
+
+OUT = ROOT / "var" / "choice"
+NAMES = ("span", "scorer", "rank", "lede")  # the weights fit, after the logit's (fixed at 1)
+
+
+def candidate_rows(engine: Engine, p: Prepared, answers: list[str]) -> list[list[float]]:
+    """[logit, span, scorer, rank, lede, gold] for each candidate the reader reads."""
+    assert engine.reader is not None, "READER=off: nothing to fit"
+    top = p.candidates[: wr.READER_CANDIDATES]
+    readings = engine.reader.read(wr.pairs_for(p.gen, p.asked.text, top))
+    ledes = not wr.asks_definition(p.asked.question)
+    rows = []
+    for c, r in zip(top, readings, strict=True):
+        span = r.span_score if math.isfinite(r.span_score) else wr.NO_SPAN
+        lede = float(ledes and wr.is_lede(p.gen, c.sentence))
+        gold = ev.contains_answer(p.gen.sentence_text(c.sentence), answers)
+        rows.append([r.logit, span, c.score, float(c.passage_rank), lede, float(gold)])
+    return rows
+
+
+def collect(args: argparse.Namespace) -> None:
+    settings = Settings(min_confidence=0.0, reader_model=args.reader_model or "").with_(
+        corpus_dir=args.corpus, index_dir=args.index_dir
+    )
+    embedder = load_embedder(settings.embed_model, settings.embed_backend)
+    build_index(settings, embedder)
+    engine = Engine.open(settings, embedder=embedder)
+    questions = [q for q in ev.read_questions(args.questions) if q.answers and not q.is_impossible]
+    if args.split:
+        questions = [q for q in questions if q.split == args.split]
+    if args.articles:
+        keep = set(args.articles.read_text(encoding="utf-8").split())
+        questions = [q for q in questions if q.article in keep]
+    out = []
+    for q in questions[:: args.stride]:
+        prepared = engine.prepare(q.question)
+        if isinstance(prepared, Prepared) and prepared.candidates:
+            out.append({"id": q.id, "rows": candidate_rows(engine, prepared, list(q.answers))})
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"{args.name}.json").write_text(json.dumps(out), encoding="utf-8")
+    print(f"{args.name}: {len(out)} questions -> {OUT / (args.name + '.json')}")
+
+
+def load(name: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    data = json.loads((OUT / f"{name}.json").read_text(encoding="utf-8"))
+    out = []
+    for q in data:
+        m = np.asarray(q["rows"], dtype=np.float64)
+        # features signed so that every weight is positive when it helps: + span, + scorer, - rank, - lede
+        x = np.column_stack([m[:, 0], m[:, 1], m[:, 2], -m[:, 3], -m[:, 4]])
+        out.append((x, m[:, 5] > 0))
+    return out
+
+
+def accuracy(sets: list[tuple[np.ndarray, np.ndarray]], w: np.ndarray) -> float:
+    return float(np.mean([g[int(np.argmax(x @ w))] for x, g in sets])) if sets else float("nan")
+
+
+def fit_weights(
+    sets: list[tuple[np.ndarray, np.ndarray]], fixed: dict[str, float], l2: float = 0.1
+) -> np.ndarray:
+    from scipy.optimize import minimize
+
+    useful = [(x, g) for x, g in sets if g.any() and not g.all()]
+    free = [i for i, n in enumerate(NAMES) if n not in fixed]
+
+    def full(v: np.ndarray) -> np.ndarray:
+        w = np.ones(1 + len(NAMES))
+        for i, n in enumerate(NAMES):
+            w[1 + i] = fixed[n] if n in fixed else v[free.index(i)]
+        return w
+
+    def loss(v: np.ndarray) -> tuple[float, np.ndarray]:
+        w = full(v)
+        total, grad = l2 * float(v @ v), 2 * l2 * v
+        for x, g in useful:
+            z = x @ w
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            pg = float(p[g].sum())
+            total -= math.log(pg + 1e-12)
+            dz = p - (p * g) / (pg + 1e-12)  # d(-log pg)/dz
+            grad = grad + (dz @ x)[[1 + i for i in free]]
+        return total, grad
+
+    start = np.array([[0.5, 0.2, 0.0, 2.5][i] for i in free])
+    return full(minimize(loss, start, jac=True, method="L-BFGS-B").x)
+
+
+def fit(args: argparse.Namespace) -> None:
+    fixed = dict((k, float(v)) for k, v in (f.split("=") for f in args.fix))
+    on = [q for name in args.on for q in load(name)]
+    w = fit_weights(on, fixed)
+    shipped = np.array(
+        [
+            1.0,
+            wr.SPAN_WEIGHT,
+            wr.SCORER_WEIGHT,
+            wr.PASSAGE_RANK_WEIGHT,
+            wr.LEDE_PENALTY,
+        ]
+    )
+    print(
+        "weights (logit 1): " + ", ".join(f"{n} {v:.3f}" for n, v in zip(NAMES, w[1:], strict=True))
+    )
+    for name in [*args.on, *args.measure]:
+        sets = load(name)
+        role = "fit on" if name in args.on else "measured"
+        print(
+            f"{name} ({role}, {len(sets)}): shipped weights {accuracy(sets, shipped):.1%}, "
+            f"fit {accuracy(sets, w):.1%}"
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("collect", help="read each question's candidates through the engine")
+    c.add_argument("name")
+    c.add_argument("questions", type=Path)
+    c.add_argument("corpus", type=Path)
+    c.add_argument("--index-dir", type=Path, required=True)
+    c.add_argument("--split")
+    c.add_argument("--articles", type=Path, help="a file of article slugs to keep")
+    c.add_argument("--stride", type=int, default=1, help="every Nth question")
+    c.add_argument("--reader-model", type=Path, help="a candidate reader (default: the shipped)")
+    f = sub.add_parser("fit", help="fit the weights on some sets, measure on all")
+    f.add_argument("--on", nargs="+", required=True)
+    f.add_argument("--measure", nargs="*", default=[])
+    f.add_argument("--fix", nargs="*", default=[], help="name=value: a weight held fixed")
+    args = ap.parse_args(argv)
+    collect(args) if args.command == "collect" else fit(args)
+
+
+if __name__ == "__main__":
+    main()
