@@ -41,10 +41,10 @@ OUT = ROOT / "var" / "choice"
 NAMES = ("span", "scorer", "rank", "lede")  # the weights fit, after the logit's (fixed at 1)
 
 
-def candidate_rows(engine: Engine, p: Prepared, answers: list[str]) -> list[list[float]]:
-    """[logit, span, scorer, rank, lede, gold] for each candidate the reader reads."""
+def candidate_rows(engine: Engine, p: Prepared, answers: list[str], read: int) -> list[list[float]]:
+    """[logit, span, scorer, rank, lede, gold] for each candidate the reader reads (the first ``read``)."""
     assert engine.reader is not None, "READER=off: nothing to fit"
-    top = p.candidates[: wr.READER_CANDIDATES]
+    top = p.candidates[:read]
     readings = engine.reader.read(wr.pairs_for(p.gen, p.asked.text, top))
     ledes = not wr.asks_definition(p.asked.question)
     rows = []
@@ -73,17 +73,19 @@ def collect(args: argparse.Namespace) -> None:
     for q in questions[:: args.stride]:
         prepared = engine.prepare(q.question)
         if isinstance(prepared, Prepared) and prepared.candidates:
-            out.append({"id": q.id, "rows": candidate_rows(engine, prepared, list(q.answers))})
+            out.append(
+                {"id": q.id, "rows": candidate_rows(engine, prepared, list(q.answers), args.read)}
+            )
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"{args.name}.json").write_text(json.dumps(out), encoding="utf-8")
     print(f"{args.name}: {len(out)} questions -> {OUT / (args.name + '.json')}")
 
 
-def load(name: str) -> list[tuple[np.ndarray, np.ndarray]]:
+def load(name: str, read: int = wr.READER_CANDIDATES) -> list[tuple[np.ndarray, np.ndarray]]:
     data = json.loads((OUT / f"{name}.json").read_text(encoding="utf-8"))
     out = []
     for q in data:
-        m = np.asarray(q["rows"], dtype=np.float64)
+        m = np.asarray(q["rows"][:read], dtype=np.float64)
         # features signed so that every weight is positive when it helps: + span, + scorer, - rank, - lede
         x = np.column_stack([m[:, 0], m[:, 1], m[:, 2], -m[:, 3], -m[:, 4]])
         out.append((x, m[:, 5] > 0))
@@ -127,7 +129,7 @@ def fit_weights(
 
 def fit(args: argparse.Namespace) -> None:
     fixed = dict((k, float(v)) for k, v in (f.split("=") for f in args.fix))
-    on = [q for name in args.on for q in load(name)]
+    on = [q for name in args.on for q in load(name, args.read)]
     w = fit_weights(on, fixed)
     shipped = np.array(
         [
@@ -142,7 +144,7 @@ def fit(args: argparse.Namespace) -> None:
         "weights (logit 1): " + ", ".join(f"{n} {v:.3f}" for n, v in zip(NAMES, w[1:], strict=True))
     )
     for name in [*args.on, *args.measure]:
-        sets = load(name)
+        sets = load(name, args.read)
         role = "fit on" if name in args.on else "measured"
         print(
             f"{name} ({role}, {len(sets)}): shipped weights {accuracy(sets, shipped):.1%}, "
@@ -162,10 +164,12 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--articles", type=Path, help="a file of article slugs to keep")
     c.add_argument("--stride", type=int, default=1, help="every Nth question")
     c.add_argument("--reader-model", type=Path, help="a candidate reader (default: the shipped)")
+    c.add_argument("--read", type=int, default=wr.READER_CANDIDATES, help="candidates read")
     f = sub.add_parser("fit", help="fit the weights on some sets, measure on all")
     f.add_argument("--on", nargs="+", required=True)
     f.add_argument("--measure", nargs="*", default=[])
     f.add_argument("--fix", nargs="*", default=[], help="name=value: a weight held fixed")
+    f.add_argument("--read", type=int, default=wr.READER_CANDIDATES, help="candidates weighed")
     args = ap.parse_args(argv)
     collect(args) if args.command == "collect" else fit(args)
 
