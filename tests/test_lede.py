@@ -40,14 +40,14 @@ def test_the_lede_is_the_first_sentence_or_the_one_after_a_heading(tmp_path: Pat
     ("story", "question", "answer"),
     [
         (
-            "c-salt-road-screen-awards",
-            "Who won best actor at the 2025 Northern Screen Awards?",
-            "Samuel Okonjo",
+            "b-norway-ice-patch-arrows",
+            "How old are the arrows found in the melting ice in Norway?",
+            "A.D. 300 to A.D. 1300",
         ),
         (
-            "b-m6-coach-crash-cumbria",
-            "Which school was the netball team on the M6 coach from?",
-            "St. Anselm's",
+            "b-tasmania-deep-sea-species",
+            "Where was the new ghost shark found off Tasmania?",
+            "1,900 metres",
         ),
     ],
 )

@@ -69,3 +69,18 @@ def test_the_update_pairs_questions_name_a_figure_of_each_article() -> None:
         assert newer["article"] == older["article"] + "-update", u["id"]
         for side in (older, newer):
             assert all(a in texts[side["article"]] for a in side["answers"]), (u["id"], side)
+
+
+def test_the_lede_check_asks_only_what_the_lede_answers() -> None:
+    """tests/data/news/lede.jsonl: questions whose answer is in the story's first body paragraph, to
+    measure what the lede penalty of the reader's choice costs (docs/EVALUATION.md)."""
+    lines = (NEWS / "lede.jsonl").read_text(encoding="utf-8").splitlines()
+    questions = [json.loads(line) for line in lines if line.strip()]
+    assert len(questions) >= 80 and len({q["id"] for q in questions}) == len(questions)
+    corpus = NEWS / "corpus"
+    for q in questions:
+        text = read_article(corpus, corpus / f"{q['article']}.md").text
+        paragraphs = [p for p in text.split("\n\n") if p.strip()]
+        lede = paragraphs[1]  # the headline first, then the lede
+        assert q["split"] == "lede" and not q["is_impossible"], q["id"]
+        assert q["answers"] and all(a in lede for a in q["answers"]), q["id"]
