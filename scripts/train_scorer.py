@@ -164,6 +164,23 @@ def news_passage_data(args, embedder) -> dict[str, tuple]:  # type: ignore[no-un
     return out
 
 
+def news_train_passage_data(args, embedder) -> tuple:  # type: ignore[no-untyped-def, type-arg]
+    """Passage data of a news training set (``questions-*.jsonl`` + ``corpus/``, tests/data/news-train),
+    its corpus indexed first in --news-train-index-dir."""
+    settings = Settings().with_(
+        corpus_dir=args.news_train / "corpus", index_dir=args.news_train_index_dir
+    )
+    build_index(settings, embedder)
+    gen = open_gen(args.news_train_index_dir, embedder)
+    qs = [
+        q
+        for path in sorted(args.news_train.glob("questions-*.jsonl"))
+        for q in ev.read_questions(path)
+        if q.answers and not q.is_impossible
+    ]
+    return passage_data(gen, qs, embedder.encode([q.question for q in qs]))
+
+
 def stacked(a: tuple, b: tuple) -> tuple:  # type: ignore[type-arg]
     """Two (x, y, groups) passage data sets as one (the groups of ``b`` shifted)."""
     shift = len(a[1])
@@ -198,6 +215,18 @@ def main() -> int:
     p.add_argument(
         "--ranker-only", action="store_true", help="fit and write the passage ranker only"
     )
+    p.add_argument(
+        "--news-train",
+        type=Path,
+        help="a news training set (questions-*.jsonl + corpus/, e.g. tests/data/news-train) to fit "
+        "the passage ranker on too",
+    )
+    p.add_argument(
+        "--news-train-index-dir", type=Path, help="where --news-train's corpus is indexed"
+    )
+    p.add_argument(
+        "--news-train-weight", type=int, default=1, help="times each --news-train question counts"
+    )
     args = p.parse_args()
     train_ids = set(ev.read_article_filter(DATA / "squad1-train.txt"))
     qs = [q for q in ev.read_questions(args.questions) if q.answers]
@@ -223,6 +252,11 @@ def main() -> int:
         for _ in range(args.news_weight):
             x, y, pg = stacked((x, y, pg), news["fit"])
         meta = {"also_trained_on": f"{args.news} (split fit, x{args.news_weight})"}
+    if args.news_train is not None:
+        more = news_train_passage_data(args, embedder)
+        for _ in range(args.news_train_weight):
+            x, y, pg = stacked((x, y, pg), more)
+        meta["also_trained_on_train_set"] = f"{args.news_train} (x{args.news_train_weight})"
     print("passages: RRF on test", rank_report(None, xt, yt, gt), flush=True)
     pm = fit_listwise(x, y, pg, search.PASSAGE_FEATURES)
     print("passages: model on test", rank_report(pm, xt, yt, gt), flush=True)
