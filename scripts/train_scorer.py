@@ -241,6 +241,7 @@ def main() -> int:
     tr_q, tr_v = split(qs, qvecs, lambda a: a in train_ids)
     te_q, te_v = split(qs, qvecs, lambda a: a not in train_ids)
 
+    shipped = scoring.load_model(search.PASSAGE_MODEL)  # for comparison, before it is set aside
     for name in (search.PASSAGE_MODEL, ans.SENTENCE_MODEL, ans.CONFIDENCE_MODEL):
         scoring.override_model(name, None)
     x, y, pg = passage_data(gen, tr_q, tr_v)
@@ -258,6 +259,11 @@ def main() -> int:
             x, y, pg = stacked((x, y, pg), more)
         meta["also_trained_on_train_set"] = f"{args.news_train} (x{args.news_train_weight})"
     print("passages: RRF on test", rank_report(None, xt, yt, gt), flush=True)
+    if shipped is not None:
+        print("passages: shipped model on test", rank_report(shipped, xt, yt, gt), flush=True)
+        if args.news is not None:
+            report = rank_report(shipped, *news["measure"])
+            print("passages: shipped model on news measuring part", report, flush=True)
     pm = fit_listwise(x, y, pg, search.PASSAGE_FEATURES)
     print("passages: model on test", rank_report(pm, xt, yt, gt), flush=True)
     if args.news is not None:
