@@ -126,6 +126,9 @@ PRESETS["cpu-news3"] = {
     "news_train": True,
     "news_train_repeat": 2,
 }
+# Issue 22, session 9, for the next session to measure: a second pass over the news training set from the
+# cpu-news3 weights (--init var/reader-news3), with 3,000 SQuAD 1.1 questions no earlier stage read.
+PRESETS["cpu-news4"] = {**PRESETS["cpu-news3"], "question_offset": 18000}
 PART_BYTES = 15 * 1024 * 1024
 
 
