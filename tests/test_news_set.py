@@ -24,14 +24,20 @@ def test_every_answer_is_verbatim_in_its_article() -> None:
         assert article.date and article.url, path.name  # dated, with a web address
         texts[article.id] = article.text
     assert len(texts) >= 40
-    for q in _questions():
+    assert_answers_verbatim(_questions(), texts)
+
+
+def assert_answers_verbatim(questions: list[dict[str, object]], texts: dict[str, str]) -> None:
+    """Each question's article is known; an unanswerable one has no answers, an answerable one has
+    answers that are exact substrings of its article (shared with tests/test_news_train_set.py)."""
+    for q in questions:
         assert q["article"] in texts, q["id"]
         if q["is_impossible"]:
             assert q["answers"] == [], q["id"]
         else:
             assert q["answers"], q["id"]
             for answer in q["answers"]:  # type: ignore[attr-defined]
-                assert answer in texts[q["article"]], (q["id"], answer)
+                assert answer in texts[q["article"]], (q["id"], answer)  # type: ignore[index]
 
 
 def test_the_set_has_the_declared_shape() -> None:
