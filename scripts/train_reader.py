@@ -130,7 +130,7 @@ PRESETS["cpu-news3"] = {
 # cpu-news3 weights (--init var/reader-news3), with 3,000 SQuAD 1.1 questions no earlier stage read.
 PRESETS["cpu-news4"] = {**PRESETS["cpu-news3"], "question_offset": 18000}
 # Issue 22, session 10: from the shipped cpu-news3 weights (--init var/reader-news3), the news training set
-# grown to t1-t9 (135 stories, 1,864 questions) x2, with 3,000 SQuAD 1.1 questions no earlier stage read.
+# grown to t1-t15 (225 stories, 3,097 questions) x2, with 3,000 SQuAD 1.1 questions no earlier stage read.
 PRESETS["cpu-news5"] = {**PRESETS["cpu-news3"], "question_offset": 21000}
 PART_BYTES = 15 * 1024 * 1024
 

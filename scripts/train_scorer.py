@@ -48,6 +48,47 @@ SMALL = 3
 CAP = Settings().per_article_cap
 
 
+# The lede's weight in the passage ranker. The news training set's writers saw each story's lede, so
+# few of its answers are there (its t7-t15 writers put two stories' key facts only in the lede), and
+# the other weights learn from it that a lede passage is rarely the answer; how often a real reader's
+# question is answered in the lede is not known. So the lede_dateline weight is not the fitted one: it is
+# set so that passage@1 is the same for the training questions answered in a lede passage as for the
+# others, which makes the ranker's hits on a mix of the two independent of that share.
+LEDE = "lede_dateline"
+
+
+def with_weight(model: scoring.LinearModel, name: str, weight: float) -> scoring.LinearModel:
+    """``model`` with feature ``name``'s (standardized) weight set to ``weight``."""
+    weights = model.weights.copy()
+    weights[model.names.index(name)] = weight
+    return scoring.LinearModel(model.names, weights, model.bias, model.mean, model.scale)
+
+
+def at_one(model: scoring.LinearModel, x: np.ndarray, y: np.ndarray, groups) -> float:  # type: ignore[no-untyped-def]
+    """The share of ``groups`` whose best-scored row holds the answer."""
+    hits = [bool(y[a:b][np.argmax(model.logit(x[a:b]))]) for a, b in groups if b > a]
+    return sum(hits) / max(len(hits), 1)
+
+
+def balanced_lede(model: scoring.LinearModel, data: tuple) -> scoring.LinearModel:  # type: ignore[type-arg]
+    """``model`` with the LEDE weight that makes passage@1 equal on ``data``'s questions answered in a
+    lede passage and on the others (see LEDE); unchanged when ``data`` has no lede answers."""
+    x, y, groups = data
+    col = list(model.names).index(LEDE)
+    lede = [(a, b) for a, b in groups if (y[a:b].astype(bool) & (x[a:b, col] > 0)).any()]
+    rest = [g for g in groups if g not in set(lede)]
+    if not lede or not rest:
+        return model
+    best = min(
+        np.arange(-3.0, 3.01, 0.05),
+        key=lambda w: abs(
+            at_one(with_weight(model, LEDE, w), x, y, lede)
+            - at_one(with_weight(model, LEDE, w), x, y, rest)
+        ),
+    )
+    return with_weight(model, LEDE, float(best))
+
+
 def fit(
     x: np.ndarray, y: np.ndarray, names: tuple[str, ...], c: float = 1.0
 ) -> scoring.LinearModel:
@@ -140,7 +181,12 @@ def rank_report(model: scoring.LinearModel | None, x, y, groups) -> str:  # type
     for a, b in groups:
         if b == a:
             continue
-        scores = model.logit(x[a:b]) if model else x[a:b, 4] + x[a:b, 5]
+        rows = x[a:b]
+        scores = (
+            model.logit(model.columns(rows, search.PASSAGE_FEATURES))
+            if model
+            else rows[:, 4] + rows[:, 5]
+        )
         order = np.argsort(-scores, kind="stable")
         labels = y[a:b][order]
         for k in at:
@@ -158,9 +204,13 @@ def news_passage_data(args, embedder) -> dict[str, tuple]:  # type: ignore[no-un
     gen = open_gen(args.news_index_dir, embedder)
     qs = [q for q in ev.read_questions(args.news) if q.answers and not q.is_impossible]
     out = {}
-    for part in ("fit", "measure"):
+    lede = args.news.parent / "lede.jsonl"  # the lede check: reported, never fitted on
+    if lede.is_file():
+        qs += [q for q in ev.read_questions(lede) if q.answers]
+    for part in ("fit", "measure", "lede"):
         mine = [q for q in qs if q.split == part]
-        out[part] = passage_data(gen, mine, embedder.encode([q.question for q in mine]))
+        if mine:
+            out[part] = passage_data(gen, mine, embedder.encode([q.question for q in mine]))
     return out
 
 
@@ -227,6 +277,9 @@ def main() -> int:
     p.add_argument(
         "--news-train-weight", type=int, default=1, help="times each --news-train question counts"
     )
+    p.add_argument(
+        "--squad-weight", type=int, default=1, help="times each squad1 train question counts"
+    )
     args = p.parse_args()
     train_ids = set(ev.read_article_filter(DATA / "squad1-train.txt"))
     qs = [q for q in ev.read_questions(args.questions) if q.answers]
@@ -245,16 +298,21 @@ def main() -> int:
     for name in (search.PASSAGE_MODEL, ans.SENTENCE_MODEL, ans.CONFIDENCE_MODEL):
         scoring.override_model(name, None)
     x, y, pg = passage_data(gen, tr_q, tr_v)
+    squad = (x, y, pg)
+    for _ in range(args.squad_weight - 1):
+        x, y, pg = stacked((x, y, pg), squad)
     xt, yt, gt = passage_data(gen, te_q, te_v)
-    meta: dict[str, object] = {}
+    meta: dict[str, object] = {"squad_weight": args.squad_weight}
+    news_train = None
     if args.news is not None:
         news = news_passage_data(args, embedder)
         print("passages: news measuring part, RRF", rank_report(None, *news["measure"]), flush=True)
         for _ in range(args.news_weight):
             x, y, pg = stacked((x, y, pg), news["fit"])
-        meta = {"also_trained_on": f"{args.news} (split fit, x{args.news_weight})"}
+        if args.news_weight:
+            meta["also_trained_on"] = f"{args.news} (split fit, x{args.news_weight})"
     if args.news_train is not None:
-        more = news_train_passage_data(args, embedder)
+        more = news_train = news_train_passage_data(args, embedder)
         for _ in range(args.news_train_weight):
             x, y, pg = stacked((x, y, pg), more)
         meta["also_trained_on_train_set"] = f"{args.news_train} (x{args.news_train_weight})"
@@ -262,14 +320,18 @@ def main() -> int:
     if shipped is not None:
         print("passages: shipped model on test", rank_report(shipped, xt, yt, gt), flush=True)
         if args.news is not None:
-            report = rank_report(shipped, *news["measure"])
-            print("passages: shipped model on news measuring part", report, flush=True)
+            for part, data in news.items():
+                report = rank_report(shipped, *data)
+                print(f"passages: shipped model on news {part} part", report, flush=True)
     pm = fit_listwise(x, y, pg, search.PASSAGE_FEATURES)
+    if news_train is not None:
+        fitted = pm.weights[list(pm.names).index(LEDE)]
+        pm = balanced_lede(pm, news_train)
+        meta["lede_weight"] = f"set to balance passage@1 on lede answers (fitted {fitted:.3f})"
     print("passages: model on test", rank_report(pm, xt, yt, gt), flush=True)
     if args.news is not None:
-        print(
-            "passages: model on news measuring part", rank_report(pm, *news["measure"]), flush=True
-        )
+        for part, data in news.items():
+            print(f"passages: model on news {part} part", rank_report(pm, *data), flush=True)
     scoring.override_model(search.PASSAGE_MODEL, pm)
     save(args.out / f"{search.PASSAGE_MODEL}.json", pm, {"train_rows": len(y)} | meta)
     if args.ranker_only:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import index.answer.with_reader as with_reader
-from index.answer.with_reader import is_lede
+from index.answer import retrieval
+from index.answer.lede import dateline_lede_chunks, is_lede
 from index.build.builder import build_index
 from index.config import Settings
 from index.engine import Engine
@@ -92,3 +93,32 @@ def test_a_question_restating_the_headline_is_answered_from_the_detail(
 def test_a_definition_question_keeps_the_lede(question: str, definition: bool) -> None:
     """ "What is tea?" is answered by the article's first sentence: the rule does not apply."""
     assert with_reader.asks_definition(question) is definition
+
+
+def test_the_ranker_knows_a_wire_storys_first_passage_and_nothing_else(tmp_path: Path) -> None:
+    """lede_dateline (index/answer/lede.py) marks the first chunk of a story whose lede opens with a
+    dateline, after a heading or not; never a later chunk, nor an article without a dateline."""
+    body = " ".join(
+        f"Paragraph {i} says the cargo figure was {i} tons that week." for i in range(40)
+    )
+    gen = generation_of(
+        tmp_path,
+        {
+            "a-wire": "Council rejects port levy in close vote\n\n"
+            "DULUTH, Minn., March 12 (Articlebot Wire) — The council rejected a levy on Monday.\n\n"
+            + body,
+            "b-cnn": "(CNN) -- A museum reopened on Friday after two years.\n\n" + body,
+            "c-plain": "The museum reopened on Friday after a two-year restoration of its roof.\n\n"
+            + body,
+            "d-heading-only": "Council rejects port levy in close vote\n\nThe council met on Monday.\n\n"
+            + body,
+        },
+    )
+    rows = list(range(len(gen.chunk_article)))
+    marked = dateline_lede_chunks(gen, rows)
+    slug = {r: gen.articles[int(gen.chunk_article[r])].id for r in rows}
+    firsts = {r for r in rows if r == 0 or gen.chunk_article[r - 1] != gen.chunk_article[r]}
+    assert len(rows) > len(firsts)  # every article has later chunks, which are never marked
+    assert {slug[r] for r in rows if marked[r]} == {"a-wire", "b-cnn"}
+    assert all(r in firsts for r in rows if marked[r])
+    assert "lede_dateline" in retrieval.PASSAGE_FEATURES

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.answer.lede import dateline_lede_chunks
 from index.answer.scoring import load_model
 from index.generations.generation import Generation
 from index.segments.dense_index import search_one
@@ -56,6 +57,7 @@ PASSAGE_FEATURES = (
     "sent_cos_gap",
     "sent_overlap",
     "sent_bigram",
+    "lede_dateline",  # the chunk opens a wire story (index/answer/lede.py); 0 off news
 )
 
 
@@ -151,6 +153,7 @@ def passage_features(
             best[:, 0] - best[:, 0].max(),
             best[:, 1],
             best[:, 2],
+            dateline_lede_chunks(gen, rows),
         ]
     )
 
@@ -175,7 +178,7 @@ def candidates(gen: Generation, qvec: np.ndarray, query: Query) -> list[Hit]:
     feats = passage_features(gen, qvec, query, rows, cosines, lexical, (d_ranks, b_ranks))
     model = load_model(PASSAGE_MODEL)
     if model is not None:
-        logits = model.logit(feats)
+        logits = model.logit(model.columns(feats, PASSAGE_FEATURES))
         scores = 1.0 / (1.0 + np.exp(-logits))
     else:
         scores = 1.0 / (RRF_K + np.asarray(d_ranks) + 1) + 1.0 / (RRF_K + np.asarray(b_ranks) + 1)

@@ -102,6 +102,13 @@ class LinearModel:
     def logit(self, x: np.ndarray) -> np.ndarray:
         return ((x - self.mean) / self.scale) @ self.weights + self.bias
 
+    def columns(self, x: np.ndarray, names: Sequence[str]) -> np.ndarray:
+        """The columns of ``x`` (named ``names``) this model reads, in its order: a model trained
+        before a feature was added keeps working."""
+        if tuple(names) == self.names:
+            return x
+        return x[:, [list(names).index(n) for n in self.names]]
+
     def prob(self, x: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self.logit(x)))
 

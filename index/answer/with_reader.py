@@ -15,6 +15,7 @@ import re
 import numpy as np
 
 from index.answer import differing
+from index.answer.lede import is_lede
 from index.answer.quotes import (
     CONFIDENCE_FEATURES,
     Candidate,
@@ -59,7 +60,6 @@ _DEFINITION = re.compile(
     r"^(?:what|who)(?:'s|\s+(?:is|are|was|were))\s+(?:an?\s+|the\s+)?[^\s?]+(?:\s+[^\s?]+){0,3}\s*\??$",
     re.IGNORECASE,
 )
-_SENTENCE_END = (".", "!", "?")
 READER_PAIR_MARGIN = 2.0  # a neighbour scoring this close to the best sentence is quoted with it
 READER_CONFIDENCE_MODEL = "reader_confidence"
 READER_FEATURES = (
@@ -263,22 +263,6 @@ def combined(
 def asks_definition(question: str) -> bool:
     """ "What is tea?", "who were the Normans": asks what or who a named thing is, nothing more."""
     return bool(_DEFINITION.match(" ".join(question.split())))
-
-
-def is_lede(gen: Generation, sentence: int) -> bool:
-    """The article's first sentence, or its second when the first is a heading (it does not end
-    like a sentence: "Duluth council rejects port levy in 5-4 vote")."""
-    article = gen.sentence_article[sentence]
-    if sentence == 0 or gen.sentence_article[sentence - 1] != article:
-        return True
-    first = sentence - 1
-    if first > 0 and gen.sentence_article[first - 1] == article:
-        return False
-    return not _ends_like_sentence(gen.sentence_text(first))
-
-
-def _ends_like_sentence(text: str) -> bool:
-    return text.rstrip().rstrip("\"'”’)]*_").endswith(_SENTENCE_END)
 
 
 def _answer_text(gen: Generation, sentence: int, reading: Reading) -> AnswerText | None:

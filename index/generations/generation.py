@@ -73,6 +73,12 @@ class Generation:
         return self.manifest.generation
 
     @cached_property
+    def memo(self) -> dict[str, dict[int, bool]]:
+        """Facts about rows worked out on first use and kept while the generation lives (immutable
+        with it), by what they are: e.g. "dateline_lede" (index/answer/lede.py), by article row."""
+        return {}
+
+    @cached_property
     def vocabulary(self) -> Vocabulary:
         """Every stored term, for correcting a misspelled question (made on first use)."""
         return Vocabulary(self.bm25.parts, self.chunk_text)
