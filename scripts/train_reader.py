@@ -132,6 +132,11 @@ PRESETS["cpu-news4"] = {**PRESETS["cpu-news3"], "question_offset": 18000}
 # Issue 22, session 10: from the shipped cpu-news3 weights (--init var/reader-news3), the news training set
 # grown to t1-t15 (225 stories, 3,097 questions) x2, with 3,000 SQuAD 1.1 questions no earlier stage read.
 PRESETS["cpu-news5"] = {**PRESETS["cpu-news3"], "question_offset": 21000}
+# Issue 22, end of session 10, for the next session to measure: from the cpu-news5 weights (--init
+# var/reader-news5), the news training set t1-t21 (315 stories, 4,369 questions; t16-t21 asked from
+# summary points, their answers in the lede as often as the story puts them there) once, with 3,000
+# SQuAD 1.1 questions no earlier stage read.
+PRESETS["cpu-news6"] = {**PRESETS["cpu-news3"], "question_offset": 24000, "news_train_repeat": 1}
 PART_BYTES = 15 * 1024 * 1024
 
 
