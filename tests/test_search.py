@@ -125,3 +125,15 @@ def test_query_overlap_weights_rare_words(gen: Generation) -> None:
     assert query.bigram_overlap(terms("the black death")) > 0
     assert query.oov_mass == 0.0
     assert Query.make(gen, "Zanzibar quokka?").oov_mass == pytest.approx(1.0)
+
+
+def test_a_ranker_file_from_before_a_feature_was_added_reads_its_own_columns() -> None:
+    """index/data/passage_ranker.json names its features: a file written before lede_dateline existed
+    (12 features) scores the same rows as before, the new column ignored."""
+    old = scoring.LinearModel(["a", "c"], [1.0, 2.0], 0.5, [0.0, 0.0], [1.0, 1.0])
+    x = np.array([[1.0, 9.0, 2.0], [0.0, 9.0, 1.0]])
+    picked = old.columns(x, ("a", "b", "c"))
+    assert picked.tolist() == [[1.0, 2.0], [0.0, 1.0]]
+    assert old.logit(picked).tolist() == [5.5, 2.5]
+    same = x[:, [0, 2]]
+    assert old.columns(same, ("a", "c")) is same  # the shipped file's own order: nothing copied
