@@ -54,13 +54,14 @@ def dateline_lede_chunks(gen: Generation, rows: Sequence[int]) -> np.ndarray:
 
 
 def _opens_with_dateline(gen: Generation, first: int) -> bool:
-    """The article's lede (its first sentence, or its second after a heading) opens with a dateline."""
-    text = gen.sentence_text(first)
-    if dateline_end(text) > 0:
+    """The article's lede (``is_lede``: its first sentence, or its second after a heading) opens
+    with a dateline."""
+    if dateline_end(gen.sentence_text(first)) > 0:
         return True
     second = first + 1
-    if _ends_like_sentence(text) or second >= len(gen.sentence_article):
-        return False
-    if gen.sentence_article[second] != gen.sentence_article[first]:
-        return False
-    return dateline_end(gen.sentence_text(second)) > 0
+    return (
+        second < len(gen.sentence_article)
+        and gen.sentence_article[second] == gen.sentence_article[first]
+        and is_lede(gen, second)
+        and dateline_end(gen.sentence_text(second)) > 0
+    )
