@@ -639,14 +639,22 @@ def read_news_article(path: Path) -> Article:
 
 
 def news_examples(
-    folder: Path, *, negatives: int = 6, split: str = "fit", files: str = "dev.jsonl"
+    folder: Path,
+    *,
+    negatives: int = 6,
+    split: str = "fit",
+    files: str = "dev.jsonl",
+    skip: tuple[str, ...] = (),
 ) -> list[Example]:
     """Examples from a news set (``files``, a glob of JSON-lines files in ``folder``, +
     ``corpus/<article>.md``), questions of ``split`` only: the sentence holding the answer as the
     positive, and the ``negatives`` other sentences of the article sharing most words with the question
-    (none holding an answer); an unanswerable question with its ``negatives`` most similar sentences."""
+    (none holding an answer); an unanswerable question with its ``negatives`` most similar sentences.
+    Files named in ``skip`` are left out (held back for measuring)."""
     questions = []
     for path in sorted(folder.glob(files)):
+        if path.name in skip:
+            continue
         with path.open(encoding="utf-8") as fh:
             questions += [json.loads(line) for line in fh if line.strip()]
     out: list[Example] = []
@@ -710,6 +718,7 @@ def build(
     restating: bool = False,
     news_train: Path | None = None,
     news_train_repeat: int = 1,
+    news_train_skip: tuple[str, ...] = (),
 ) -> tuple[list[Example], list[Example], list[str]]:
     """(training examples, held-out examples, held-out article slugs): articles split by a seeded draw.
 
@@ -721,7 +730,7 @@ def build(
     questions of the seeded order (a second stage reads questions the first did not); ``restating``
     adds restating_negatives to the SQuAD 1.1 questions; ``news_train``, a news training set
     (``questions-*.jsonl`` + ``corpus/``, tests/data/news-train) whose questions are added
-    ``news_train_repeat`` times, each with 8 negatives."""
+    ``news_train_repeat`` times, each with 8 negatives, but for the files named in ``news_train_skip``."""
     rng = random.Random(seed)
     articles = read_articles(folder)
     questions = read_questions(folder)
@@ -784,6 +793,8 @@ def build(
     if news is not None:
         train += news_examples(news) * news_repeat
     if news_train is not None:
-        more = news_examples(news_train, negatives=8, split="train", files="questions-*.jsonl")
+        more = news_examples(
+            news_train, negatives=8, split="train", files="questions-*.jsonl", skip=news_train_skip
+        )
         train += more * news_train_repeat
     return train, test, sorted(held)

@@ -236,6 +236,20 @@ def test_news_examples_use_fit_questions_only(tmp_path: Path) -> None:
     assert len(impossible) == 2 and all(e.label == 0 and e.kind == "impossible" for e in impossible)
 
 
+def test_news_examples_leave_out_the_files_held_back(tmp_path: Path) -> None:
+    write_news(tmp_path)
+    dev = (tmp_path / "dev.jsonl").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "dev.jsonl").unlink()
+    (tmp_path / "questions-t1.jsonl").write_text(dev[0] + "\n", encoding="utf-8")
+    (tmp_path / "questions-t2.jsonl").write_text("\n".join(dev[1:]) + "\n", encoding="utf-8")
+    every = reader_data.news_examples(tmp_path, files="questions-*.jsonl")
+    kept = reader_data.news_examples(
+        tmp_path, files="questions-*.jsonl", skip=("questions-t2.jsonl",)
+    )
+    assert {e.question for e in every} > {e.question for e in kept}
+    assert {e.question for e in kept} == {"How much did the bridge repairs cost?"}
+
+
 def test_build_without_the_new_options_is_unchanged(tmp_path: Path) -> None:
     corpus = tmp_path / "squad" / "corpus"
     corpus.mkdir(parents=True)
