@@ -416,7 +416,7 @@ def fold_generation(args, embedder, left: set[str], name: str) -> Generation:  #
     import tempfile
 
     index_dir = args.index_dir / name
-    ev._seed_cache(args.index_dir, index_dir)
+    ev.seed_cache(args.index_dir, index_dir)
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus"
         ev.holdout_corpus(args.corpus, left, corpus)
