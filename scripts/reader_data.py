@@ -549,6 +549,56 @@ def with_chat_noise(examples: Sequence[Example], seed: int, key: str) -> list[Ex
     return out
 
 
+def question_groups(examples: Sequence[Example]) -> list[list[int]]:
+    """Indexes of ``examples`` in runs that pair one question text with its candidate sentences.
+
+    Every builder here emits a question's pairs one after another (its positive first), and an edited
+    question is another text, so a run of equal question texts is one question's candidates: the
+    group a listwise loss compares. A data set repeated (``news_repeat``) gives each copy its own run."""
+    groups: list[list[int]] = []
+    for i, e in enumerate(examples):
+        if groups and examples[groups[-1][0]].question == e.question:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
+def group_batches(
+    groups: Sequence[Sequence[int]], lengths: Sequence[int], batch: int, rng: random.Random
+) -> list[list[int]]:
+    """Batches of whole question groups, about ``batch`` pairs each (a group is never split; a batch
+    is closed once it reaches ``batch``): groups shuffled, sorted by their longest pair inside
+    windows of 50 batches (so padding stays short), then the batches shuffled."""
+    order = list(range(len(groups)))
+    rng.shuffle(order)
+    out: list[list[int]] = []
+    window: list[int] = []
+    size = 0
+
+    def flush() -> None:
+        window.sort(key=lambda g: max(lengths[i] for i in groups[g]))
+        current: list[int] = []
+        for g in window:
+            current.extend(groups[g])
+            if len(current) >= batch:
+                out.append(current)
+                current = []
+        if current:
+            out.append(current)
+
+    for g in order:
+        window.append(g)
+        size += len(groups[g])
+        if size >= batch * 50:
+            flush()
+            window, size = [], 0
+    if window:
+        flush()
+    rng.shuffle(out)
+    return out
+
+
 # --- SQuAD 2.0: real unanswerable questions ----------------------------------------------------------
 
 

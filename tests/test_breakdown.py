@@ -6,6 +6,7 @@ from index.bench.breakdown import (
     ANSWERABLE_BINS,
     answerable_bin,
     format_breakdown,
+    same_article,
     tally,
     unanswerable_bin,
 )
@@ -70,3 +71,17 @@ def test_the_tally_counts_each_question_once_and_lists_every_bin() -> None:
     assert table["answered"]["share"] == round(2 / 3, 4)
     text = format_breakdown(table, {"answerable": 3, "impossible": 3})
     assert "quote holds the answer" in text and "declined (right)" in text
+
+
+def test_an_other_passage_answer_knows_whether_it_quoted_the_answer_s_own_article() -> None:
+    answer = _answer(True, (27, 54), [SECOND, FIRST])
+    assert answerable_bin(answer, [2], False) == "other_passage"
+    assert same_article(answer, "bridge")
+    assert not same_article(answer, "elsewhere")
+    assert not same_article(_answer(False, None, [FIRST]), "bridge")  # no quote, no article
+    table = tally(["other_passage", "other_passage", "quote_hit"])
+    text = format_breakdown(table, {"answerable": 3}, same=1)
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if "another passage" in line)
+    assert "own article" in lines[at + 1] and lines[at + 1].rstrip().endswith("1")
+    assert "own article" not in format_breakdown(table, {"answerable": 3})

@@ -321,3 +321,31 @@ def test_without_answer_tidies_the_seam() -> None:
     text = "It cost (about $4) then."
     start = text.index("about")
     assert reader_data.without_answer(text, start, start + len("about $4")) == "It cost () then."
+
+
+def test_question_groups_are_runs_of_one_question_text_with_its_positive_first(
+    tmp_path: Path,
+) -> None:
+    write_news(tmp_path / "news")
+    examples = reader_data.news_examples(tmp_path / "news") * 2
+    groups = reader_data.question_groups(examples)
+    assert sorted(i for g in groups for i in g) == list(range(len(examples)))
+    for g in groups:
+        assert len({examples[i].question for i in g}) == 1
+        assert g == list(range(g[0], g[-1] + 1))
+    answerable = [g for g in groups if any(examples[i].label for i in g)]
+    assert answerable and all(examples[g[0]].label == 1 for g in answerable)
+    assert all(sum(examples[i].label for i in g) == 1 for g in answerable)
+    assert len(groups) % 2 == 0  # each copy of the repeated set keeps its own groups
+
+
+def test_group_batches_never_split_a_group_and_cover_every_pair() -> None:
+    groups = [list(range(k * 7, k * 7 + 3 + k % 5)) for k in range(200)]
+    lengths = [10 + (i * 37) % 90 for i in range(groups[-1][-1] + 1)]
+    out = reader_data.group_batches(groups, lengths, 32, random.Random(3))
+    assert sorted(i for b in out for i in b) == sorted(i for g in groups for i in g)
+    where = {i: n for n, b in enumerate(out) for i in b}
+    assert all(len({where[i] for i in g}) == 1 for g in groups)
+    assert all(len(b) < 32 + 7 for b in out)  # closed once full: at most one group over
+    again = reader_data.group_batches(groups, lengths, 32, random.Random(3))
+    assert again == out

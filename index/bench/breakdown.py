@@ -13,6 +13,10 @@ the gold article's that contains an answer string):
 - ``declined_top``: declined, the answer's passage among the TOP but not first.
 
 Unanswerable and off-corpus questions: ``declined`` (right) or ``answered`` (wrong).
+
+One detail inside a bin: of the ``other_passage`` questions, how many were answered from another
+passage of the answer's own article (``same_article``; on news nearly all of them, which says the
+story was found and the reader chose the wrong paragraph of it, not another story).
 """
 
 from __future__ import annotations
@@ -68,6 +72,11 @@ def answerable_bin(answer: Answer, gold: Sequence[int], quote_hit: bool) -> str:
     return "other_passage"
 
 
+def same_article(answer: Answer, article: str) -> bool:
+    """The primary quote is from ``article`` (the answer's own)."""
+    return bool(answer.quotes) and answer.quotes[0].article == article
+
+
 def unanswerable_bin(answer: Answer) -> str:
     return "answered" if answer.answered else "declined"
 
@@ -84,12 +93,18 @@ def tally(bins: Iterable[str]) -> dict[str, dict[str, float | int]]:
     return out
 
 
-def format_breakdown(table: dict[str, dict[str, float | int]], kinds: dict[str, int]) -> str:
-    """The table as text: answerable bins, then the unanswerable and off-corpus ones."""
+def format_breakdown(
+    table: dict[str, dict[str, float | int]], kinds: dict[str, int], same: int | None = None
+) -> str:
+    """The table as text: answerable bins, then the unanswerable and off-corpus ones; ``same``: of
+    the other-passage answers, those from the answer's own article (a line under that bin)."""
     width = max(len(label) for label in LABELS.values())
     lines = [f"where the {kinds.get('answerable', 0)} answerable questions went:"]
     for b in ANSWERABLE_BINS:
         lines.append(f"  {LABELS[b]:<{width}}  {table[b]['n']:>5}  {100 * table[b]['share']:5.1f}%")
+        if b == "other_passage" and same is not None:
+            label = "  of which from the answer's own article"
+            lines.append(f"  {label:<{width}}  {same:>5}")
     others = kinds.get("impossible", 0) + kinds.get("off_corpus", 0)
     lines.append(f"the {others} unanswerable and off-corpus questions:")
     for b in UNANSWERABLE_BINS:

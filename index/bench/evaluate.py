@@ -29,7 +29,13 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from index.bench.breakdown import answerable_bin, format_breakdown, tally, unanswerable_bin
+from index.bench.breakdown import (
+    answerable_bin,
+    format_breakdown,
+    same_article,
+    tally,
+    unanswerable_bin,
+)
 from index.config import Settings
 from index.errors import UsageError
 from index.types import Answer
@@ -72,6 +78,7 @@ class QuestionResult:
     answer_f1: float = 0.0  # best token F1 of the span against the gold answers
     features: tuple[float, ...] = ()  # the confidence model's inputs (for calibration)
     bin: str = ""  # where the question was won or lost (index/bench/breakdown.py)
+    same_article: bool = False  # the primary quote is from the answer's own article
     style: str = ""
 
 
@@ -189,6 +196,7 @@ def score_answer(answer: Answer, q: EvalQuestion, kind: str, seconds: float) -> 
         answer_f1=round(f1, 4),
         features=tuple(round(float(v), 5) for v in answer.extra.get("features", {}).values()),
         bin=answerable_bin(answer, ranks, hit) if gradable else unanswerable_bin(answer),
+        same_article=gradable and same_article(answer, q.article),
         style=q.style,
     )
 
@@ -229,6 +237,9 @@ def compute_metrics(results: Sequence[QuestionResult]) -> dict[str, Any]:
     metrics["abstain_rate_impossible"] = _rate([not r.answered for r in imp])
     metrics["abstain_rate_off_corpus"] = _rate([not r.answered for r in off])
     metrics["breakdown"] = tally(r.bin for r in results)
+    metrics["other_passage_same_article"] = sum(
+        1 for r in results if r.bin == "other_passage" and r.same_article
+    )
     for style in sorted({r.style for r in ans} - {""}):
         mine = [r for r in ans if r.style == style]
         metrics[f"quote_hit_{style}"] = _rate([r.quote_hit for r in mine])
@@ -454,7 +465,14 @@ def run_eval_command(args: argparse.Namespace, settings: Settings, out: TextIO =
     else:
         print(format_table(report.metrics), file=out)
         if args.breakdown:
-            print(format_breakdown(report.metrics["breakdown"], report.metrics), file=out)
+            print(
+                format_breakdown(
+                    report.metrics["breakdown"],
+                    report.metrics,
+                    report.metrics.get("other_passage_same_article"),
+                ),
+                file=out,
+            )
     return 0
 
 
