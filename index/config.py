@@ -97,7 +97,8 @@ class Settings:
     reader: str = "on"
     # Another reader model (an ONNX file exported by scripts/train_reader.py); empty: the shipped one.
     reader_model: str = ""
-    # "on": question words found in no article are corrected against the articles' vocabulary
+    # "on": chat shorthand is spelled out ("ppl" -> "people", index/text/shorthand.py) and question
+    # words found in no article are corrected against the articles' vocabulary
     # (index/answer/spelling.py); "off": questions are read as typed.
     spelling: str = "on"
     # Passages from one article at most, among the passages shown for a question.

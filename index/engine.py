@@ -33,6 +33,7 @@ from index.ops import metrics
 from index.process import gc_policy
 from index.reader.model import Reader, load_reader
 from index.text.question import Asked, Query
+from index.text.shorthand import expand
 from index.types import Answer, ArticleInfo, BuildReport, IndexInfo, Passage
 
 log = logging.getLogger(__name__)
@@ -152,7 +153,7 @@ class Engine:
             return Answer(question, False, 0.0, (), (), generation=gen.name)
         typed = question
         if self.settings.spelling == "on":
-            typed = correct(question, gen.vocabulary, gen.doc_freq)
+            typed = correct(expand(question), gen.vocabulary, gen.doc_freq)
         asked = Asked.make(gen, typed, context)  # the one preparation of the question
         marks = [started, time.perf_counter()]
         qvec = self._query_vectors.encode(self.embedder, asked.text)
