@@ -308,16 +308,16 @@ def test_eval_split_off_topic_and_breakdown(
 @pytest.mark.integration
 def test_quality_floors_on_the_news_set(tmp_path: Path) -> None:
     """Real model and reader over the news development set's measuring part (tests/data/news,
-    issue 22). Measured 2026-12-06, session 11: quote 61.0% (59.5% in session 10, 52.4% in session
-    9, 33.3% before the news work), 68.5% of the answered, 37.9% of the unanswerable declined (11 of
-    29; 12 in session 10). Floors a few points below (the last one question below)."""
+    issue 22). Measured 2026-12-07, session 13 (cpu-news8 reading 8): quote 64.3% (61.0% in session
+    11, 52.4% in session 9, 33.3% before the news work), 71.1% of the answered, 55.2% of the
+    unanswerable declined (16 of 29; 11 in session 11). Floors a few points below."""
     settings = Settings(corpus_dir=REPO / "tests/data/news/corpus", index_dir=tmp_path / "index")
     questions = [
         q for q in read_questions(REPO / "tests/data/news/dev.jsonl") if q.split == "measure"
     ]
     m = ev.run_eval(settings, questions, holdout=0).metrics
     assert (m["answerable"], m["impossible"]) == (210, 29)
-    assert m["quote_hit"] >= 0.56
-    assert m["quote_hit_answered"] >= 0.61
-    assert m["abstain_rate_impossible"] >= 0.37
+    assert m["quote_hit"] >= 0.60
+    assert m["quote_hit_answered"] >= 0.66
+    assert m["abstain_rate_impossible"] >= 0.44
     assert sum(m["breakdown"][b]["n"] for b in ev_bins.ANSWERABLE_BINS) == 210
