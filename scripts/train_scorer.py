@@ -48,7 +48,8 @@ SMALL = 3
 CAP = Settings().per_article_cap
 
 
-# The news training set's files that no stage reads (tests/data/README.md): the held news measure.
+# The news training set's files no shipped reader or ranker has read (tests/data/README.md): the held
+# news measure.
 NEWS_HELD = tuple(f"questions-t{n}.jsonl" for n in range(25, 31))
 
 # The lede's weight in the passage ranker. The news training set's writers saw each story's lede, so
