@@ -7,6 +7,8 @@ PASSAGE_RANK_WEIGHT, LEDE_PENALTY) on the questions of fitting sets, and measure
     # 2. fit on some sets, measure on all
     .venv/bin/python scripts/fit_choice.py fit --on news-fit squad1-fit \\
         --measure news-measure squad1 [--fix lede=3.5]
+    # 3. what the first quote holds, and its length, as READER_PAIR_MARGIN varies
+    .venv/bin/python scripts/fit_choice.py margins news-fit news-measure --margins 0 2 3 4
 
 The model is a conditional logit: for each question, a softmax over its candidates of
 ``logit + a*span + b*scorer - c*rank - d*lede``, the reader's logit's weight fixed at 1 so that the
@@ -31,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from index.answer import with_reader as wr  # noqa: E402
+from index.answer.quotes import MAX_QUOTE_CHARS, quote_for  # noqa: E402
 from index.bench import evaluate as ev  # noqa: E402
 from index.build.builder import build_index  # noqa: E402
 from index.config import Settings  # noqa: E402
@@ -42,7 +45,9 @@ NAMES = ("span", "scorer", "rank", "lede")  # the weights fit, after the logit's
 
 
 def candidate_rows(engine: Engine, p: Prepared, answers: list[str], read: int) -> list[list[float]]:
-    """[logit, span, scorer, rank, lede, gold] for each candidate the reader reads (the first ``read``)."""
+    """[logit, span, scorer, rank, lede, gold, *quotes] for each candidate the reader reads (the first
+    ``read``); ``quotes`` (pair_columns) says what the quote of the sentence alone and of the pairs with
+    its neighbours would hold, for weighing the neighbour margin (``margins``)."""
     assert engine.reader is not None, "READER=off: nothing to fit"
     top = p.candidates[:read]
     readings = engine.reader.read(wr.pairs_for(p.gen, p.asked.text, top))
@@ -52,8 +57,39 @@ def candidate_rows(engine: Engine, p: Prepared, answers: list[str], read: int) -
         span = r.span_score if math.isfinite(r.span_score) else wr.NO_SPAN
         lede = float(ledes and wr.is_lede(p.gen, c.sentence))
         gold = ev.contains_answer(p.gen.sentence_text(c.sentence), answers)
-        rows.append([r.logit, span, c.score, float(c.passage_rank), lede, float(gold)])
+        rows.append(
+            [
+                r.logit,
+                span,
+                c.score,
+                float(c.passage_rank),
+                lede,
+                float(gold),
+                *pair_columns(p, c.sentence, answers),
+            ]
+        )
     return rows
+
+
+def pair_columns(p: Prepared, s: int, answers: list[str]) -> list[float]:
+    """[sentence, gold, chars] of the quote of sentence ``s`` alone, then of its pair with the previous
+    and with the next sentence (gold -1 where primary_span_quote would not pair them)."""
+    gen = p.gen
+    alone = quote_for(gen, s)
+    out = [float(s), float(ev.contains_answer(alone.text, answers)), float(len(alone.text))]
+    for n in (s - 1, s + 1):
+        first, last = min(s, n), max(s, n)
+        if (
+            0 <= n < len(gen.sentence_article)
+            and gen.sentence_article[n] == gen.sentence_article[s]
+            and gen.sentence_paragraph[n] == gen.sentence_paragraph[s]
+            and int(gen.sentence_end[last]) - int(gen.sentence_start[first]) <= MAX_QUOTE_CHARS
+        ):
+            q = quote_for(gen, first, last)
+            out += [float(ev.contains_answer(q.text, answers)), float(len(q.text))]
+        else:
+            out += [-1.0, 0.0]
+    return out
 
 
 def collect(args: argparse.Namespace) -> None:
@@ -152,6 +188,39 @@ def fit(args: argparse.Namespace) -> None:
         )
 
 
+def paired(rows: np.ndarray, w: np.ndarray, margin: float) -> tuple[bool, float]:
+    """What the first quote holds and its length, as primary_span_quote pairs the best candidate with
+    a read neighbour scoring within ``margin`` of it (rows of collect, pair_columns included)."""
+    z = np.column_stack([rows[:, 0], rows[:, 1], rows[:, 2], -rows[:, 3], -rows[:, 4]]) @ w
+    b = int(np.argmax(z))  # the choice
+    s = int(rows[b, 6])
+    score = {int(r[6]): float(v) for r, v in zip(rows, z, strict=True)}
+    mate, best_mate = None, -math.inf
+    for n, col in ((s - 1, 9), (s + 1, 11)):
+        if n in score and score[n] >= z[b] - margin and rows[b, col] >= 0 and score[n] > best_mate:
+            mate, best_mate = col, score[n]
+    if mate is None:
+        return bool(rows[b, 7] > 0), float(rows[b, 8])
+    return bool(rows[b, mate] > 0), float(rows[b, mate + 1])
+
+
+def margins(args: argparse.Namespace) -> None:
+    w = np.array([1.0, wr.SPAN_WEIGHT, wr.SCORER_WEIGHT, wr.PASSAGE_RANK_WEIGHT, wr.LEDE_PENALTY])
+    for name in args.sets:
+        data = json.loads((OUT / f"{name}.json").read_text(encoding="utf-8"))
+        qs = [np.asarray(q["rows"][: args.read], dtype=np.float64) for q in data]
+        if qs and qs[0].shape[1] < 13:
+            print(f"{name}: collected without the quote columns; collect it again")
+            continue
+        cells = []
+        for m in args.margins:
+            got = [paired(r, w, m) for r in qs]
+            hits = sum(g for g, _ in got)
+            chars = float(np.mean([n for _, n in got]))
+            cells.append(f"{m:g}: {hits} ({hits / len(qs):.1%}) {chars:.0f} ch")
+        print(f"{name} ({len(qs)}): " + " | ".join(cells))
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
@@ -170,8 +239,12 @@ def main(argv: list[str] | None = None) -> None:
     f.add_argument("--measure", nargs="*", default=[])
     f.add_argument("--fix", nargs="*", default=[], help="name=value: a weight held fixed")
     f.add_argument("--read", type=int, default=wr.READER_CANDIDATES, help="candidates weighed")
+    g = sub.add_parser("margins", help="what the first quote holds as the neighbour margin varies")
+    g.add_argument("sets", nargs="+")
+    g.add_argument("--margins", nargs="+", type=float, default=[0.0, 1.0, 2.0, 3.0, 4.0])
+    g.add_argument("--read", type=int, default=wr.READER_CANDIDATES, help="candidates weighed")
     args = ap.parse_args(argv)
-    collect(args) if args.command == "collect" else fit(args)
+    {"collect": collect, "fit": fit, "margins": margins}[args.command](args)
 
 
 if __name__ == "__main__":

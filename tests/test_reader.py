@@ -70,6 +70,21 @@ def test_an_unanswered_question_scores_low(reader: Reader, question: str, senten
     assert reading.logit < 0.0
 
 
+def test_a_reading_does_not_depend_on_the_pairs_read_beside_it(reader: Reader) -> None:
+    """The int8 model scales its activations per tensor: read in one batch, a pair's logit moved with
+    the other pairs (by up to 2 logits on the news set). Each pair is read alone, so it does not."""
+    question = "Who co-chaired the meeting?"
+    pairs = [Pair(question, s, "", TITLE) for s in SENTENCES]
+    together = reader.read(pairs)
+    for i, pair in enumerate(pairs):
+        [alone] = reader.read([pair])
+        assert alone.logit == together[i].logit
+        assert alone.span == together[i].span
+    long_neighbour = Pair(question, " ".join(SENTENCES * 3), "", TITLE)
+    [with_long] = reader.read([pairs[2], long_neighbour])[:1]
+    assert with_long.logit == together[2].logit
+
+
 def test_context_and_long_inputs_fit_the_window() -> None:
     from tokenizers import Tokenizer
 
