@@ -141,8 +141,8 @@ PRESETS["cpu-news6"] = {**PRESETS["cpu-news3"], "question_offset": 24000, "news_
 # stage read. t25-t27 (45 stories, 637 questions asked the same way) are held back: the measure of what
 # the stage adds on news no stage has read, and the held set of the choice and the confidence.
 NEWS_HELD_FILES = ("questions-t25.jsonl", "questions-t26.jsonl", "questions-t27.jsonl")
-# t28-t30 (session 12) were written after cpu-news8 started; cpu-news9 (session 13, not shipped) read
-# t25-t27 and held these back. No shipped reader has read t25-t30.
+# t28-t30 (session 12) were written after cpu-news8 started; cpu-news9 (session 13, shipped in session 14)
+# read t25-t27 and held these back. No shipped reader has read t28-t30.
 NEWS_HELD_FILES_28_30 = tuple(f"questions-t{n}.jsonl" for n in (28, 29, 30))
 PRESETS["cpu-news7"] = {
     **PRESETS["cpu-news3"],

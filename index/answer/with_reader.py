@@ -37,6 +37,7 @@ from index.types import AnswerText, Differing
 # 8 since session 13 (6 before): the listwise-trained reader (cpu-news8) gains from reading more of the
 # story (no abstention: held news t25-t30 69.4% -> 71.3%, news measuring part 62.4% -> 65.2%; end to end,
 # squad1 and latency in docs/EVALUATION.md, sessions 12-13), where the earlier readers gained little.
+# Session 14 ships its successor cpu-news9, each pair read in its own pass (index/reader/model.py).
 READER_CANDIDATES = 8
 # A candidate's score is the reader's logit, plus SPAN_WEIGHT x the score of the answer span it found,
 # plus SCORER_WEIGHT x the sentence scorer's logit, less PASSAGE_RANK_WEIGHT x its passage's rank in the
