@@ -168,6 +168,18 @@ PRESETS["cpu-news9"] = {
     "question_offset": 33000,
     "news_train_skip": NEWS_HELD_FILES_28_30,
 }
+# Issue 22, session 14: a short stage from the cpu-news9 weights (--init var/reader-news9) on the news
+# training stories written in session 14 (t31-t36, 90 stories), which no stage has read: the news
+# training set's other files are skipped (t1-t27 read by earlier stages, t28-t30 held back), with the
+# news fitting part x2, squad2's training half and 500 SQuAD 1.1 questions no earlier stage read, so
+# that the stage fits in about 20 minutes on the 2 cores.
+NEWS_FILES_1_30 = tuple(f"questions-t{n}.jsonl" for n in range(1, 31))
+PRESETS["cpu-news10"] = {
+    **PRESETS["cpu-news9"],
+    "max_questions": 500,
+    "question_offset": 35000,
+    "news_train_skip": NEWS_FILES_1_30,
+}
 PART_BYTES = 15 * 1024 * 1024
 
 
