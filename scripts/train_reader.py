@@ -181,6 +181,13 @@ PRESETS["cpu-news10"] = {
     "question_offset": 35000,
     "news_train_skip": NEWS_FILES_1_30,
 }
+# Issue 22, session 14: cpu-news9's recipe again from its weights (--init var/reader-news9), the news
+# training set t1-t27 and t31-t36 once (t28-t30 held back), 1,000 SQuAD 1.1 questions no earlier stage read.
+PRESETS["cpu-news11"] = {
+    **PRESETS["cpu-news9"],
+    "max_questions": 1000,
+    "question_offset": 35500,
+}
 PART_BYTES = 15 * 1024 * 1024
 
 
