@@ -117,14 +117,18 @@ def collect(args: argparse.Namespace) -> None:
     print(f"{args.name}: {len(out)} questions -> {OUT / (args.name + '.json')}")
 
 
+def signed(m: np.ndarray) -> np.ndarray:
+    """The choice's features of collected rows, signed so that every weight is positive when it helps:
+    + span, + scorer, - rank, - lede."""
+    return np.column_stack([m[:, 0], m[:, 1], m[:, 2], -m[:, 3], -m[:, 4]])
+
+
 def load(name: str, read: int = wr.READER_CANDIDATES) -> list[tuple[np.ndarray, np.ndarray]]:
     data = json.loads((OUT / f"{name}.json").read_text(encoding="utf-8"))
     out = []
     for q in data:
         m = np.asarray(q["rows"][:read], dtype=np.float64)
-        # features signed so that every weight is positive when it helps: + span, + scorer, - rank, - lede
-        x = np.column_stack([m[:, 0], m[:, 1], m[:, 2], -m[:, 3], -m[:, 4]])
-        out.append((x, m[:, 5] > 0))
+        out.append((signed(m), m[:, 5] > 0))
     return out
 
 
@@ -191,7 +195,7 @@ def fit(args: argparse.Namespace) -> None:
 def paired(rows: np.ndarray, w: np.ndarray, margin: float) -> tuple[bool, float]:
     """What the first quote holds and its length, as primary_span_quote pairs the best candidate with
     a read neighbour scoring within ``margin`` of it (rows of collect, pair_columns included)."""
-    z = np.column_stack([rows[:, 0], rows[:, 1], rows[:, 2], -rows[:, 3], -rows[:, 4]]) @ w
+    z = signed(rows) @ w
     b = int(np.argmax(z))  # the choice
     s = int(rows[b, 6])
     score = {int(r[6]): float(v) for r, v in zip(rows, z, strict=True)}
