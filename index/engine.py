@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.answer.further import STORY_MORE, looks_further
 from index.answer.quotes import (
     CANDIDATE_PASSAGES,
     CONFIDENCE_MODEL,
@@ -17,7 +18,7 @@ from index.answer.quotes import (
     QuoteChooser,
     score_candidates,
 )
-from index.answer.retrieval import Hit, retrieve
+from index.answer.retrieval import Hit, retrieve, retrieve_with_story
 from index.answer.scorer_choice import ScorerChooser
 from index.answer.scoring import model_threshold
 from index.answer.spelling import correct
@@ -51,6 +52,8 @@ class Prepared:
     candidates: list[Candidate]
     started: float
     stages: dict[str, float]  # seconds: prepare, embed, retrieve, score (finish adds choose)
+    qvec: np.ndarray | None = None  # the question's vector, to score a second look's sentences
+    further: tuple[Hit, ...] = ()  # the leading story's next chunks (index/answer/further.py)
 
     def candidate_scores(self) -> list[float]:
         """The sentence scorer's scores of the candidates, best first."""
@@ -158,19 +161,23 @@ class Engine:
         marks = [started, time.perf_counter()]
         qvec = self._query_vectors.encode(self.embedder, asked.text)
         marks.append(time.perf_counter())
-        hits = retrieve(
+        hits, further = retrieve_with_story(
             gen,
             qvec,
             asked.retrieval,
             k=max(k, CANDIDATE_PASSAGES),
             per_article_cap=self.settings.per_article_cap,
+            read=CANDIDATE_PASSAGES,
+            more=STORY_MORE if self.reader is not None else 0,
         )
         marks.append(time.perf_counter())
         candidates = score_candidates(gen, qvec, asked.scoring, hits)
         marks.append(time.perf_counter())
         names = ("prepare", "embed", "retrieve", "score")
         stages = {n: b - a for n, a, b in zip(names, marks[:-1], marks[1:], strict=True)}
-        return Prepared(question, k, gen, asked, hits, candidates, started, stages)
+        return Prepared(
+            question, k, gen, asked, hits, candidates, started, stages, qvec, tuple(further)
+        )
 
     def finish(self, prepared: Prepared, *, read: int | None = None) -> Answer:
         """The quote chosen for a prepared question; ``read``: the reader's budget of candidates
@@ -178,6 +185,10 @@ class Engine:
         p = prepared
         choosing = time.perf_counter()
         choice = self._chooser.choose(p.gen, p.asked, p.hits, p.candidates, read=read)
+        if p.further and p.qvec is not None and looks_further(choice):
+            hits = [*p.hits[:CANDIDATE_PASSAGES], *p.further]
+            again = score_candidates(p.gen, p.qvec, p.asked.scoring, hits, passages=len(hits))
+            choice = self._chooser.choose(p.gen, p.asked, hits, again, read=read)
         stages = p.stages | {"choose": time.perf_counter() - choosing}
         metrics.stages(stages, reader=self.reader is not None)
         answered = bool(choice.quotes) and choice.confidence >= self.min_confidence

@@ -93,11 +93,13 @@ class Candidate:
     features: tuple[float, ...] = ()
 
 
-def candidate_rows(gen: Generation, hits: list[Hit]) -> list[tuple[int, int]]:
-    """(sentence row, passage rank) of the sentences of the top passages, headings left out."""
+def candidate_rows(
+    gen: Generation, hits: list[Hit], passages: int = CANDIDATE_PASSAGES
+) -> list[tuple[int, int]]:
+    """(sentence row, passage rank) of the sentences of the top ``passages``, headings left out."""
     seen: set[int] = set()
     rows: list[tuple[int, int]] = []
-    for rank, hit in enumerate(hits[:CANDIDATE_PASSAGES]):
+    for rank, hit in enumerate(hits[:passages]):
         first, last = int(gen.chunk_first_sentence[hit.row]), int(gen.chunk_last_sentence[hit.row])
         for s in range(first, last + 1):
             if s in seen:
@@ -194,10 +196,14 @@ def _relative_columns(x: np.ndarray, ranks: list[int]) -> None:
 
 
 def score_candidates(
-    gen: Generation, qvec: np.ndarray, query: Query, hits: list[Hit]
+    gen: Generation,
+    qvec: np.ndarray,
+    query: Query,
+    hits: list[Hit],
+    passages: int = CANDIDATE_PASSAGES,
 ) -> list[Candidate]:
-    """Candidate sentences of the top passages, best first."""
-    rows = candidate_rows(gen, hits)
+    """Candidate sentences of the top ``passages``, best first."""
+    rows = candidate_rows(gen, hits, passages)
     if not rows:
         return []
     x = sentence_features(gen, qvec, query, hits, rows)

@@ -200,6 +200,35 @@ def retrieve(
     return cap_per_article(gen, candidates(gen, qvec, query), k, per_article_cap)
 
 
+def retrieve_with_story(
+    gen: Generation,
+    qvec: np.ndarray,
+    query: Query,
+    *,
+    k: int,
+    per_article_cap: int,
+    read: int,
+    more: int,
+) -> tuple[list[Hit], list[Hit]]:
+    """``retrieve``'s hits, and the leading story's further chunks: the ``more`` best-ranked chunks
+    of the first hit's article that are not among the first ``read`` hits (the per-article cap or
+    the cut left them out), for a second look (index/answer/further.py)."""
+    ranked = candidates(gen, qvec, query)
+    hits = cap_per_article(gen, ranked, k, per_article_cap)
+    return hits, story_further(gen, ranked, hits[:read], more)
+
+
+def story_further(gen: Generation, ranked: list[Hit], taken: list[Hit], more: int) -> list[Hit]:
+    """The best ``more`` chunks of ``taken[0]``'s article in ``ranked`` order, ``taken`` left out."""
+    if not taken or more < 1:
+        return []
+    story = int(gen.chunk_article[taken[0].row])
+    have = {h.row for h in taken}
+    return [h for h in ranked if int(gen.chunk_article[h.row]) == story and h.row not in have][
+        :more
+    ]
+
+
 def cap_per_article(gen: Generation, hits: list[Hit], k: int, cap: int) -> list[Hit]:
     taken: dict[int, int] = {}
     out: list[Hit] = []
