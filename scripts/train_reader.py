@@ -253,6 +253,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--export-only", action="store_true")
     ap.add_argument(
+        "--keep-float",
+        action="store_true",
+        help="keep the float32 ONNX beside the int8 one (<onnx>.fp32.onnx), for "
+        "scripts/compare_reader_backends.py",
+    )
+    ap.add_argument(
         "--probe", type=Path, help="a SQuAD 2.0-style folder to measure on after training"
     )
     ap.add_argument(
@@ -843,7 +849,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.export_only:
         model = make_model(model_dir)
         load_parts(model, args.out)
-        export(model, args.onnx)
+        export(model, args.onnx, keep_float=args.keep_float)
         write_card(args.onnx, args.out / "report.json")
         return 0
     if not (args.data / "questions.jsonl").is_file():
@@ -949,8 +955,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def export(model, target: Path) -> None:  # type: ignore[no-untyped-def]
-    """ONNX (opset 17), then per-channel dynamic int8 quantization; the int8 file is what ships."""
+def export(model, target: Path, *, keep_float: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """ONNX (opset 17), then per-channel dynamic int8 quantization; the int8 file is what ships.
+    ``keep_float``: the float32 file stays beside it (``<target>.fp32.onnx``)."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -974,7 +981,8 @@ def export(model, target: Path) -> None:  # type: ignore[no-untyped-def]
     )
     quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True)
     fp32_mb = fp32.stat().st_size / 1e6
-    fp32.unlink()
+    if not keep_float:
+        fp32.unlink()
     log(
         f"exported {fp32} ({fp32_mb:.1f} MB), quantized to {target} ({target.stat().st_size / 1e6:.1f} MB)"
     )
