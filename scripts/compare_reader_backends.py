@@ -41,18 +41,25 @@ from index.reader.input import Pair  # noqa: E402
 from index.reader.model import Reader, Reading  # noqa: E402
 
 
-class OpenVinoReader(Reader):
-    """The reader's float ONNX compiled by OpenVINO; a question's pairs read in one call."""
+class FloatReader(Reader):
+    """The reader's float ONNX on ONNX Runtime; a question's pairs read in one call (``batched``)."""
 
-    def __init__(self, model: Path, precision: str = "bf16", batched: bool = True) -> None:
+    def __init__(self, model: Path, batched: bool = True) -> None:
         super().__init__(model)
-        self._session = OpenVinoSession(model, 2, precision)  # type: ignore[assignment]
         self._batched = batched
 
     def read(self, pairs: Sequence[Pair]) -> list[Reading]:
         if self._batched:
             return self._read_batch(list(pairs))
         return [r for p in pairs for r in self._read_batch([p])]
+
+
+class OpenVinoReader(FloatReader):
+    """The same, compiled by OpenVINO (``precision`` bf16 or f32)."""
+
+    def __init__(self, model: Path, precision: str = "bf16", batched: bool = True) -> None:
+        super().__init__(model, batched)
+        self._session = OpenVinoSession(model, 2, precision)  # type: ignore[assignment]
 
 
 def _engine(args: argparse.Namespace, reader: Reader | None) -> Engine:
@@ -80,6 +87,8 @@ def speed(args: argparse.Namespace) -> None:
         "onnxruntime int8, each pair alone (shipped)": Reader(),
         "openvino bf16, one batch a question": OpenVinoReader(args.float_onnx),
         "openvino bf16, each pair alone": OpenVinoReader(args.float_onnx, batched=False),
+        "openvino f32, one batch a question": OpenVinoReader(args.float_onnx, "f32"),
+        "onnxruntime f32, one batch a question": FloatReader(args.float_onnx),
         "openvino f32, each pair alone (reference)": OpenVinoReader(
             args.float_onnx, "f32", batched=False
         ),
@@ -91,7 +100,7 @@ def speed(args: argparse.Namespace) -> None:
         start = time.perf_counter()
         out[name] = [
             reader.read(ps)
-            if isinstance(reader, OpenVinoReader)
+            if isinstance(reader, FloatReader)
             else [r for p in ps for r in reader._read_batch([p])]  # as read(), without the kept
             for ps in sets
         ]
