@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import index.engine as engine_mod
+from index.answer.explain import explain
 from index.answer.further import LOOK_FURTHER_BELOW, looks_further
 from index.answer.quotes import Choice
 from index.answer.retrieval import Hit, story_further
@@ -99,5 +100,8 @@ def test_the_answer_in_a_later_paragraph_of_the_story_is_quoted(
     assert found is not None and found[1][quote.start : quote.end] == quote.text
     shown = {p.chunk_id for p in answer.passages}
     assert len(shown) == 5  # the passages shown are still the first 5
+    why = explain(answer, 0.0)
+    assert why.passage_rank is None and why.further_in_story  # the quote is in none of them
+    assert any("second look" in line for line in why.lines())
     monkeypatch.setattr(engine_mod, "looks_further", lambda choice: False)
     assert "44 people" not in engine.ask(question).quotes[0].text  # without the second look

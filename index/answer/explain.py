@@ -23,6 +23,9 @@ class Explanation:
     passage_rank: int | None  # 1-based rank of the passage holding the primary quote
     passage_score: float | None
     features: tuple[tuple[str, float], ...]
+    # The quote lies further down the first passage's article than the passages shown: the reader
+    # read on there because it believed nothing in them (index/answer/further.py).
+    further_in_story: bool = False
 
     def lines(self) -> list[str]:
         verdict = "answered" if self.answered else "declined"
@@ -33,6 +36,11 @@ class Explanation:
         if self.passage_rank is not None:
             score = f" (ranker score {self.passage_score:.3f})" if self.passage_score else ""
             out.append(f"quote from retrieved passage {self.passage_rank}{score}")
+        elif self.further_in_story:
+            out.append(
+                "quote from further down the first passage's article (read on a second look: "
+                "nothing in the passages retrieved convinced the reader)"
+            )
         if self.found or self.missing:
             out.append(
                 "question words in the quote: "
@@ -59,9 +67,23 @@ def explain(answer: Answer, threshold: float) -> Explanation:
             if p.article == quote.article and p.start <= quote.start < p.end:
                 rank, score = i, p.score
                 break
+    further = (
+        quote is not None
+        and rank is None
+        and bool(answer.passages)
+        and answer.passages[0].article == quote.article
+    )
     features = tuple(
         (name, float(value)) for name, value in dict(answer.extra.get("features", {})).items()
     )
     return Explanation(
-        answer.answered, answer.confidence, threshold, found, missing, rank, score, features
+        answer.answered,
+        answer.confidence,
+        threshold,
+        found,
+        missing,
+        rank,
+        score,
+        features,
+        further,
     )
