@@ -97,6 +97,9 @@ class Settings:
     reader: str = "on"
     # Another reader model (an ONNX file exported by scripts/train_reader.py); empty: the shipped one.
     reader_model: str = ""
+    # "auto": the reader in bfloat16 (its float16 twin on OpenVINO) where the CPU computes bfloat16
+    # natively, int8 on ONNX Runtime elsewhere; "int8" or "bf16" to choose (docs/READER.md).
+    reader_backend: str = "auto"
     # "on": chat shorthand is spelled out ("ppl" -> "people", index/text/shorthand.py) and question
     # words found in no article are corrected against the articles' vocabulary
     # (index/answer/spelling.py); "off": questions are read as typed.
@@ -154,6 +157,10 @@ class Settings:
         ):
             if folder.exists() and not folder.is_dir():
                 raise SettingsError(f"{name} {folder} is a file, not a folder")
+        if self.reader_backend not in ("auto", "int8", "bf16"):
+            raise SettingsError(
+                f"READER_BACKEND must be auto, int8 or bf16, got {self.reader_backend!r}"
+            )
         if self.reader not in ("on", "off"):
             raise SettingsError(f"READER must be on or off, got {self.reader!r}")
         if self.spelling not in ("on", "off"):

@@ -22,7 +22,7 @@ from index.answer.retrieval import Hit, retrieve, retrieve_with_story
 from index.answer.scorer_choice import ScorerChooser
 from index.answer.scoring import model_threshold
 from index.answer.spelling import correct
-from index.answer.with_reader import READER_CONFIDENCE_MODEL, ReaderChooser
+from index.answer.with_reader import ReaderChooser, confidence_model_for
 from index.build.builder import Progress, build_index
 from index.config import Settings
 from index.embedding.embedder import Embedder, load_embedder
@@ -88,7 +88,9 @@ class Engine:
         reader = None
         if settings.reader == "on":
             reader = (
-                load_reader(Path(settings.reader_model)) if settings.reader_model else load_reader()
+                load_reader(Path(settings.reader_model), settings.reader_backend)
+                if settings.reader_model
+                else load_reader(backend=settings.reader_backend)
             )
         return cls(settings, embedder, _load_current(settings, embedder), reader)
 
@@ -107,7 +109,7 @@ class Engine:
             return self.settings.min_confidence
         # Stored with each confidence model by the script that fit it (docs/READER.md, EVALUATION.md).
         if self.reader is not None:
-            return model_threshold(READER_CONFIDENCE_MODEL, 0.5)
+            return model_threshold(confidence_model_for(self.reader), 0.5)
         return model_threshold(CONFIDENCE_MODEL, 0.21)
 
     @property

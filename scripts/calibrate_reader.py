@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 import tempfile
 from dataclasses import asdict
@@ -179,12 +180,23 @@ def main() -> int:
         help="news training questions (over tests/data/news-train/corpus) the reader was NOT trained "
         "on, fit on too (set `news-held`): more news, unanswerable ones included",
     )
+    ap.add_argument(
+        "--backend",
+        choices=("int8", "bf16"),
+        default=os.environ.get("READER_BACKEND", "int8")
+        if os.environ.get("READER_BACKEND") != "auto"
+        else "int8",
+        help="the reader backend whose logits are calibrated (env READER_BACKEND; writes "
+        "reader_confidence.json for int8, reader_confidence_bf16.json for bf16)",
+    )
     args = ap.parse_args()
     if not args.fit_only:
         if not SHARED.is_dir():
             raise SystemExit(f"evaluation data not found at {SHARED}")
         # Abstention off, so every question's features are recorded; "" = the shipped reader.
-        base = Settings(min_confidence=0.0, reader_model=args.reader_model)
+        base = Settings(
+            min_confidence=0.0, reader_model=args.reader_model, reader_backend=args.backend
+        )
         embedder = load_embedder(base.embed_model, base.embed_backend)
         root = args.index_root or Path(tempfile.mkdtemp(prefix="calibrate-"))
         for name in ("squad1", "squad2"):
@@ -242,7 +254,8 @@ def main() -> int:
     if any(r["set"] == "news-held" for r in rows):
         fit_on += ", news training questions the reader was not trained on"
     data = final.to_json() | {"threshold": round(threshold, 4), "fit_on": fit_on}
-    (DATA_DIR / f"{READER_CONFIDENCE_MODEL}.json").write_text(json.dumps(data, indent=1) + "\n")
+    name = READER_CONFIDENCE_MODEL if args.backend == "int8" else f"{READER_CONFIDENCE_MODEL}_bf16"
+    (DATA_DIR / f"{name}.json").write_text(json.dumps(data, indent=1) + "\n")
     return 0
 
 

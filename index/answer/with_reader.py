@@ -26,7 +26,7 @@ from index.answer.quotes import (
     quote_for,
 )
 from index.answer.retrieval import Hit
-from index.answer.scoring import load_model
+from index.answer.scoring import DATA_DIR, load_model
 from index.generations.generation import Generation
 from index.reader.input import Pair
 from index.reader.model import Reader, Reading
@@ -139,8 +139,14 @@ def reader_features(
     )
 
 
-def reader_confidence(x: np.ndarray) -> float:
-    model = load_model(READER_CONFIDENCE_MODEL)
+def confidence_model_for(reader: Reader) -> str:
+    """The confidence model fit for ``reader``'s backend; the int8 one where none was fit yet."""
+    name = reader.confidence_model
+    return name if (DATA_DIR / f"{name}.json").is_file() else READER_CONFIDENCE_MODEL
+
+
+def reader_confidence(x: np.ndarray, name: str = READER_CONFIDENCE_MODEL) -> float:
+    model = load_model(name)
     if model is not None:
         return float(model.prob(x.reshape(1, -1))[0])
     return 1.0 / (1.0 + math.exp(-float(x[0])))  # the reader's own probability, uncalibrated
@@ -233,7 +239,8 @@ def choose_with_reader(
     base = confidence_features(query, candidates, hits)
     # What was asked, all in all: a follow-up's own words may be none ("when was that").
     x = reader_features(asked.retrieval, scored, base, [by_sentence[c.sentence] for c, _ in scored])
-    return Choice(quotes, reader_confidence(x), answer, named(READER_FEATURES, x), differ)
+    confidence = reader_confidence(x, confidence_model_for(reader))
+    return Choice(quotes, confidence, answer, named(READER_FEATURES, x), differ)
 
 
 def _span_reading(

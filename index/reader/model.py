@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from index.embedding.ort_session import cpu_session
 from index.errors import ReaderError
@@ -22,6 +23,10 @@ from index.reader.input import Encoder, Pair, answerable_from, best_span, token_
 
 DATA = Path(__file__).resolve().parent.parent / "data"  # index/data
 MODEL_FILE = DATA / "reader.onnx"
+# The same weights in float16 (OpenVINO's format), run in bfloat16 where the CPU computes it natively
+# (docs/READER.md, "The reader in bfloat16"): faster than the int8 file there, and as the float model.
+FLOAT_SUFFIX = "-float.xml"
+BACKENDS = ("auto", "int8", "bf16")
 TOKENIZER_FILE = DATA / "reader-tokenizer.json"
 CARD_FILE = DATA / "reader.json"
 RESTORE = (
@@ -43,22 +48,50 @@ class Reading:
     span_score: float
 
 
-class Reader:
-    """Loaded once per process; ``read`` is thread-safe (one ONNX Runtime call at a time)."""
+def float_file(model: Path) -> Path:
+    """Where ``model``'s float16 twin lives: reader.onnx -> reader-float.xml (and its .bin)."""
+    return model.with_name(model.stem + FLOAT_SUFFIX)
 
-    def __init__(self, model: Path = MODEL_FILE, *, threads: int = 2) -> None:
+
+class Reader:
+    """Loaded once per process; ``read`` is thread-safe (one runtime call at a time).
+
+    ``backend``: "int8" runs ``model`` (int8) on ONNX Runtime, each pair alone; "bf16" runs its float16
+    twin (float_file) on OpenVINO in bfloat16, a call's pairs in one batch, and fails on a CPU without
+    native bfloat16; "auto" is bf16 where it can be, int8 elsewhere. ``self.backend`` says which."""
+
+    def __init__(
+        self, model: Path = MODEL_FILE, *, threads: int = 2, backend: str = "int8"
+    ) -> None:
         from tokenizers import Tokenizer
 
-        _check_file(model)
+        if backend not in BACKENDS:
+            raise ReaderError(
+                f"READER_BACKEND must be one of {', '.join(BACKENDS)}, got {backend!r}"
+            )
+        self.backend = "int8"
+        session = None
+        twin = float_file(model)
+        if backend != "int8" and (twin.is_file() or backend == "bf16"):
+            session = _bf16_session(twin, threads, required=backend == "bf16")
+        if session is not None:
+            self.backend = "bf16"
+        else:
+            _check_file(model)
         try:
             self._encoder = Encoder(Tokenizer.from_file(str(TOKENIZER_FILE)))
-            self._session = cpu_session(model, threads)
+            self._session = session if session is not None else cpu_session(model, threads)
         except Exception as exc:  # onnxruntime/tokenizers raise their own types for bad files
             raise ReaderError(
                 f"the reader model {model} cannot be loaded ({exc}); {RESTORE}"
             ) from None
         self._lock = threading.Lock()
         self._kept: OrderedDict[Pair, Reading] = OrderedDict()
+
+    @property
+    def confidence_model(self) -> str:
+        """The confidence model fit for this backend's logits (index/data/<name>.json)."""
+        return "reader_confidence" if self.backend == "int8" else "reader_confidence_bf16"
 
     def read(self, pairs: Sequence[Pair]) -> list[Reading]:
         """One reading per pair, each from its own forward pass.
@@ -69,7 +102,21 @@ class Reader:
         on the pair only, and each gets the scale of its own activations; without padding the cost
         is about the same (docs/PERFORMANCE.md). Since a pair's reading depends on the pair only,
         the last KEPT_READINGS are kept, and a pair read again is not run again."""
+        if self.backend == "bf16":  # no per-tensor activation scale: one batch reads the same
+            return self._read_together(pairs)
         return [self._read_one(pair) for pair in pairs]
+
+    def _read_together(self, pairs: Sequence[Pair]) -> list[Reading]:
+        with self._lock:
+            known = {p: self._kept[p] for p in pairs if p in self._kept}
+        new = list(dict.fromkeys(p for p in pairs if p not in known))
+        got = dict(zip(new, self._read_batch(new), strict=True))
+        with self._lock:
+            for pair, reading in got.items():
+                self._kept[pair] = reading
+            while len(self._kept) > KEPT_READINGS:
+                self._kept.popitem(last=False)
+        return [known.get(p) or got[p] for p in pairs]
 
     def _read_one(self, pair: Pair) -> Reading:
         with self._lock:
@@ -125,14 +172,39 @@ def _check_file(model: Path) -> None:
         raise ReaderError(f"the reader model {model} is damaged (checksum mismatch); {RESTORE}")
 
 
-_cache: dict[Path, Reader] = {}
+def _bf16_session(twin: Path, threads: int, *, required: bool) -> Any:
+    """OpenVINO on ``twin`` when it computes in bfloat16 here; None (int8 then) unless ``required``."""
+    from index.embedding.ov_session import OpenVinoSession
+    from index.errors import EmbedderError
+
+    if not twin.is_file() or not twin.with_suffix(".bin").is_file():
+        raise ReaderError(
+            f"READER_BACKEND=bf16: the reader's float file {twin} is missing; {RESTORE}"
+        )
+    try:
+        session = OpenVinoSession(twin, threads, "auto")
+    except EmbedderError as exc:  # openvino missing
+        if required:
+            raise ReaderError(f"READER_BACKEND=bf16: {exc}") from None
+        return None
+    if session.precision != "bf16":
+        if required:
+            raise ReaderError(
+                "READER_BACKEND=bf16: this CPU does not compute in bfloat16 natively "
+                f"(OpenVINO chose {session.precision}); use READER_BACKEND=auto or int8"
+            )
+        return None
+    return session
+
+
+_cache: dict[tuple[Path, str], Reader] = {}
 _cache_lock = threading.Lock()
 
 
-def load_reader(model: Path = MODEL_FILE) -> Reader:
-    """The process's one Reader for ``model`` (loaded on first use, then shared)."""
+def load_reader(model: Path = MODEL_FILE, backend: str = "int8") -> Reader:
+    """The process's one Reader for ``model`` and ``backend`` (loaded on first use, then shared)."""
     with _cache_lock:
-        reader = _cache.get(model)
+        reader = _cache.get((model, backend))
         if reader is None:
-            reader = _cache[model] = Reader(model)
+            reader = _cache[(model, backend)] = Reader(model, backend=backend)
         return reader
