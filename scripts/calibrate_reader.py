@@ -183,13 +183,16 @@ def main() -> int:
     ap.add_argument(
         "--backend",
         choices=("int8", "bf16"),
-        default=os.environ.get("READER_BACKEND", "int8")
-        if os.environ.get("READER_BACKEND") != "auto"
-        else "int8",
-        help="the reader backend whose logits are calibrated (env READER_BACKEND; writes "
-        "reader_confidence.json for int8, reader_confidence_bf16.json for bf16)",
+        default=None,
+        help="the reader backend whose logits are calibrated (default: what READER_BACKEND, "
+        "auto unless set, picks on this CPU); writes reader_confidence.json for int8, "
+        "reader_confidence_bf16.json for bf16",
     )
     args = ap.parse_args()
+    if args.backend is None:
+        from index.reader.model import Reader
+
+        args.backend = Reader(backend=os.environ.get("READER_BACKEND") or "auto").backend
     if not args.fit_only:
         if not SHARED.is_dir():
             raise SystemExit(f"evaluation data not found at {SHARED}")
