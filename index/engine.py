@@ -22,7 +22,7 @@ from index.answer.retrieval import Hit, retrieve, retrieve_with_story
 from index.answer.scorer_choice import ScorerChooser
 from index.answer.scoring import model_threshold
 from index.answer.spelling import correct
-from index.answer.with_reader import ReaderChooser, confidence_model_for
+from index.answer.with_reader import ReaderChooser
 from index.build.builder import Progress, build_index
 from index.config import Settings
 from index.embedding.embedder import Embedder, load_embedder
@@ -52,8 +52,8 @@ class Prepared:
     candidates: list[Candidate]
     started: float
     stages: dict[str, float]  # seconds: prepare, embed, retrieve, score (finish adds choose)
-    qvec: np.ndarray | None = None  # the question's vector, to score a second look's sentences
-    further: tuple[Hit, ...] = ()  # the leading story's next chunks (index/answer/further.py)
+    qvec: np.ndarray  # the question's vector, to score a second look's sentences
+    further: tuple[Hit, ...]  # the leading story's next chunks (index/answer/further.py)
 
     def candidate_scores(self) -> list[float]:
         """The sentence scorer's scores of the candidates, best first."""
@@ -109,7 +109,7 @@ class Engine:
             return self.settings.min_confidence
         # Stored with each confidence model by the script that fit it (docs/READER.md, EVALUATION.md).
         if self.reader is not None:
-            return model_threshold(confidence_model_for(self.reader), 0.5)
+            return model_threshold(self.reader.confidence_model, 0.5)
         return model_threshold(CONFIDENCE_MODEL, 0.21)
 
     @property
@@ -187,7 +187,7 @@ class Engine:
         p = prepared
         choosing = time.perf_counter()
         choice = self._chooser.choose(p.gen, p.asked, p.hits, p.candidates, read=read)
-        if p.further and p.qvec is not None and looks_further(choice):
+        if p.further and looks_further(choice):
             hits = [*p.hits[:CANDIDATE_PASSAGES], *p.further]
             again = score_candidates(p.gen, p.qvec, p.asked.scoring, hits, passages=len(hits))
             choice = self._chooser.choose(p.gen, p.asked, hits, again, read=read)

@@ -31,12 +31,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from index.answer.scoring import DATA_DIR, LinearModel  # noqa: E402
-from index.answer.with_reader import READER_CONFIDENCE_MODEL, READER_FEATURES  # noqa: E402
+from index.answer.with_reader import READER_FEATURES  # noqa: E402
 from index.bench import evaluate as ev  # noqa: E402
 from index.build.builder import build_index  # noqa: E402
 from index.config import Settings  # noqa: E402
 from index.embedding.embedder import load_embedder  # noqa: E402
 from index.engine import Engine  # noqa: E402
+from index.reader.model import Reader, confidence_model_name  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval"
 OUT = ROOT / "var" / "calibration"
@@ -190,8 +191,6 @@ def main() -> int:
     )
     args = ap.parse_args()
     if args.backend is None:
-        from index.reader.model import Reader
-
         args.backend = Reader(backend=os.environ.get("READER_BACKEND") or "auto").backend
     if not args.fit_only:
         if not SHARED.is_dir():
@@ -257,7 +256,7 @@ def main() -> int:
     if any(r["set"] == "news-held" for r in rows):
         fit_on += ", news training questions the reader was not trained on"
     data = final.to_json() | {"threshold": round(threshold, 4), "fit_on": fit_on}
-    name = READER_CONFIDENCE_MODEL if args.backend == "int8" else f"{READER_CONFIDENCE_MODEL}_bf16"
+    name = confidence_model_name(args.backend)
     (DATA_DIR / f"{name}.json").write_text(json.dumps(data, indent=1) + "\n")
     return 0
 

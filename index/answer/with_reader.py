@@ -26,10 +26,10 @@ from index.answer.quotes import (
     quote_for,
 )
 from index.answer.retrieval import Hit
-from index.answer.scoring import DATA_DIR, load_model
+from index.answer.scoring import load_model
 from index.generations.generation import Generation
 from index.reader.input import Pair
-from index.reader.model import Reader, Reading
+from index.reader.model import Reader, Reading, confidence_model_name
 from index.text.dateline import dateline_end
 from index.text.question import Asked, Query
 from index.types import AnswerText, Differing
@@ -64,7 +64,7 @@ _DEFINITION = re.compile(
     re.IGNORECASE,
 )
 READER_PAIR_MARGIN = 2.0  # a neighbour scoring this close to the best sentence is quoted with it
-READER_CONFIDENCE_MODEL = "reader_confidence"
+READER_CONFIDENCE_MODEL = confidence_model_name("int8")  # the int8 reader's
 READER_FEATURES = (
     "reader_best",
     "reader_gap",
@@ -137,12 +137,6 @@ def reader_features(
             float(len(set(query.terms))),
         ]
     )
-
-
-def confidence_model_for(reader: Reader) -> str:
-    """The confidence model fit for ``reader``'s backend; the int8 one where none was fit yet."""
-    name = reader.confidence_model
-    return name if (DATA_DIR / f"{name}.json").is_file() else READER_CONFIDENCE_MODEL
 
 
 def reader_confidence(x: np.ndarray, name: str = READER_CONFIDENCE_MODEL) -> float:
@@ -239,7 +233,7 @@ def choose_with_reader(
     base = confidence_features(query, candidates, hits)
     # What was asked, all in all: a follow-up's own words may be none ("when was that").
     x = reader_features(asked.retrieval, scored, base, [by_sentence[c.sentence] for c, _ in scored])
-    confidence = reader_confidence(x, confidence_model_for(reader))
+    confidence = reader_confidence(x, reader.confidence_model)
     return Choice(quotes, confidence, answer, named(READER_FEATURES, x), differ)
 
 

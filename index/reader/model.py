@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from index.config import READER_BACKENDS
 from index.embedding.ort_session import cpu_session
 from index.errors import ReaderError
 from index.reader.input import Encoder, Pair, answerable_from, best_span, token_span_to_chars
@@ -26,7 +27,6 @@ MODEL_FILE = DATA / "reader.onnx"
 # The same weights in float16 (OpenVINO's format), run in bfloat16 where the CPU computes it natively
 # (docs/READER.md, "The reader in bfloat16"): faster than the int8 file there, and as the float model.
 FLOAT_SUFFIX = "-float.xml"
-BACKENDS = ("auto", "int8", "bf16")
 TOKENIZER_FILE = DATA / "reader-tokenizer.json"
 CARD_FILE = DATA / "reader.json"
 RESTORE = (
@@ -48,6 +48,11 @@ class Reading:
     span_score: float
 
 
+def confidence_model_name(backend: str) -> str:
+    """The name of the confidence model fit for a backend's logits (scripts/calibrate_reader.py)."""
+    return "reader_confidence" if backend == "int8" else f"reader_confidence_{backend}"
+
+
 def float_file(model: Path) -> Path:
     """Where ``model``'s float16 twin lives: reader.onnx -> reader-float.xml (and its .bin)."""
     return model.with_name(model.stem + FLOAT_SUFFIX)
@@ -65,9 +70,9 @@ class Reader:
     ) -> None:
         from tokenizers import Tokenizer
 
-        if backend not in BACKENDS:
+        if backend not in READER_BACKENDS:
             raise ReaderError(
-                f"READER_BACKEND must be one of {', '.join(BACKENDS)}, got {backend!r}"
+                f"READER_BACKEND must be one of {', '.join(READER_BACKENDS)}, got {backend!r}"
             )
         self.backend = "int8"
         session = None
@@ -87,11 +92,12 @@ class Reader:
             ) from None
         self._lock = threading.Lock()
         self._kept: OrderedDict[Pair, Reading] = OrderedDict()
-
-    @property
-    def confidence_model(self) -> str:
-        """The confidence model fit for this backend's logits (index/data/<name>.json)."""
-        return "reader_confidence" if self.backend == "int8" else "reader_confidence_bf16"
+        # The confidence model fit for this backend's logits (index/data/<name>.json); the int8
+        # one where none was fit yet. Resolved once, not per question.
+        own = confidence_model_name(self.backend)
+        self.confidence_model = (
+            own if (DATA / f"{own}.json").is_file() else confidence_model_name("int8")
+        )
 
     def read(self, pairs: Sequence[Pair]) -> list[Reading]:
         """One reading per pair, each from its own forward pass.
@@ -102,34 +108,21 @@ class Reader:
         on the pair only, and each gets the scale of its own activations; without padding the cost
         is about the same (docs/PERFORMANCE.md). Since a pair's reading depends on the pair only,
         the last KEPT_READINGS are kept, and a pair read again is not run again."""
-        if self.backend == "bf16":  # no per-tensor activation scale: one batch reads the same
-            return self._read_together(pairs)
-        return [self._read_one(pair) for pair in pairs]
-
-    def _read_together(self, pairs: Sequence[Pair]) -> list[Reading]:
         with self._lock:
             known = {p: self._kept[p] for p in pairs if p in self._kept}
+            for pair in known:
+                self._kept.move_to_end(pair)
         new = list(dict.fromkeys(p for p in pairs if p not in known))
-        got = dict(zip(new, self._read_batch(new), strict=True))
+        if self.backend == "bf16":  # no per-tensor activation scale: one batch reads the same
+            fresh = self._read_batch(new)
+        else:
+            fresh = [reading for pair in new for reading in self._read_batch([pair])]
+        got = dict(zip(new, fresh, strict=True))
         with self._lock:
-            for pair, reading in got.items():
-                self._kept[pair] = reading
+            self._kept.update(got)
             while len(self._kept) > KEPT_READINGS:
                 self._kept.popitem(last=False)
-        return [known.get(p) or got[p] for p in pairs]
-
-    def _read_one(self, pair: Pair) -> Reading:
-        with self._lock:
-            kept = self._kept.get(pair)
-            if kept is not None:
-                self._kept.move_to_end(pair)
-                return kept
-        [reading] = self._read_batch([pair])
-        with self._lock:
-            self._kept[pair] = reading
-            if len(self._kept) > KEPT_READINGS:
-                self._kept.popitem(last=False)
-        return reading
+        return [known[p] if p in known else got[p] for p in pairs]
 
     def _read_batch(self, pairs: Sequence[Pair]) -> list[Reading]:
         if not pairs:
