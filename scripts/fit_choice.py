@@ -33,7 +33,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from index.answer import with_reader as wr  # noqa: E402
-from index.answer.quotes import MAX_QUOTE_CHARS, quote_for  # noqa: E402
+from index.answer.further import LOOK_FURTHER_BELOW  # noqa: E402
+from index.answer.quotes import (  # noqa: E402
+    CANDIDATE_PASSAGES,
+    MAX_QUOTE_CHARS,
+    Candidate,
+    quote_for,
+    score_candidates,
+)
 from index.bench import evaluate as ev  # noqa: E402
 from index.build.builder import build_index  # noqa: E402
 from index.config import Settings  # noqa: E402
@@ -44,12 +51,19 @@ OUT = ROOT / "var" / "choice"
 NAMES = ("span", "scorer", "rank", "lede")  # the weights fit, after the logit's (fixed at 1)
 
 
-def candidate_rows(engine: Engine, p: Prepared, answers: list[str], read: int) -> list[list[float]]:
+def candidate_rows(
+    engine: Engine,
+    p: Prepared,
+    answers: list[str],
+    read: int,
+    candidates: list[Candidate] | None = None,
+) -> list[list[float]]:
     """[logit, span, scorer, rank, lede, gold, *quotes] for each candidate the reader reads (the first
-    ``read``); ``quotes`` (pair_columns) says what the quote of the sentence alone and of the pairs with
-    its neighbours would hold, for weighing the neighbour margin (``margins``)."""
+    ``read`` of ``candidates``, by default the prepared question's); ``quotes`` (pair_columns) says what
+    the quote of the sentence alone and of the pairs with its neighbours would hold, for weighing the
+    neighbour margin (``margins``)."""
     assert engine.reader is not None, "READER=off: nothing to fit"
-    top = p.candidates[:read]
+    top = (p.candidates if candidates is None else candidates)[:read]
     readings = engine.reader.read(wr.pairs_for(p.gen, p.asked.text, top))
     ledes = not wr.asks_definition(p.asked.question)
     rows = []
@@ -109,12 +123,22 @@ def collect(args: argparse.Namespace) -> None:
     for q in questions[:: args.stride]:
         prepared = engine.prepare(q.question)
         if isinstance(prepared, Prepared) and prepared.candidates:
-            out.append(
-                {"id": q.id, "rows": candidate_rows(engine, prepared, list(q.answers), args.read)}
-            )
+            row = {"id": q.id, "rows": candidate_rows(engine, prepared, list(q.answers), args.read)}
+            if prepared.further:
+                row["rows2"] = candidate_rows(
+                    engine, prepared, list(q.answers), args.read, second_look(prepared)
+                )
+            out.append(row)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"{args.name}.json").write_text(json.dumps(out), encoding="utf-8")
     print(f"{args.name}: {len(out)} questions -> {OUT / (args.name + '.json')}")
+
+
+def second_look(p: Prepared) -> list[Candidate]:
+    """The candidates of the engine's second look (Engine.finish): the first passages and the leading
+    story's further chunks, scored together."""
+    hits = [*p.hits[:CANDIDATE_PASSAGES], *p.further]
+    return score_candidates(p.gen, p.qvec, p.asked.scoring, hits, passages=len(hits))
 
 
 def signed(m: np.ndarray) -> np.ndarray:
@@ -134,6 +158,41 @@ def load(name: str, read: int = wr.READER_CANDIDATES) -> list[tuple[np.ndarray, 
 
 def accuracy(sets: list[tuple[np.ndarray, np.ndarray]], w: np.ndarray) -> float:
     return float(np.mean([g[int(np.argmax(x @ w))] for x, g in sets])) if sets else float("nan")
+
+
+Looked = tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]
+
+
+def load_looked(name: str, read: int, read2: int) -> list[Looked]:
+    """Each question's first candidates and, where the engine would take a second look, those of the
+    second look (``rows2``, collected since session 16; None for older collections)."""
+    data = json.loads((OUT / f"{name}.json").read_text(encoding="utf-8"))
+    out: list[Looked] = []
+    for q in data:
+        m = np.asarray(q["rows"][:read], dtype=np.float64)
+        m2 = np.asarray(q["rows2"][:read2], dtype=np.float64) if q.get("rows2") else None
+        out.append(
+            (
+                signed(m),
+                m[:, 5] > 0,
+                None if m2 is None else signed(m2),
+                None if m2 is None else m2[:, 5] > 0,
+            )
+        )
+    return out
+
+
+def as_engine(q: Looked, w: np.ndarray, below: float) -> tuple[np.ndarray, np.ndarray]:
+    """The candidates the engine's final choice is made over with weights ``w``: the second look's when
+    the first choice's reader logit is under ``below`` (further.looks_further)."""
+    x, g, x2, g2 = q
+    if x2 is not None and g2 is not None and x[int(np.argmax(x @ w)), 0] < below:
+        return x2, g2
+    return x, g
+
+
+def accuracy_looked(sets: list[Looked], w: np.ndarray, below: float) -> float:
+    return accuracy([as_engine(q, w, below) for q in sets], w)
 
 
 def fit_weights(
@@ -169,8 +228,6 @@ def fit_weights(
 
 def fit(args: argparse.Namespace) -> None:
     fixed = dict((k, float(v)) for k, v in (f.split("=") for f in args.fix))
-    on = [q for name in args.on for q in load(name, args.read)]
-    w = fit_weights(on, fixed)
     shipped = np.array(
         [
             1.0,
@@ -180,6 +237,11 @@ def fit(args: argparse.Namespace) -> None:
             wr.LEDE_PENALTY,
         ]
     )
+    if args.second_look:
+        fit_looked(args, fixed, shipped)
+        return
+    on = [q for name in args.on for q in load(name, args.read)]
+    w = fit_weights(on, fixed)
     print(
         "weights (logit 1): " + ", ".join(f"{n} {v:.3f}" for n, v in zip(NAMES, w[1:], strict=True))
     )
@@ -190,6 +252,30 @@ def fit(args: argparse.Namespace) -> None:
             f"{name} ({role}, {len(sets)}): shipped weights {accuracy(sets, shipped):.1%}, "
             f"fit {accuracy(sets, w):.1%}"
         )
+
+
+def fit_looked(args: argparse.Namespace, fixed: dict[str, float], shipped: np.ndarray) -> None:
+    """Fit with the second look as the engine takes it: each question's softmax is over the candidates
+    the shipped weights would end on (first or second look), then every set is measured with the
+    second look emulated for each weighting and each threshold of ``--below``."""
+    on = [
+        as_engine(q, shipped, LOOK_FURTHER_BELOW)
+        for name in args.on
+        for q in load_looked(name, args.read, args.read2)
+    ]
+    w = fit_weights(on, fixed)
+    print(
+        "weights (logit 1): " + ", ".join(f"{n} {v:.3f}" for n, v in zip(NAMES, w[1:], strict=True))
+    )
+    for name in [*args.on, *args.measure]:
+        sets = load_looked(name, args.read, args.read2)
+        role = "fit on" if name in args.on else "measured"
+        cells = [
+            f"below {b:g}: shipped {round(accuracy_looked(sets, shipped, b) * len(sets))}, "
+            f"fit {round(accuracy_looked(sets, w, b) * len(sets))}"
+            for b in args.below
+        ]
+        print(f"{name} ({role}, {len(sets)}): " + " | ".join(cells))
 
 
 def paired(rows: np.ndarray, w: np.ndarray, margin: float) -> tuple[bool, float]:
@@ -243,6 +329,21 @@ def main(argv: list[str] | None = None) -> None:
     f.add_argument("--measure", nargs="*", default=[])
     f.add_argument("--fix", nargs="*", default=[], help="name=value: a weight held fixed")
     f.add_argument("--read", type=int, default=wr.READER_CANDIDATES, help="candidates weighed")
+    f.add_argument(
+        "--second-look",
+        action="store_true",
+        help="emulate the engine's second look (collections with rows2, session 16)",
+    )
+    f.add_argument(
+        "--read2", type=int, default=wr.READER_CANDIDATES, help="read on the second look"
+    )
+    f.add_argument(
+        "--below",
+        nargs="+",
+        type=float,
+        default=[LOOK_FURTHER_BELOW],
+        help="second-look thresholds measured (the reader logit of the first choice)",
+    )
     g = sub.add_parser("margins", help="what the first quote holds as the neighbour margin varies")
     g.add_argument("sets", nargs="+")
     g.add_argument("--margins", nargs="+", type=float, default=[0.0, 1.0, 2.0, 3.0, 4.0])

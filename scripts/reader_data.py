@@ -762,6 +762,7 @@ def build(
     edits: int = 1,
     chat_share: float = 0.0,
     squad2: Path | None = None,
+    squad2_repeat: int = 1,
     news: Path | None = None,
     news_repeat: int = 1,
     question_offset: int = 0,
@@ -774,7 +775,8 @@ def build(
 
     Options off by default (the presets before cpu-news use none of them, and get the same data as
     before): ``chat_share`` of the training questions rewritten in chat style (chat_noise), with all
-    their pairs; ``squad2``, a SQuAD 2.0-style folder whose TRAIN half (squad2_halves) is added; ``news``,
+    their pairs; ``squad2``, a SQuAD 2.0-style folder whose TRAIN half (squad2_halves) is added ``squad2_repeat``
+    times; ``news``,
     a news set whose "fit" questions are added ``news_repeat`` times. Each draws from its own random
     stream, so the SQuAD 1.1 pairs stay the same whichever is on. ``question_offset`` skips the first
     questions of the seeded order (a second stage reads questions the first did not); ``restating``
@@ -832,13 +834,16 @@ def build(
         train = expand(train_q, paragraph_negatives, restating)
     test = expand(test_q, None)
     if squad2 is not None:
-        train += squad2_examples(
-            squad2,
-            random.Random(f"squad2:{seed}"),
-            article_negatives=article_negatives,
-            edited=edited,
-            paragraph_negatives=paragraph_negatives,
-            edits=edits,
+        train += (
+            squad2_examples(
+                squad2,
+                random.Random(f"squad2:{seed}"),
+                article_negatives=article_negatives,
+                edited=edited,
+                paragraph_negatives=paragraph_negatives,
+                edits=edits,
+            )
+            * squad2_repeat
         )
     if news is not None:
         train += news_examples(news) * news_repeat

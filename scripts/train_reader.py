@@ -188,6 +188,21 @@ PRESETS["cpu-news11"] = {
     "max_questions": 1000,
     "question_offset": 35500,
 }
+# Issue 22, session 16: the no-answer option in the listwise loss (listwise_loss's ``null``: a fixed 0
+# logit in every question group's softmax, the target of groups with no positive), from the shipped
+# cpu-news9 weights (--init var/reader-news9), squad2's TRAIN half x3 (its 1,600 real unanswerable
+# questions are the signal), the news fitting part x2, t1-t27 once (t28-t36 held: t31-t36 fit the
+# confidence), and 1,000 SQuAD 1.1 questions no earlier stage read. Aimed at squad2's unanswerable
+# questions (AUC 0.77 through eleven stages that scored each pair against a line of its own).
+PRESETS["cpu-news12"] = {
+    **PRESETS["cpu-news9"],
+    "max_questions": 1000,
+    "question_offset": 36500,
+    "squad2_repeat": 3,
+    "listwise_null": True,
+    "news_train_skip": NEWS_HELD_FILES_28_30
+    + tuple(f"questions-t{n}.jsonl" for n in range(31, 37)),
+}
 PART_BYTES = 15 * 1024 * 1024
 
 
@@ -533,20 +548,33 @@ class Checkpoint:
         return int(state["step"])
 
 
-def listwise_loss(logit, label, group: np.ndarray):  # type: ignore[no-untyped-def]
+def listwise_loss(logit, label, group: np.ndarray, null: bool = False):  # type: ignore[no-untyped-def]
     """Mean over the batch's question groups holding one positive and some negatives of the
     cross-entropy of a softmax over the group's logits, the positive the target: the reader learns to
     rank a question's candidate sentences against each other, as the choice uses it, not only each
-    against a fixed line."""
+    against a fixed line.
+
+    With ``null``, every group's softmax also holds a fixed logit of 0, "none of these answers": a
+    group with no positive (an unanswerable or edited question) takes it as its target, and a group
+    with one positive must rank its positive above it as well. This is the no-answer option at the
+    level of the question, the decision the engine's confidence makes (session 16)."""
     import torch
 
     terms = []
     for g in np.unique(group):
         rows = torch.from_numpy(np.flatnonzero(group == g)).to(logit.device)
         lab = label[rows]
-        if len(rows) < 2 or int(lab.sum().item()) != 1:
-            continue
+        positives = int(lab.sum().item())
         z = logit[rows]
+        if null:
+            if positives > 1:
+                continue
+            z0 = torch.cat([z, z.new_zeros(1)])
+            target = z[lab.argmax()] if positives == 1 else z0[-1]
+            terms.append(torch.logsumexp(z0, 0) - target)
+            continue
+        if len(rows) < 2 or positives != 1:
+            continue
         terms.append(torch.logsumexp(z, 0) - z[lab.argmax()])
     return torch.stack(terms).mean() if terms else logit.sum() * 0.0
 
@@ -615,7 +643,9 @@ def train(  # type: ignore[no-untyped-def]
                 logit, s_log, e_log = model(ids, mask, types)
             loss = torch.nn.functional.binary_cross_entropy_with_logits(logit, label)
             if listwise:
-                loss = loss + listwise * listwise_loss(logit.float(), label, group_of[idx])
+                loss = loss + listwise * listwise_loss(
+                    logit.float(), label, group_of[idx], null=bool(settings.get("listwise_null"))
+                )
             has = starts >= 0
             if bool(has.any()):
                 neg = torch.finfo(s_log.dtype).min / 2
@@ -884,6 +914,7 @@ def main(argv: list[str] | None = None) -> int:
         edits=int(settings.get("edits", 1)),  # type: ignore[call-overload]
         chat_share=float(settings.get("chat_share", 0.0)),  # type: ignore[arg-type]
         squad2=args.squad2 if settings.get("squad2") else None,
+        squad2_repeat=int(settings.get("squad2_repeat", 1)),  # type: ignore[call-overload]
         news=args.news if settings.get("news") else None,
         news_repeat=int(settings.get("news_repeat", 1)),  # type: ignore[call-overload]
         question_offset=int(settings.get("question_offset", 0)),  # type: ignore[call-overload]
