@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.answer.further import STORY_MORE, looks_further
+from index.answer.further import STORY_MORE, looks_further, second_look_budget
 from index.answer.quotes import (
     CANDIDATE_PASSAGES,
     CONFIDENCE_MODEL,
@@ -22,7 +22,7 @@ from index.answer.retrieval import Hit, retrieve, retrieve_with_story
 from index.answer.scorer_choice import ScorerChooser
 from index.answer.scoring import model_threshold
 from index.answer.spelling import correct
-from index.answer.with_reader import ReaderChooser
+from index.answer.with_reader import READER_CANDIDATES, ReaderChooser
 from index.build.builder import Progress, build_index
 from index.config import Settings
 from index.embedding.embedder import Embedder, load_embedder
@@ -190,7 +190,8 @@ class Engine:
         if p.further and looks_further(choice):
             hits = [*p.hits[:CANDIDATE_PASSAGES], *p.further]
             again = score_candidates(p.gen, p.qvec, p.asked.scoring, hits, passages=len(hits))
-            choice = self._chooser.choose(p.gen, p.asked, hits, again, read=read)
+            budget = second_look_budget(READER_CANDIDATES if read is None else read)
+            choice = self._chooser.choose(p.gen, p.asked, hits, again, read=budget)
         stages = p.stages | {"choose": time.perf_counter() - choosing}
         metrics.stages(stages, reader=self.reader is not None)
         answered = bool(choice.quotes) and choice.confidence >= self.min_confidence

@@ -13,9 +13,15 @@ import pytest
 
 import index.engine as engine_mod
 from index.answer.explain import explain
-from index.answer.further import LOOK_FURTHER_BELOW, looks_further
+from index.answer.further import (
+    LOOK_FURTHER_BELOW,
+    SECOND_LOOK_EXTRA,
+    looks_further,
+    second_look_budget,
+)
 from index.answer.quotes import Choice
 from index.answer.retrieval import Hit, story_further
+from index.answer.with_reader import READER_CANDIDATES
 from index.build.builder import build_index
 from index.config import Settings
 from index.engine import Engine
@@ -54,6 +60,12 @@ def test_the_second_look_is_taken_only_when_the_reader_believes_nothing_it_read(
     assert not looks_further(_choice({"reader_best": LOOK_FURTHER_BELOW + 0.5}))
     assert not looks_further(_choice({"reader_best": -5.0}, quoted=False))  # nothing found at all
     assert not looks_further(_choice({"best_logit": -5.0}))  # READER=off: the scorer's features
+
+
+def test_the_second_look_reads_a_little_more_than_the_first() -> None:
+    assert second_look_budget(8) == 8 + SECOND_LOOK_EXTRA
+    assert second_look_budget(3) == 3 + SECOND_LOOK_EXTRA  # a budget shared between two libraries
+    assert second_look_budget(0) == 0  # a library given nothing to read reads nothing more
 
 
 @pytest.mark.integration
@@ -103,5 +115,15 @@ def test_the_answer_in_a_later_paragraph_of_the_story_is_quoted(
     why = explain(answer, 0.0)
     assert why.passage_rank is None and why.further_in_story  # the quote is in none of them
     assert any("second look" in line for line in why.lines())
+    budgets: list[int | None] = []
+    choose = engine._chooser.choose
+
+    def counted(*args, read=None, **kwargs):  # type: ignore[no-untyped-def]
+        budgets.append(read)
+        return choose(*args, read=read, **kwargs)
+
+    monkeypatch.setattr(engine._chooser, "choose", counted)
+    engine.ask(question)
+    assert budgets == [None, second_look_budget(READER_CANDIDATES)]  # the default, then 2 more
     monkeypatch.setattr(engine_mod, "looks_further", lambda choice: False)
     assert "44 people" not in engine.ask(question).quotes[0].text  # without the second look

@@ -27,6 +27,17 @@ from index.answer.quotes import Choice
 # gained 2-3 right quotes at 0, for a second look on about a fifth of the questions.
 LOOK_FURTHER_BELOW = 0.0
 STORY_MORE = 3
+# The second look reads 2 candidates more than the first (10 where the first reads 8): it weighs the
+# first passages' sentences and the further chunks' together. Chosen in session 16 with the bfloat16
+# reader (scripts/fit_choice.py fit --second-look --read2 10, no abstention, the shipped weights):
+# +2 / +5 / +1 right quotes on the fitting sets (news fitting part, t31-t36, squad1's fitting
+# articles), +3 / +2 on the measuring ones (news measuring part, squad1's untouched articles).
+SECOND_LOOK_EXTRA = 2
+
+
+def second_look_budget(read: int) -> int:
+    """The reader's budget on the second look, from the first look's."""
+    return read + SECOND_LOOK_EXTRA if read > 0 else read
 
 
 def looks_further(choice: Choice) -> bool:
