@@ -194,6 +194,7 @@ PRESETS["cpu-news11"] = {
 # questions are the signal), the news fitting part x2, t1-t27 once (t28-t36 held: t31-t36 fit the
 # confidence), and 1,000 SQuAD 1.1 questions no earlier stage read. Aimed at squad2's unanswerable
 # questions (AUC 0.77 through eleven stages that scored each pair against a line of its own).
+# Session 16: squad2 AUC 0.777 -> 0.791, but SQuAD's sentence choice -1.1 points; not shipped (docs/READER.md).
 PRESETS["cpu-news12"] = {
     **PRESETS["cpu-news9"],
     "max_questions": 1000,
