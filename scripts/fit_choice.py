@@ -148,12 +148,8 @@ def signed(m: np.ndarray) -> np.ndarray:
 
 
 def load(name: str, read: int = wr.READER_CANDIDATES) -> list[tuple[np.ndarray, np.ndarray]]:
-    data = json.loads((OUT / f"{name}.json").read_text(encoding="utf-8"))
-    out = []
-    for q in data:
-        m = np.asarray(q["rows"][:read], dtype=np.float64)
-        out.append((signed(m), m[:, 5] > 0))
-    return out
+    """Each question's first candidates (signed) and which hold a gold answer."""
+    return [(x, g) for x, g, _, _ in load_looked(name, read, 0)]
 
 
 def accuracy(sets: list[tuple[np.ndarray, np.ndarray]], w: np.ndarray) -> float:
@@ -170,7 +166,7 @@ def load_looked(name: str, read: int, read2: int) -> list[Looked]:
     out: list[Looked] = []
     for q in data:
         m = np.asarray(q["rows"][:read], dtype=np.float64)
-        m2 = np.asarray(q["rows2"][:read2], dtype=np.float64) if q.get("rows2") else None
+        m2 = np.asarray(q["rows2"][:read2], dtype=np.float64) if q.get("rows2") and read2 else None
         out.append(
             (
                 signed(m),

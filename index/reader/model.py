@@ -100,14 +100,15 @@ class Reader:
         )
 
     def read(self, pairs: Sequence[Pair]) -> list[Reading]:
-        """One reading per pair, each from its own forward pass.
+        """One reading per pair: with int8 each from its own forward pass, in bfloat16 the new pairs
+        in one batch.
 
-        Not one batch: the int8 model quantizes its activations with one scale per tensor, so in a
-        batch a pair's logit moved with the other pairs beside it (by 0.6 logits on average, up to
-        2.2, on the news set's candidates), and with it the choice. Alone, a pair's reading depends
-        on the pair only, and each gets the scale of its own activations; without padding the cost
-        is about the same (docs/PERFORMANCE.md). Since a pair's reading depends on the pair only,
-        the last KEPT_READINGS are kept, and a pair read again is not run again."""
+        int8 reads each pair alone: the model quantizes its activations with one scale per tensor,
+        so in a batch a pair's logit moved with the other pairs beside it (by 0.6 logits on average,
+        up to 2.2, on the news set's candidates), and with it the choice; alone, without padding, the
+        cost is about the same (docs/PERFORMANCE.md). bfloat16 has no such scale (a pair's logit
+        moves by at most 0.14 with its batch). Either way a pair's reading depends on the pair only,
+        so the last KEPT_READINGS are kept, and a pair read again is not run again."""
         with self._lock:
             known = {p: self._kept[p] for p in pairs if p in self._kept}
             for pair in known:
