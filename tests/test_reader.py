@@ -98,6 +98,24 @@ def test_context_and_long_inputs_fit_the_window() -> None:
     assert [tuple(o) for o in batch.offsets[1]] == [(0, 2), (3, 6), (6, 7)][:count]
 
 
+def test_padding_to_a_multiple_keeps_every_pair_and_its_tokens() -> None:
+    from tokenizers import Tokenizer
+
+    enc = Encoder(Tokenizer.from_file(str(reader_mod.TOKENIZER_FILE)))
+    pairs = [Pair(q, s, "", TITLE) for (q, _, _), s in zip(ANSWERED, SENTENCES, strict=True)]
+    plain, padded = enc.encode(pairs), enc.encode(pairs, multiple=16)
+    width = plain.input_ids.shape[1]
+    assert width % 16 != 0  # else this test shows nothing
+    assert padded.input_ids.shape[1] == -(-width // 16) * 16
+    assert (padded.input_ids[:, :width] == plain.input_ids).all()
+    assert (padded.input_ids[:, width:] == enc.pad_id).all()
+    assert padded.attention_mask[:, width:].sum() == 0
+    assert (padded.sentence_from == plain.sentence_from).all()
+    assert padded.offsets == plain.offsets
+    long = "word " * 400  # already at the window: never padded past it
+    assert enc.encode([Pair(long, long)], multiple=48).input_ids.shape[1] == MAX_LENGTH
+
+
 def test_best_span_stays_inside_the_sentence() -> None:
     import numpy as np
 

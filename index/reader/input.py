@@ -64,8 +64,12 @@ class Encoder:
     def _encode(self, texts: list[str]) -> list[object]:
         return self._tok.encode_batch(texts, add_special_tokens=False)  # type: ignore[attr-defined, no-any-return]
 
-    def encode(self, pairs: Sequence[Pair], max_length: int = MAX_LENGTH) -> Batch:
-        """Inputs for ``pairs``, padded to the longest of them (dynamic padding)."""
+    def encode(
+        self, pairs: Sequence[Pair], max_length: int = MAX_LENGTH, multiple: int = 1
+    ) -> Batch:
+        """Inputs for ``pairs``, padded to the longest of them (dynamic padding), rounded up to a
+        ``multiple`` of tokens (at most ``max_length``): fewer distinct shapes for a runtime that
+        compiles kernels per input shape."""
         unique = sorted({p.question for p in pairs} | {p.title for p in pairs})
         cache = dict(zip(unique, self._encode(unique), strict=True))
         sents = self._encode([p.sentence for p in pairs])
@@ -92,7 +96,8 @@ class Encoder:
             starts.append(len(q) + 2)
             kept.append(len(s))
             offsets.append(tuple(tuple(o) for o in s_enc.offsets[: len(s)]))  # type: ignore[attr-defined]
-        width = max(len(r) for r in rows)
+        longest = max(len(r) for r in rows)
+        width = max(longest, min(-(-longest // multiple) * multiple, max_length))
         ids_arr = np.full((len(rows), width), self.pad_id, dtype=np.int64)
         mask = np.zeros((len(rows), width), dtype=np.int64)
         type_arr = np.zeros((len(rows), width), dtype=np.int64)

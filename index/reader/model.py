@@ -36,6 +36,10 @@ RESTORE = (
 # Readings kept for reuse, most recent last: a pair read alone reads the same every time, and a
 # question's second look in its story (index/answer/further.py) re-reads the pairs it read first.
 KEPT_READINGS = 512
+# bfloat16 pads a batch to a multiple of this many tokens: OpenVINO compiles kernels per input shape
+# and keeps a few (ov_session.SHAPE_CACHE), so fewer distinct widths hit that cache more often
+# (docs/PERFORMANCE.md, session 17). int8 reads each pair alone, unpadded.
+BF16_PAD_MULTIPLE = 16
 
 
 @dataclass(frozen=True)
@@ -128,7 +132,8 @@ class Reader:
     def _read_batch(self, pairs: Sequence[Pair]) -> list[Reading]:
         if not pairs:
             return []
-        batch = self._encoder.encode(pairs)
+        multiple = BF16_PAD_MULTIPLE if self.backend == "bf16" else 1
+        batch = self._encoder.encode(pairs, multiple=multiple)
         feeds = {
             "input_ids": batch.input_ids,
             "attention_mask": batch.attention_mask,
