@@ -145,6 +145,54 @@ def test_a_copied_model_folder_gives_the_same_vectors(tmp_path: Path, ort_embedd
     assert np.allclose(copy.encode(TEXTS), ort_embedder.encode(TEXTS), atol=1e-6)
 
 
+def test_a_model_saved_by_sentence_transformers_6_is_read(tmp_path: Path, ort_embedder) -> None:
+    """Version 6 writes module types under new paths and pooling as ``pooling_mode: "mean"`` with
+    ``embedding_dimension`` (what scripts/train_embedder.py saves): the same model, read the same."""
+    import json
+
+    folder = shipped_model_copy(tmp_path / "model")
+    (folder / "modules.json").unlink()
+    (folder / "modules.json").write_text(
+        json.dumps(
+            [
+                {
+                    "idx": 0,
+                    "name": "0",
+                    "path": "",
+                    "type": "sentence_transformers.base.modules.transformer.Transformer",
+                },
+                {
+                    "idx": 1,
+                    "name": "1",
+                    "path": "1_Pooling",
+                    "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling",
+                },
+                {
+                    "idx": 2,
+                    "name": "2",
+                    "path": "2_Normalize",
+                    "type": "sentence_transformers.base.modules.normalize.Normalize",
+                },
+            ]
+        ),
+        encoding="utf-8",
+    )
+    (folder / "1_Pooling").unlink()
+    (folder / "1_Pooling").mkdir()
+    (folder / "1_Pooling" / "config.json").write_text(
+        json.dumps({"embedding_dimension": 384, "pooling_mode": "mean", "include_prompt": True}),
+        encoding="utf-8",
+    )
+    copy = OnnxEmbedder(str(folder))
+    assert copy.dim == 384
+    assert np.allclose(copy.encode(TEXTS), ort_embedder.encode(TEXTS), atol=1e-6)
+    (folder / "1_Pooling" / "config.json").write_text(
+        json.dumps({"embedding_dimension": 384, "pooling_mode": "cls"}), encoding="utf-8"
+    )
+    with pytest.raises(EmbedderError, match="mean-pooling"):
+        OnnxEmbedder(str(folder), cache_dir=tmp_path / "cache")
+
+
 @pytest.mark.parametrize(
     ("config", "message"),
     [

@@ -205,11 +205,7 @@ def _check_model(path: Path) -> tuple[int, int]:
             f"({exc}); set EMBED_BACKEND=torch"
         ) from None
     extra = sorted(set(kinds) - _MODULES)
-    if (
-        extra
-        or not pooling.get("pooling_mode_mean_tokens")
-        or not (path / "tokenizer.json").is_file()
-    ):
+    if extra or not _mean_pooling(pooling) or not (path / "tokenizer.json").is_file():
         raise EmbedderError(
             f"the ONNX backend supports mean-pooling models with a tokenizer.json and no modules "
             f"besides {', '.join(sorted(_MODULES))}; {path} is not one"
@@ -218,7 +214,16 @@ def _check_model(path: Path) -> tuple[int, int]:
         )
     read_config(path)  # refuses an architecture the graph builder cannot build, before any caching
     window = min(int(st_config.get("max_seq_length", 256)), int(config["max_position_embeddings"]))
-    return window, int(pooling["word_embedding_dimension"])
+    dim = pooling.get("word_embedding_dimension", pooling.get("embedding_dimension"))
+    if dim is None:
+        raise EmbedderError(f"{pooling_file} does not say the embedding dimension")
+    return window, int(dim)
+
+
+def _mean_pooling(pooling: dict[str, object]) -> bool:
+    """Mean pooling, in either way sentence-transformers writes it: ``pooling_mode_mean_tokens``
+    (up to version 5) or ``pooling_mode: "mean"`` (a model saved by version 6)."""
+    return bool(pooling.get("pooling_mode_mean_tokens")) or pooling.get("pooling_mode") == "mean"
 
 
 def ensure_onnx(model_path: Path, cache_dir: Path, quantized: bool) -> Path:
