@@ -173,6 +173,11 @@ def main() -> int:
         "--reader-model", default="", help="a reader .onnx other than the shipped one (a candidate)"
     )
     ap.add_argument(
+        "--embed-model",
+        default="",
+        help="a sentence-transformers folder other than the default embedder (a candidate retriever)",
+    )
+    ap.add_argument(
         "--data", type=Path, default=OUT, help="where the per-question lines go (and are read)"
     )
     ap.add_argument(
@@ -199,6 +204,8 @@ def main() -> int:
         base = Settings(
             min_confidence=0.0, reader_model=args.reader_model, reader_backend=args.backend
         )
+        if args.embed_model:
+            base = base.with_(embed_model=args.embed_model)
         embedder = load_embedder(base.embed_model, base.embed_backend)
         root = args.index_root or Path(tempfile.mkdtemp(prefix="calibrate-"))
         for name in ("squad1", "squad2"):

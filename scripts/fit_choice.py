@@ -110,6 +110,8 @@ def collect(args: argparse.Namespace) -> None:
     settings = Settings(min_confidence=0.0, reader_model=args.reader_model or "").with_(
         corpus_dir=args.corpus, index_dir=args.index_dir
     )
+    if args.embed_model:
+        settings = settings.with_(embed_model=args.embed_model)
     embedder = load_embedder(settings.embed_model, settings.embed_backend)
     build_index(settings, embedder)
     engine = Engine.open(settings, embedder=embedder)
@@ -320,6 +322,7 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--stride", type=int, default=1, help="every Nth question")
     c.add_argument("--reader-model", type=Path, help="a candidate reader (default: the shipped)")
     c.add_argument("--read", type=int, default=wr.READER_CANDIDATES, help="candidates read")
+    c.add_argument("--embed-model", default="", help="a candidate embedder (its own --index-dir)")
     f = sub.add_parser("fit", help="fit the weights on some sets, measure on all")
     f.add_argument("--on", nargs="+", required=True)
     f.add_argument("--measure", nargs="*", default=[])

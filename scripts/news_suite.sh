@@ -8,7 +8,9 @@
 #       (held-NAME, over tests/data/news-train/corpus; session 10 fit the choice on t16-t21 so)
 #   scripts/news_suite.sh evals WORK NAME [READER.onnx] [--news-held QUESTIONS]
 #       refit the confidence (scripts/calibrate_reader.py; writes index/data/reader_confidence.json),
-#       then the news, squad2 and squad1 evals, the lede check and the figures that differ, into WORK/out
+#       then the news, squad2 and squad1 evals, the lede check and the figures that differ, into WORK/out;
+#       with EMBED_MODEL set, every index and the calibration use that embedder (WORK's indexes must be
+#       its own: an index built with another model is refused)
 #
 # WORK holds the article lists and the indexes (idx-news, idx-squad1, idx-squad2, idx-news-train), made
 # on first use. The lists: squad1-measure.txt, the 14 squad1 articles outside squad2's training half
@@ -75,6 +77,7 @@ evals)
         shift
     fi
     [ $# -ge 2 ] && [ "$1" = "--news-held" ] && CAL+=(--news-held "$2")
+    [ -n "${EMBED_MODEL:-}" ] && CAL+=(--embed-model "$EMBED_MODEL")
     [ -f "$WORK/squad1-measure.txt" ] || lists
     OUT="$WORK/out"
     mkdir -p "$OUT"
