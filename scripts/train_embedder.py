@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/train_embedder.py --out var/embedder-1 [--questions 3000] [--news-max 3000] [--threads 2]
 
-Needs torch and sentence-transformers (`make install-train`); answering never does. The passages are the
+Needs torch and sentence-transformers (`make install-dev`); answering never does. The passages are the
 chunks the index itself makes (index.build.builder.split_article, the title over the chunk, as embedded),
 so what is learned is what retrieval compares: a question against the chunks of the corpus.
 
@@ -35,15 +35,14 @@ sys.path.insert(0, str(ROOT / "scripts"))
 SQUAD_TRAIN = ROOT.parent / "shared" / "train" / "squad1-train"
 NEWS_TRAIN = ROOT / "tests" / "data" / "news-train"
 NEWS_HELD = tuple(f"questions-t{n}.jsonl" for n in range(28, 37))
+Chunks = list[tuple[int, int, str]]  # an article's chunks: (start, end, the text embedded)
 
 
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def chunked(
-    corpus: Path, count_tokens, max_tokens: int
-) -> dict[str, tuple[str, list[tuple[int, int, str]]]]:  # type: ignore[no-untyped-def]
+def chunked(corpus: Path, count_tokens, max_tokens: int) -> dict[str, tuple[str, Chunks]]:  # type: ignore[no-untyped-def]
     """slug -> (article text, [(start, end, embedded text)]) for every article of ``corpus``."""
     from index.build.builder import embed_text_for_chunk, split_article
     from index.corpus.folder import scan_corpus
@@ -68,38 +67,32 @@ def chunked(
     return out
 
 
-def answer_chunk(
-    text: str, chunks: list[tuple[int, int, str]], answer: str, near: int
-) -> int | None:
+def answer_chunk(text: str, chunks: Chunks, answer: str, near: int) -> int | None:
     """The chunk holding the occurrence of ``answer`` nearest character ``near`` of the article."""
-    best, where = None, -1
-    start = text.find(answer)
+    found, start = [], text.find(answer)
     while start >= 0:
-        if best is None or abs(start - near) < abs(best - near):
-            best = start
+        found.append(start)
         start = text.find(answer, start + 1)
-    if best is None:
+    if not found:
         return None
-    for i, (a, b, _) in enumerate(chunks):
-        if a <= best < b:
-            where = i
-            break
-    return where if where >= 0 else None
+    best = min(found, key=lambda at: abs(at - near))
+    return next((i for i, (a, b, _) in enumerate(chunks) if a <= best < b), None)
 
 
-def examples(args: argparse.Namespace, count_tokens) -> list[tuple[str, int, int, str]]:  # type: ignore[no-untyped-def]
-    """(question, article key, positive chunk, kind) for SQuAD train and the news training set."""
+def examples(
+    args: argparse.Namespace, count_tokens
+) -> tuple[list[Chunks], list[tuple[str, int, int, str]]]:  # type: ignore[no-untyped-def]
+    """Every article's chunks, and (question, article's index there, positive chunk, kind) for SQuAD
+    train and the news training set."""
     from reader_data import chat_noise, chat_rng
 
     rng = random.Random(args.seed)
     out: list[tuple[str, int, int, str]] = []
-    global ARTICLES
     squad = chunked(SQUAD_TRAIN / "corpus", count_tokens, args.chunk_tokens)
     news = chunked(NEWS_TRAIN / "corpus", count_tokens, args.chunk_tokens)
-    ARTICLES = [("squad", s, *v) for s, v in squad.items()] + [
-        ("news", s, *v) for s, v in news.items()
-    ]
-    key = {(k, s): i for i, (k, s, _, _) in enumerate(ARTICLES)}
+    keys = [("squad", s) for s in squad] + [("news", s) for s in news]
+    articles = [squad[s][1] for s in squad] + [news[s][1] for s in news]
+    key = {k: i for i, k in enumerate(keys)}
     lines = (SQUAD_TRAIN / "questions.jsonl").read_text(encoding="utf-8").splitlines()
     qs = [json.loads(line) for line in lines if line.strip()]
     rng.shuffle(qs)
@@ -134,10 +127,7 @@ def examples(args: argparse.Namespace, count_tokens) -> list[tuple[str, int, int
     rng.shuffle(news_rows)
     out = [e for e in out if e[3] != "news"] + news_rows[: args.news_max]
     rng.shuffle(out)
-    return out
-
-
-ARTICLES: list[tuple[str, str, str, list[tuple[int, int, str]]]] = []
+    return articles, out
 
 
 def main() -> int:
@@ -186,12 +176,12 @@ def main() -> int:
         return [len(ids) for ids in tok(list(texts), add_special_tokens=False)["input_ids"]]
 
     t0 = time.time()
-    data = examples(args, count_tokens)
+    articles, data = examples(args, count_tokens)
     by_kind: dict[str, int] = {}
     for e in data:
         by_kind[e[3]] = by_kind.get(e[3], 0) + 1
     log(
-        f"{len(data)} questions {by_kind} over {len(ARTICLES)} articles in {time.time() - t0:.0f} s"
+        f"{len(data)} questions {by_kind} over {len(articles)} articles in {time.time() - t0:.0f} s"
     )
     rng = random.Random(args.seed + 1)
     steps = len(data) // args.batch
@@ -204,6 +194,11 @@ def main() -> int:
         saved = torch.load(ckpt / "optim.pt", weights_only=False)
         opt.load_state_dict(saved["opt"])
         sched.load_state_dict(saved["sched"])
+
+    def embed(texts: list[str]):  # type: ignore[no-untyped-def]
+        features = model.tokenize(texts)
+        return F.normalize(model(features)["sentence_embedding"], dim=-1)
+
     model.train()
     seen = 0
     t0 = time.time()
@@ -211,16 +206,11 @@ def main() -> int:
         batch = data[step * args.batch : (step + 1) * args.batch]
         questions, positives, negatives = [], [], []
         for question, art, c, _ in batch:
-            chunks = ARTICLES[art][3]
+            chunks = articles[art]
             other = rng.choice([i for i in range(len(chunks)) if i != c])
             questions.append(question)
             positives.append(chunks[c][2])
             negatives.append(chunks[other][2])
-
-        def embed(texts: list[str]):  # type: ignore[no-untyped-def]
-            features = model.tokenize(texts)
-            return F.normalize(model(features)["sentence_embedding"], dim=-1)
-
         q = embed(questions)
         p = embed(positives + negatives)
         scores = 20.0 * q @ p.T
