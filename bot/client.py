@@ -123,7 +123,9 @@ class ArticleBot(commands.Bot):
         return self._libraries
 
     def _open_library(self, settings: Settings) -> ServesLibrary:
-        return self.engine.sibling(settings)
+        library = self.engine.sibling(settings)
+        library.rebuild_if_stale()
+        return library
 
     def reader_for(self, guild_id: int | None) -> ScopedLibrary:
         """What a question from ``guild_id`` reads: the operator's library (unless turned off for
@@ -149,6 +151,7 @@ class ArticleBot(commands.Bot):
             log.info("loading the index from %s", self.settings.index_dir)
             self._engine = await self.workers.build(self._engine_factory, self.settings)
             log.info("serving index generation %s", self._engine.generation)
+            self._engine.rebuild_if_stale()
         self.tree.on_error = handle_error  # type: ignore[method-assign]
         self.add_dynamic_items(MorePassages, FullParagraph, Feedback, WhyThisQuote, QuoteFeedback)
         for name in COGS:

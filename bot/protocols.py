@@ -22,6 +22,11 @@ class EngineLike(ServesLibrary, Protocol):
 
     def refresh(self) -> bool: ...
 
+    def rebuild_if_stale(self) -> object:
+        """Rebuild in the background an index built with another model than EMBED_MODEL (it
+        serves, read with its own model, meanwhile)."""
+        ...
+
     def sibling(self, settings: Settings) -> EngineLike:
         """An engine on another library's folders sharing this one's models (a server's library)."""
         ...

@@ -26,10 +26,18 @@ from index.answer.with_reader import READER_CANDIDATES, ReaderChooser
 from index.build.builder import Progress, build_index
 from index.config import Settings
 from index.embedding.embedder import Embedder, load_embedder
+from index.embedding.model_path import model_setting_for
 from index.embedding.recent import RecentVectors
-from index.errors import CorruptIndex, IndexUnavailable, QuestionTooLong, ReindexInProgress
+from index.errors import (
+    CorruptIndex,
+    EmbedderError,
+    IncompatibleIndex,
+    IndexUnavailable,
+    QuestionTooLong,
+    ReindexInProgress,
+)
 from index.generations.generation import Generation, load_generation, load_serving
-from index.generations.store import current_generation, published_generations
+from index.generations.store import current_generation, current_manifest, published_generations
 from index.ops import metrics
 from index.process import gc_policy
 from index.reader.model import Reader, load_reader
@@ -70,21 +78,29 @@ class Engine:
         generation: Generation,
         reader: Reader | None = None,
         query_vectors: RecentVectors | None = None,
+        *,
+        index_embedder: Embedder | None = None,
+        old_models: dict[str, Embedder] | None = None,
     ) -> None:
         self.settings = settings
-        self.embedder = embedder
+        self.embedder = embedder  # EMBED_MODEL: what builds embed with
         self.reader = reader
         # Shared with sibling engines: a question read by two libraries is embedded once.
         self._query_vectors = query_vectors or RecentVectors()
         self._chooser: QuoteChooser = ReaderChooser(reader) if reader else ScorerChooser()
         self._reindex_lock = threading.Lock()
         self._damaged: str | None = None  # a published generation that failed to load
-        self._serve(generation)
+        self._rebuilding: threading.Thread | None = None
+        # Models of indexes built with another model, loaded once and shared with sibling engines.
+        self._old_models = old_models if old_models is not None else {}
+        self._serve(generation, index_embedder or embedder)
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
         """Load the model and the current generation (blocking: call from a worker thread)."""
         embedder = embedder or load_embedder(settings.embed_model, settings.embed_backend)
+        old_models: dict[str, Embedder] = {}
+        generation, index_embedder = _open_serving(settings, embedder, old_models)
         reader = None
         if settings.reader == "on":
             reader = (
@@ -92,15 +108,30 @@ class Engine:
                 if settings.reader_model
                 else load_reader(backend=settings.reader_backend)
             )
-        return cls(settings, embedder, _load_current(settings, embedder), reader)
+        return cls(
+            settings,
+            embedder,
+            generation,
+            reader,
+            index_embedder=index_embedder,
+            old_models=old_models,
+        )
 
     def sibling(self, settings: Settings) -> Engine:
         """An engine on other folders (a server's library) that shares this engine's models; a
         folder without an index gets one first (an empty corpus makes an empty generation)."""
         if not published_generations(settings.index_dir):
             build_index(settings, self.embedder)
-        generation = _load_current(settings, self.embedder)
-        return Engine(settings, self.embedder, generation, self.reader, self._query_vectors)
+        generation, index_embedder = _open_serving(settings, self.embedder, self._old_models)
+        return Engine(
+            settings,
+            self.embedder,
+            generation,
+            self.reader,
+            self._query_vectors,
+            index_embedder=index_embedder,
+            old_models=self._old_models,
+        )
 
     @property
     def min_confidence(self) -> float:
@@ -116,10 +147,28 @@ class Engine:
     def generation(self) -> str:
         return self._generation.name
 
-    def _serve(self, generation: Generation) -> None:
-        """Serve ``generation`` from now on: one reference assignment (a question in flight sees the
-        old generation or the new one, whole), then the collector settles (index/process/gc_policy.py)."""
-        self._generation = generation
+    @property
+    def _generation(self) -> Generation:
+        return self._serving[0]
+
+    @property
+    def _index_embedder(self) -> Embedder:
+        """The model the serving generation was built with: EMBED_MODEL's, except while an index
+        built with another model serves until its rebuild (``stale_model``)."""
+        return self._serving[1]
+
+    @property
+    def stale_model(self) -> bool:
+        """The serving generation was built with another model than EMBED_MODEL (the setting
+        changed, or an upgrade changed the default): it serves, read with its own model, until a
+        full rebuild (``rebuild_if_stale``) replaces it."""
+        return self._index_embedder is not self.embedder
+
+    def _serve(self, generation: Generation, embedder: Embedder) -> None:
+        """Serve ``generation``, read with ``embedder``, from now on: one reference assignment of
+        the pair (a question in flight sees the old pair or the new one, whole), then the
+        collector settles (index/process/gc_policy.py)."""
+        self._serving = (generation, embedder)
         gc_policy.settle_after_load()
 
     @property
@@ -135,9 +184,10 @@ class Engine:
             )
 
     def _hits(
-        self, gen: Generation, text: str, query: Query, k: int
+        self, serving: tuple[Generation, Embedder], text: str, query: Query, k: int
     ) -> tuple[np.ndarray, list[Hit]]:
-        qvec = self._query_vectors.encode(self.embedder, text)
+        gen, embedder = serving
+        qvec = self._query_vectors.encode(embedder, text)
         hits = retrieve(gen, qvec, query, k=k, per_article_cap=self.settings.per_article_cap)
         return qvec, hits
 
@@ -152,7 +202,7 @@ class Engine:
         """Everything before the quote is chosen: the question prepared, the passages retrieved,
         their sentences scored. An Answer already when there is nothing to look for."""
         started = time.perf_counter()
-        gen = self._generation
+        gen, embedder = self._serving
         self.check_question(question)
         if not question.strip():  # nothing to look for: an abstention, without a search
             return Answer(question, False, 0.0, (), (), generation=gen.name)
@@ -161,7 +211,7 @@ class Engine:
             typed = correct(expand(question), gen.vocabulary, gen.doc_freq)
         asked = Asked.make(gen, typed, context)  # the one preparation of the question
         marks = [started, time.perf_counter()]
-        qvec = self._query_vectors.encode(self.embedder, asked.text)
+        qvec = self._query_vectors.encode(embedder, asked.text)
         marks.append(time.perf_counter())
         hits, further = retrieve_with_story(
             gen,
@@ -210,8 +260,9 @@ class Engine:
 
     def search(self, query: str, *, k: int = 10) -> list[Passage]:
         self.check_question(query)
-        gen = self._generation
-        _, hits = self._hits(gen, query, Query.make(gen, query), k)
+        serving = self._serving
+        gen = serving[0]
+        _, hits = self._hits(serving, query, Query.make(gen, query), k)
         return [self._passage(gen, h) for h in hits]
 
     @staticmethod
@@ -271,15 +322,37 @@ class Engine:
                 return False
             try:
                 loaded = load_generation(newest, self.embedder.name, self.embedder.dim)
-            except CorruptIndex as exc:
+            except (CorruptIndex, IncompatibleIndex) as exc:
                 self._damaged = newest.name
                 log.warning("%s; still serving generation %s", exc, self.generation)
                 return False
-            self._serve(loaded)
+            self._serve(loaded, self.embedder)
             log.info("now serving generation %s, published by another process", self.generation)
             return True
         finally:
             self._reindex_lock.release()
+
+    def rebuild_if_stale(self) -> threading.Thread | None:
+        """When ``stale_model``, rebuild the whole index with EMBED_MODEL in a background thread
+        (the old generation, read with its own model, serves meanwhile; a reindex asked for during
+        it is refused as running); the thread, or None when the index is current."""
+        if not self.stale_model or (self._rebuilding and self._rebuilding.is_alive()):
+            return None
+
+        def rebuild() -> None:
+            try:
+                self.reindex(full=True)
+            except ReindexInProgress:
+                log.info("a reindex is running: it rebuilds %s with the new model", self.corpus_dir)
+            except Exception:
+                log.exception(
+                    "rebuilding %s with EMBED_MODEL failed; the old index still serves",
+                    self.settings.index_dir,
+                )
+
+        self._rebuilding = threading.Thread(target=rebuild, name="model-rebuild", daemon=True)
+        self._rebuilding.start()
+        return self._rebuilding
 
     def reindex(
         self, *, full: bool = False, progress: Progress | None = None, allow_shrink: bool = False
@@ -293,12 +366,12 @@ class Engine:
                 report = build_index(
                     self.settings,
                     self.embedder,
-                    full=full,
+                    full=full or self.stale_model,
                     progress=progress,
                     allow_shrink=allow_shrink,
                 )
             if report.generation != self._generation.name:  # else: nothing changed, kept
-                self._serve(_load_current(self.settings, self.embedder))
+                self._serve(_load_current(self.settings, self.embedder), self.embedder)
             log.info("reindex: %s", report.summary())
             return report
         finally:
@@ -308,3 +381,34 @@ class Engine:
 def _load_current(settings: Settings, embedder: Embedder) -> Generation:
     """The current generation or, if it is damaged, the newest intact one (with a warning)."""
     return load_serving(settings.index_dir, embedder.name, embedder.dim)
+
+
+def _open_serving(
+    settings: Settings, embedder: Embedder, known: dict[str, Embedder]
+) -> tuple[Generation, Embedder]:
+    """The generation to serve and the model that reads it: ``embedder`` (EMBED_MODEL), or, when
+    the index was built with another model this machine can still load (EMBED_MODEL changed, or an
+    upgrade changed the default), that model until a full rebuild replaces the index (loaded once
+    into ``known``, which sibling engines share). IncompatibleIndex when neither can read it."""
+    try:
+        return _load_current(settings, embedder), embedder
+    except IncompatibleIndex as refused:
+        recorded = current_manifest(settings.index_dir).model
+        setting = model_setting_for(recorded)
+        if recorded == embedder.name or setting is None:
+            raise
+        try:
+            old = known.get(recorded) or load_embedder(setting, settings.embed_backend)
+            generation = _load_current(settings, old)
+            known[recorded] = old
+        except (EmbedderError, IncompatibleIndex):
+            raise refused from None
+    log.warning(
+        "the index in %s was built with model %s, not EMBED_MODEL's %s: served with %s until it "
+        "is rebuilt (the bot rebuilds it now; from the command line: `articlebot index --full`)",
+        settings.index_dir,
+        recorded,
+        embedder.name,
+        recorded,
+    )
+    return generation, old

@@ -292,10 +292,15 @@ def main() -> int:
     p.add_argument(
         "--squad-weight", type=int, default=1, help="times each squad1 train question counts"
     )
+    p.add_argument(
+        "--embed-model",
+        default=Settings().embed_model,
+        help="the embedder the indexes and question vectors are made with (default: the shipped one)",
+    )
     args = p.parse_args()
     train_ids = set(ev.read_article_filter(DATA / "squad1-train.txt"))
     qs = [q for q in ev.read_questions(args.questions) if q.answers]
-    embedder = load_embedder(Settings().embed_model, Settings().embed_backend)
+    embedder = load_embedder(args.embed_model, Settings().embed_backend)
     if args.qvecs and args.qvecs.is_file():
         qvecs = np.load(args.qvecs)
     else:

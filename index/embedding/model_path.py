@@ -31,3 +31,13 @@ def resolve_model_path(model: str) -> Path:
 def model_display_name(model: str) -> str:
     """The name recorded in the manifest: the same model gives the same name on every backend."""
     return "all-MiniLM-L6-v2" if model == DEFAULT_MODEL else model
+
+
+def model_setting_for(recorded: str) -> str | None:
+    """The EMBED_MODEL value that loads the model a manifest records (``model_display_name``'s
+    inverse), or None when this machine cannot load it (a folder that is gone)."""
+    if recorded == model_display_name(DEFAULT_MODEL):
+        return DEFAULT_MODEL
+    if recorded == DEFAULT_MODEL or Path(recorded).expanduser().is_dir():
+        return recorded
+    return None

@@ -113,6 +113,11 @@ def current_generation(index_dir: Path) -> Path:
     return folder
 
 
+def current_manifest(index_dir: Path) -> Manifest:
+    """The manifest of the generation that serves (its files unchecked)."""
+    return Manifest.read(current_generation(index_dir))
+
+
 def published_generations(index_dir: Path) -> list[Path]:
     """Every published generation folder, newest first (by modification time, as ``prune`` keeps)."""
     root = index_dir / "generations"

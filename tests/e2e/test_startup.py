@@ -8,9 +8,15 @@ import contextlib
 import pytest
 
 from bot import main
+from bot.client import ArticleBot
 from bot.config import BotSettings
-from index.config import Settings
+from index.build.builder import build_index
+from index.config import DEFAULT_MODEL, Settings
+from index.embedding.embedder import Embedder, load_embedder
+from index.embedding.model_path import resolve_model_path
 from index.engine import Engine
+from index.generations.store import current_manifest
+from tests.e2e.conftest import FAST, running
 from tests.e2e.loopback import MESSAGE_CONTENT_INTENT, LoopbackDiscord
 
 pytestmark = pytest.mark.e2e
@@ -116,3 +122,31 @@ def test_unreachable_discord_is_one_line_without_traceback(
     lines = [line for line in err.splitlines() if "articlebot" in line]
     assert len(lines) == 1 and "cannot reach Discord" in lines[0]
     assert "Traceback" not in err and WRONG_TOKEN not in out + err
+
+
+async def test_bot_started_over_an_index_of_another_model_rebuilds_it_while_answering(
+    settings: Settings,
+    bot_settings: BotSettings,
+    loopback: LoopbackDiscord,
+    real_embedder: Embedder,
+) -> None:
+    """An upgrade changed the model (here: EMBED_MODEL names the shipped model's folder, another
+    name to the manifest): the old index answers at once, read with its own model, and the bot
+    rebuilds it with the new one behind it."""
+    build_index(settings, real_embedder)
+    folder = str(resolve_model_path(DEFAULT_MODEL))
+    configured = settings.with_(embed_model=folder)
+    engine = await asyncio.to_thread(
+        Engine.open, configured, load_embedder(folder, settings.embed_backend)
+    )
+    assert engine.stale_model
+    old = engine.generation
+    client = ArticleBot(configured, bot_settings, engine_factory=lambda s: engine, **FAST)
+    async with running(client, loopback):
+        await loopback.until(lambda: not engine.stale_model, timeout=120, what="the rebuild")
+        assert engine.generation != old
+        assert current_manifest(settings.index_dir).model == folder
+        asked = await loopback.say("Where is Mount Etna?", mention_bot=True)
+        [reply] = await loopback.until(lambda: loopback.replies_to(asked))
+        assert reply["embeds"][0]["title"] == "Volcano"
+        assert engine.generation in reply["embeds"][0]["footer"]["text"]
