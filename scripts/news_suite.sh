@@ -5,7 +5,8 @@
 #   scripts/news_suite.sh collect WORK NAME [READER.onnx]
 #       each set's read candidates for scripts/fit_choice.py (var/choice/<set>-NAME.json); with
 #       NEWS_HELD=QUESTIONS set, also those news training questions the reader was not trained on
-#       (held-NAME, over tests/data/news-train/corpus; session 10 fit the choice on t16-t21 so)
+#       (held-NAME, over tests/data/news-train/corpus; session 10 fit the choice on t16-t21 so); with
+#       EMBED_MODEL set, with that embedder (WORK's indexes its own)
 #   scripts/news_suite.sh evals WORK NAME [READER.onnx] [--news-held QUESTIONS]
 #       refit the confidence (scripts/calibrate_reader.py; writes index/data/reader_confidence.json),
 #       then the news, squad2 and squad1 evals, the lede check and the figures that differ, into WORK/out;
@@ -55,6 +56,7 @@ collect)
     NAME=$3
     M=()
     [ $# -ge 4 ] && M=(--reader-model "$4")
+    [ -n "${EMBED_MODEL:-}" ] && M+=(--embed-model "$EMBED_MODEL")
     [ -f "$WORK/squad1-measure.txt" ] || lists
     P=("$PY" scripts/fit_choice.py collect)
     NEWS=tests/data/news
