@@ -70,7 +70,9 @@ def pack(model: Path, out: Path, base: Path) -> None:
     base_names = set(read_safetensors(base))
     if set(tensors) != base_names:
         missing, extra = sorted(base_names - set(tensors)), sorted(set(tensors) - base_names)
-        raise SystemExit(f"{model}: not the base model's tensors (missing {missing}, extra {extra})")
+        raise SystemExit(
+            f"{model}: not the base model's tensors (missing {missing}, extra {extra})"
+        )
     out.mkdir(parents=True, exist_ok=True)
     for rel in BASE_FILES:
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -85,7 +87,9 @@ def pack(model: Path, out: Path, base: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("model", type=Path, help="a sentence-transformers folder (train_embedder's OUT/model)")
+    p.add_argument(
+        "model", type=Path, help="a sentence-transformers folder (train_embedder's OUT/model)"
+    )
     p.add_argument("out", type=Path)
     args = p.parse_args(argv)
     pack(args.model, args.out, resolve_model_path(DEFAULT_MODEL))
