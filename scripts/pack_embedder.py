@@ -22,7 +22,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from index.config import DEFAULT_MODEL  # noqa: E402
+from index.config import BASE_MODEL  # noqa: E402
 from index.embedding.bert_onnx import read_safetensors  # noqa: E402
 from index.embedding.model_path import resolve_model_path  # noqa: E402
 
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("out", type=Path)
     args = p.parse_args(argv)
-    pack(args.model, args.out, resolve_model_path(DEFAULT_MODEL))
+    pack(args.model, args.out, resolve_model_path(BASE_MODEL))
     size = (args.out / "model.safetensors").stat().st_size
     print(f"{args.out}: {size / 1e6:.1f} MB of float16 weights")
     return 0

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.config import DEFAULT_MODEL
+from index.config import BASE_MODEL
 from index.embedding.bert_onnx import read_safetensors
 from index.embedding.embedder import load_embedder
 from index.embedding.model_path import resolve_model_path
@@ -24,7 +24,7 @@ TEXTS = [
 
 
 def test_packed_model_is_float16_and_gives_the_same_vectors(tmp_path: Path) -> None:
-    base = resolve_model_path(DEFAULT_MODEL)
+    base = resolve_model_path(BASE_MODEL)
     out = tmp_path / "packed"
     pack_embedder.pack(base, out, base)
     header_size = int.from_bytes((out / "model.safetensors").read_bytes()[:8], "little")
@@ -39,7 +39,7 @@ def test_packed_model_is_float16_and_gives_the_same_vectors(tmp_path: Path) -> N
 
 
 def test_a_model_with_other_tensors_is_refused(tmp_path: Path) -> None:
-    base = resolve_model_path(DEFAULT_MODEL)
+    base = resolve_model_path(BASE_MODEL)
     other = tmp_path / "other"
     other.mkdir()
     pack_embedder.write_safetensors(other / "model.safetensors", {"x": np.zeros((2, 2))})
@@ -58,7 +58,7 @@ def test_two_fine_tunings_of_one_size_never_share_a_cached_graph(
     """Same configuration, tokenizer and file size, other weights: other vectors (the ONNX graph
     cache once told them apart by size alone)."""
     monkeypatch.setenv("ARTICLEBOT_CACHE_DIR", str(tmp_path / "cache"))
-    base = resolve_model_path(DEFAULT_MODEL)
+    base = resolve_model_path(BASE_MODEL)
     first, second = tmp_path / "first", tmp_path / "second"
     pack_embedder.pack(base, first, base)
     pack_embedder.pack(base, second, base)
