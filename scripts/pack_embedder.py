@@ -35,7 +35,6 @@ BASE_FILES = (
     "special_tokens_map.json",
     "tokenizer.json",
     "tokenizer_config.json",
-    "vocab.txt",
     "1_Pooling/config.json",
 )
 

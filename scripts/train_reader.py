@@ -216,6 +216,15 @@ PRESETS["cpu-news13"] = {
     "squad2_repeat": 1,
     "news_train": False,
 }
+# Issue 22, session 18: cpu-news13's share of SQuAD 1.1 with the news training stories back (t1-t27;
+# t28-t36 held), from the cpu-news13 weights (--init var/reader-news13): 4,000 SQuAD 1.1 questions no
+# earlier stage read (offset 41,500), squad2's TRAIN half once, the news fitting part x2, the no-answer
+# option. What cpu-news13 lost on news (the stories left out) and cpu-news12 lost on SQuAD, together.
+PRESETS["cpu-news14"] = {
+    **PRESETS["cpu-news13"],
+    "question_offset": 41500,
+    "news_train": True,
+}
 PART_BYTES = 15 * 1024 * 1024
 
 

@@ -298,6 +298,7 @@ def main() -> int:
         help="the embedder the indexes and question vectors are made with (default: the shipped one)",
     )
     args = p.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
     train_ids = set(ev.read_article_filter(DATA / "squad1-train.txt"))
     qs = [q for q in ev.read_questions(args.questions) if q.answers]
     embedder = load_embedder(args.embed_model, Settings().embed_backend)

@@ -98,7 +98,7 @@ def fake_embedder() -> HashEmbedder:
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    """The shipped all-MiniLM-L6-v2 on the default backend (OpenVINO: bfloat16 on this machine's
+    """The shipped retriever (all-MiniLM-L6-v2 fine-tuned) on the default backend (OpenVINO: bfloat16 on this machine's
     AMX cores, float32 elsewhere), loaded once per test session."""
     from index.config import Settings
     from index.embedding.embedder import load_embedder

