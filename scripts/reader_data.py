@@ -14,7 +14,7 @@ import hashlib
 import json
 import random
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -360,10 +360,13 @@ def examples_for(
     paragraph_negatives: int | None = None,
     edits: int = 1,
     restating: bool = False,
+    engine: Sequence[Sequence[str]] = (),
 ) -> Iterator[Example]:
     """All training examples of one question (nothing if its answer cannot be placed).
 
-    ``restating`` adds the negatives a news question meets (see restating_negatives).
+    ``restating`` adds the negatives a news question meets (see restating_negatives). ``engine``: the
+    engine's own candidates for the question that hold no answer ([sentence, previous, title] each,
+    scripts/engine_candidates.py), added to its group unless the group already pairs that sentence.
 
     ``neighbours`` are the other questions of the same paragraph: up to ``other_questions`` of them whose
     answers the gold sentence does not hold are paired with it as negatives (real questions, on topic,
@@ -406,6 +409,10 @@ def examples_for(
         )
     if restating:
         yield from restating_negatives(question, answers, article, p_index, gold, start, end)
+    # Before the edited questions: those are other texts, so other groups (question_groups).
+    paired = {gold_text, *(sents[i] for i in others_in_paragraph)}
+    paired.update(article.paragraphs[pi][si] for _, pi, si in pool[:article_negatives])
+    yield from engine_examples(question, engine, paired)
     variants = edited_questions(question, gold_text, article, rng, sents, edits)
     rng.shuffle(variants)
     for variant in variants[:edited]:
@@ -419,6 +426,30 @@ def examples_for(
         ]
         for other in rng.sample(others, min(other_questions, len(others))):
             yield Example(other, gold_text, prev, article.title, 0, None, "other-question")
+
+
+def engine_examples(
+    question: str, engine: Sequence[Sequence[str]], paired: set[str], source: str = "squad1"
+) -> Iterator[Example]:
+    """Negatives of kind "engine" from the engine's candidates, skipping sentences in ``paired``."""
+    seen = set(paired)
+    for sentence, previous, title in engine:
+        if sentence in seen:
+            continue
+        seen.add(sentence)
+        yield Example(question, sentence, previous, title, 0, None, "engine", source)
+
+
+def read_engine_negatives(paths: Sequence[Path]) -> dict[str, list[list[str]]]:
+    """Question id -> its engine negatives, from scripts/engine_candidates.py's files."""
+    out: dict[str, list[list[str]]] = {}
+    for path in paths:
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    row = json.loads(line)
+                    out[str(row["id"])] = [list(n) for n in row["negatives"]]
+    return out
 
 
 _LOOSE_PUNCT = re.compile(r"\s+([,.;:)])|([(])\s+")
@@ -695,6 +726,7 @@ def news_examples(
     split: str = "fit",
     files: str = "dev.jsonl",
     skip: tuple[str, ...] = (),
+    engine: Mapping[str, Sequence[Sequence[str]]] | None = None,
 ) -> list[Example]:
     """Examples from a news set (``files``, a glob of JSON-lines files in ``folder``, +
     ``corpus/<article>.md``), questions of ``split`` only: the sentence holding the answer as the
@@ -715,11 +747,17 @@ def news_examples(
         slug = str(q["article"])
         if slug not in articles:
             articles[slug] = read_news_article(folder / "corpus" / f"{slug}.md")
-        out.extend(_news_question(q, articles[slug], negatives))
+        found = (engine or {}).get(str(q.get("id")), ())
+        out.extend(_news_question(q, articles[slug], negatives, found))
     return out
 
 
-def _news_question(q: dict[str, object], article: Article, negatives: int) -> list[Example]:
+def _news_question(
+    q: dict[str, object],
+    article: Article,
+    negatives: int,
+    engine: Sequence[Sequence[str]] = (),
+) -> list[Example]:
     flat = [(pi, si) for pi, p in enumerate(article.paragraphs) for si in range(len(p))]
     sents = [article.paragraphs[pi][si] for pi, si in flat]
     question = str(q["question"])
@@ -746,6 +784,8 @@ def _news_question(q: dict[str, object], article: Article, negatives: int) -> li
     )
     kind = "news" if gold >= 0 else "impossible"
     out.extend(example(k, 0, kind) for _, k in ranked[:negatives])
+    if gold >= 0:  # an unanswerable question has no positive for its group to choose
+        out.extend(engine_examples(question, engine, {e.sentence for e in out}, "news"))
     return out
 
 
@@ -770,6 +810,7 @@ def build(
     news_train: Path | None = None,
     news_train_repeat: int = 1,
     news_train_skip: tuple[str, ...] = (),
+    engine_negatives: Mapping[str, Sequence[Sequence[str]]] | None = None,
 ) -> tuple[list[Example], list[Example], list[str]]:
     """(training examples, held-out examples, held-out article slugs): articles split by a seeded draw.
 
@@ -782,7 +823,9 @@ def build(
     questions of the seeded order (a second stage reads questions the first did not); ``restating``
     adds restating_negatives to the SQuAD 1.1 questions; ``news_train``, a news training set
     (``questions-*.jsonl`` + ``corpus/``, tests/data/news-train) whose questions are added
-    ``news_train_repeat`` times, each with 8 negatives, but for the files named in ``news_train_skip``."""
+    ``news_train_repeat`` times, each with 8 negatives, but for the files named in ``news_train_skip``;
+    ``engine_negatives`` (question id -> the engine's candidates, read_engine_negatives) adds each
+    training question's to its group (SQuAD 1.1 and the news training set; never the held-out set)."""
     rng = random.Random(seed)
     articles = read_articles(folder)
     questions = read_questions(folder)
@@ -798,8 +841,13 @@ def build(
     for q in questions:
         by_paragraph.setdefault((q["article"], q["paragraph_index"]), []).append(q)
 
+    engine = engine_negatives or {}
+
     def expand(
-        qs: list[dict[str, object]], per_paragraph: int | None, restate: bool = False
+        qs: list[dict[str, object]],
+        per_paragraph: int | None,
+        restate: bool = False,
+        use_engine: bool = True,
     ) -> list[Example]:
         out: list[Example] = []
         for q in qs:
@@ -815,6 +863,7 @@ def build(
                     paragraph_negatives=per_paragraph,
                     edits=edits,
                     restating=restate,
+                    engine=engine.get(str(q.get("id")), ()) if use_engine else (),
                 )
             )
         return out
@@ -832,7 +881,7 @@ def build(
             )
     else:
         train = expand(train_q, paragraph_negatives, restating)
-    test = expand(test_q, None)
+    test = expand(test_q, None, use_engine=False)
     if squad2 is not None:
         train += (
             squad2_examples(
@@ -849,7 +898,12 @@ def build(
         train += news_examples(news) * news_repeat
     if news_train is not None:
         more = news_examples(
-            news_train, negatives=8, split="train", files="questions-*.jsonl", skip=news_train_skip
+            news_train,
+            negatives=8,
+            split="train",
+            files="questions-*.jsonl",
+            skip=news_train_skip,
+            engine=engine,
         )
         train += more * news_train_repeat
     return train, test, sorted(held)

@@ -337,6 +337,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="continue from <out>/checkpoint.pt (same data and settings: they are checked)",
     )
+    ap.add_argument(
+        "--engine-negatives",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="scripts/engine_candidates.py files: each training question's engine candidates join "
+        "its group as negatives",
+    )
     args = ap.parse_args(argv)
     if args.onnx is None:
         own = PRESETS[args.preset].get("needs_init")
@@ -944,6 +952,11 @@ def main(argv: list[str] | None = None) -> int:
         news_train=args.news_train if settings.get("news_train") else None,
         news_train_repeat=int(settings.get("news_train_repeat", 1)),  # type: ignore[call-overload]
         news_train_skip=tuple(settings.get("news_train_skip", ())),  # type: ignore[arg-type]
+        engine_negatives=(
+            reader_data.read_engine_negatives(args.engine_negatives)
+            if args.engine_negatives
+            else None
+        ),
     )
     log(
         f"{len(train_ex)} training pairs, {len(test_ex)} held-out pairs ({len(held)} articles) in {time.time() - t0:.0f} s"

@@ -349,3 +349,47 @@ def test_group_batches_never_split_a_group_and_cover_every_pair() -> None:
     assert all(len(b) < 32 + 7 for b in out)  # closed once full: at most one group over
     again = reader_data.group_batches(groups, lengths, 32, random.Random(3))
     assert again == out
+
+
+def test_engine_negatives_join_the_question_group_before_its_edited_questions() -> None:
+    q = {
+        "id": "q1",
+        "question": "Who opened the bridge in 1932?",
+        "answers": ["Mayor Anna Holt"],
+        "article": "bridge",
+        "paragraph_index": 0,
+    }
+    engine = [
+        ["The ferry was opened in 1930 by the harbour board.", "", "Ferries"],
+        [PARAGRAPH[1], PARAGRAPH[0], "Bridge"],  # already the paragraph's negative: not twice
+        ["The ferry was opened in 1930 by the harbour board.", "", "Ferries"],
+    ]
+    plain = list(reader_data.examples_for(q, ARTICLE, random.Random(3)))
+    withe = list(reader_data.examples_for(q, ARTICLE, random.Random(3), engine=engine))
+    added = [e for e in withe if e.kind == "engine"]
+    assert [(e.sentence, e.title, e.label) for e in added] == [
+        ("The ferry was opened in 1930 by the harbour board.", "Ferries", 0)
+    ]
+    assert [e for e in withe if e.kind != "engine"] == plain
+    groups = reader_data.question_groups(withe)
+    first = [withe[i] for i in groups[0]]
+    assert first[0].label == 1 and added[0] in first  # one group: listwise compares them
+
+
+def test_engine_negatives_in_news_groups_and_files(tmp_path: Path) -> None:
+    write_news(tmp_path)
+    cands = tmp_path / "cands.jsonl"
+    rows = [
+        {"id": "1", "question": "x", "negatives": [["Tolls rose by 2 dollars.", "", "Tolls"]]},
+        {"id": "3", "question": "y", "negatives": [["The architect was unnamed.", "", "B"]]},
+    ]
+    cands.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    engine = reader_data.read_engine_negatives([cands])
+    assert engine["1"] == [["Tolls rose by 2 dollars.", "", "Tolls"]]
+    examples = reader_data.news_examples(tmp_path, negatives=2, engine=engine)
+    cost = [e for e in examples if e.question.startswith("How much")]
+    assert cost[-1].kind == "engine" and cost[-1].source == "news" and cost[-1].label == 0
+    # an unanswerable question's group has no positive to choose: no engine negatives there
+    assert all(e.kind != "engine" for e in examples if e.question == "Who designed the bridge?")
+    groups = reader_data.question_groups(examples)
+    assert all(sum(examples[i].label for i in g) <= 1 for g in groups)

@@ -1,0 +1,102 @@
+"""The engine's own candidates for training questions: the sentences the reader is shown, as negatives.
+
+    .venv/bin/python scripts/engine_candidates.py OUT.jsonl CORPUS QUESTIONS.jsonl [...] \\
+        --index-dir IDX [--read 10] [--embed-model MODEL]
+
+The reader's training groups hold a question's own paragraph and a few sentences of its article; when
+answering, it chooses among what retrieval, the passage ranker and the sentence scorer put before it,
+often from other passages and stories (the largest loss on every set since session 18). This writes,
+for each answerable question, the engine's first ``--read`` candidates that hold no answer string, as the
+reader would read them (index.answer.with_reader.pairs_for: the sentence, the one before it in its
+paragraph, the article's title): one JSON line each, ``{"id", "question", "negatives": [[sentence,
+previous, title], ...]}``, in the engine's order. scripts/reader_data.py adds them to the question's
+group (``engine_negatives``). The corpus is indexed into IDX first (incrementally); READER=off, since
+only the candidates are wanted. Answers are matched as the evaluation does (index.bench.evaluate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from index.answer.with_reader import pairs_for  # noqa: E402
+from index.bench import evaluate as ev  # noqa: E402
+from index.build.builder import build_index  # noqa: E402
+from index.config import Settings  # noqa: E402
+from index.embedding.embedder import Embedder, load_embedder  # noqa: E402
+from index.engine import Engine, Prepared  # noqa: E402
+
+
+def candidates(engine: Engine, question: str, answers: list[str], read: int) -> list[list[str]]:
+    """[sentence, previous, title] of the first ``read`` candidates holding no answer string."""
+    prepared = engine.prepare(question)
+    if not isinstance(prepared, Prepared):
+        return []
+    pairs = pairs_for(prepared.gen, question, prepared.candidates[:read])
+    return [
+        [p.sentence, p.previous, p.title]
+        for p in pairs
+        if not ev.contains_answer(p.sentence, answers)
+    ]
+
+
+def collect(
+    out: Path,
+    corpus: Path,
+    question_files: list[Path],
+    index_dir: Path,
+    *,
+    read: int = 10,
+    embedder: Embedder | None = None,
+    embed_model: str = "",
+) -> int:
+    """Write ``out``; the number of questions written."""
+    settings = Settings(reader="off", corpus_dir=corpus, index_dir=index_dir)
+    if embed_model:
+        settings = settings.with_(embed_model=embed_model)
+    embedder = embedder or load_embedder(settings.embed_model, settings.embed_backend)
+    build_index(settings, embedder)
+    engine = Engine.open(settings, embedder)
+    written = 0
+    tmp = out.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for path in question_files:
+            for q in ev.read_questions(path):
+                if q.is_impossible or not q.answers:
+                    continue
+                negatives = candidates(engine, q.question, list(q.answers), read)
+                row = {"id": q.id, "question": q.question, "negatives": negatives}
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                written += 1
+    tmp.replace(out)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("out", type=Path)
+    p.add_argument("corpus", type=Path)
+    p.add_argument("questions", type=Path, nargs="+", help="JSON-lines question files")
+    p.add_argument("--index-dir", type=Path, required=True)
+    p.add_argument("--read", type=int, default=10, help="the engine's candidates looked at")
+    p.add_argument("--embed-model", default="", help="default: the shipped retriever")
+    args = p.parse_args(argv)
+    n = collect(
+        args.out,
+        args.corpus,
+        args.questions,
+        args.index_dir,
+        read=args.read,
+        embed_model=args.embed_model,
+    )
+    print(f"{args.out}: {n} questions")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
