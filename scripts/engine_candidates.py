@@ -6,8 +6,8 @@
 The reader's training groups hold a question's own paragraph and a few sentences of its article; when
 answering, it chooses among what retrieval, the passage ranker and the sentence scorer put before it,
 often from other passages and stories (the largest loss on every set since session 18). This writes,
-for each answerable question, the engine's first ``--read`` candidates that hold no answer string, as the
-reader would read them (index.answer.with_reader.pairs_for: the sentence, the one before it in its
+for each answerable question, the engine's first ``--read`` candidates that hold no answer string (nor an
+answer's last word: such a sentence may answer in other words), as the reader would read them (index.answer.with_reader.pairs_for: the sentence, the one before it in its
 paragraph, the article's title): one JSON line each, ``{"id", "question", "negatives": [[sentence,
 previous, title], ...]}``, in the engine's order. scripts/reader_data.py adds them to the question's
 group (``engine_negatives``). The corpus is indexed into IDX first (incrementally); READER=off, since
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -32,16 +33,30 @@ from index.embedding.embedder import Embedder, load_embedder  # noqa: E402
 from index.engine import Engine, Prepared  # noqa: E402
 
 
+def answer_heads(answers: list[str]) -> re.Pattern[str] | None:
+    """The last word of each answer (4 letters or more) as a whole-word pattern: a sentence naming
+    "Bellamy" may well answer a question whose gold answer is "Tariq N. Bellamy", so it is no negative
+    to train on (10.4% of the news training set's candidates were such, session 18)."""
+    heads = {
+        w for a in answers for w in re.findall(r"\w+", a)[-1:] if len(w) >= 4 and not w.isdigit()
+    }
+    if not heads:
+        return None
+    return re.compile(r"\b(" + "|".join(map(re.escape, sorted(heads))) + r")\b", re.IGNORECASE)
+
+
 def candidates(engine: Engine, question: str, answers: list[str], read: int) -> list[list[str]]:
-    """[sentence, previous, title] of the first ``read`` candidates holding no answer string."""
+    """[sentence, previous, title] of the first ``read`` candidates that hold no answer string and do
+    not name an answer's last word (answer_heads)."""
     prepared = engine.prepare(question)
     if not isinstance(prepared, Prepared):
         return []
     pairs = pairs_for(prepared.gen, question, prepared.candidates[:read])
+    heads = answer_heads(answers)
     return [
         [p.sentence, p.previous, p.title]
         for p in pairs
-        if not ev.contains_answer(p.sentence, answers)
+        if not ev.contains_answer(p.sentence, answers) and not (heads and heads.search(p.sentence))
     ]
 
 

@@ -39,3 +39,12 @@ def test_candidates_hold_no_answer_and_carry_their_context(tmp_path: Path) -> No
         if previous:
             assert any(previous + " " + sentence in body for body in texts.values())
     assert not out.with_suffix(".tmp").exists()
+
+
+def test_a_sentence_naming_the_answers_last_word_is_no_negative() -> None:
+    heads = engine_candidates.answer_heads(["Tariq N. Bellamy", "the 1931 flood", "12"])
+    assert heads is not None
+    assert heads.search("A recount on Thursday confirmed that Bellamy won.")
+    assert heads.search("The FLOOD came.")
+    assert not heads.search("Bellamyville voted late.")  # whole words only
+    assert engine_candidates.answer_heads(["12", "May"]) is None  # short or numeric: no guard
