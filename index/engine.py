@@ -184,9 +184,8 @@ class Engine:
             )
 
     def _hits(
-        self, serving: tuple[Generation, Embedder], text: str, query: Query, k: int
+        self, gen: Generation, embedder: Embedder, text: str, query: Query, k: int
     ) -> tuple[np.ndarray, list[Hit]]:
-        gen, embedder = serving
         qvec = self._query_vectors.encode(embedder, text)
         hits = retrieve(gen, qvec, query, k=k, per_article_cap=self.settings.per_article_cap)
         return qvec, hits
@@ -260,9 +259,8 @@ class Engine:
 
     def search(self, query: str, *, k: int = 10) -> list[Passage]:
         self.check_question(query)
-        serving = self._serving
-        gen = serving[0]
-        _, hits = self._hits(serving, query, Query.make(gen, query), k)
+        gen, embedder = self._serving
+        _, hits = self._hits(gen, embedder, query, Query.make(gen, query), k)
         return [self._passage(gen, h) for h in hits]
 
     @staticmethod
@@ -341,7 +339,7 @@ class Engine:
 
         def rebuild() -> None:
             try:
-                self.reindex(full=True)
+                self.reindex()  # the build reuses nothing of another model's generation
             except ReindexInProgress:
                 log.info("a reindex is running: it rebuilds %s with the new model", self.corpus_dir)
             except Exception:
@@ -366,7 +364,7 @@ class Engine:
                 report = build_index(
                     self.settings,
                     self.embedder,
-                    full=full or self.stale_model,
+                    full=full,
                     progress=progress,
                     allow_shrink=allow_shrink,
                 )
@@ -404,11 +402,10 @@ def _open_serving(
         except (EmbedderError, IncompatibleIndex):
             raise refused from None
     log.warning(
-        "the index in %s was built with model %s, not EMBED_MODEL's %s: served with %s until it "
-        "is rebuilt (the bot rebuilds it now; from the command line: `articlebot index --full`)",
+        "the index in %s was built with model %s, not EMBED_MODEL's %s: served with it until it "
+        "is rebuilt (the bot rebuilds it now; from the command line: `articlebot index`)",
         settings.index_dir,
         recorded,
         embedder.name,
-        recorded,
     )
     return generation, old

@@ -402,7 +402,8 @@ def examples_for(
         if not any(a and a in article.paragraphs[pi][si] for a in answers)
     ]
     pool.sort(reverse=True)
-    for _, pi, si in pool[:article_negatives]:
+    picked = [(pi, si) for _, pi, si in pool[:article_negatives]]
+    for pi, si in picked:
         para = article.paragraphs[pi]
         yield Example(
             question, para[si], para[si - 1] if si else "", article.title, 0, None, "article"
@@ -411,7 +412,7 @@ def examples_for(
         yield from restating_negatives(question, answers, article, p_index, gold, start, end)
     # Before the edited questions: those are other texts, so other groups (question_groups).
     paired = {gold_text, *(sents[i] for i in others_in_paragraph)}
-    paired.update(article.paragraphs[pi][si] for _, pi, si in pool[:article_negatives])
+    paired.update(article.paragraphs[pi][si] for pi, si in picked)
     yield from engine_examples(question, engine, paired)
     variants = edited_questions(question, gold_text, article, rng, sents, edits)
     rng.shuffle(variants)

@@ -54,6 +54,6 @@ def model_setting_for(recorded: str) -> str | None:
     inverse), or None when this machine cannot load it (a folder that is gone)."""
     if recorded == model_display_name(BASE_MODEL):
         return BASE_MODEL
-    if recorded in (BASE_MODEL, RETRIEVER_MODEL) or Path(recorded).expanduser().is_dir():
+    if recorded == RETRIEVER_MODEL or Path(recorded).expanduser().is_dir():
         return recorded
     return None
