@@ -1,7 +1,7 @@
 """The engine's own candidates for training questions: the sentences the reader is shown, as negatives.
 
     .venv/bin/python scripts/engine_candidates.py OUT.jsonl CORPUS QUESTIONS.jsonl [...] \\
-        --index-dir IDX [--read 10] [--embed-model MODEL]
+        --index-dir IDX [--read 10] [--keep N] [--embed-model MODEL]
 
 The reader's training groups hold a question's own paragraph and a few sentences of its article; when
 answering, it chooses among what retrieval, the passage ranker and the sentence scorer put before it,
@@ -45,19 +45,22 @@ def answer_heads(answers: list[str]) -> re.Pattern[str] | None:
     return re.compile(r"\b(" + "|".join(map(re.escape, sorted(heads))) + r")\b", re.IGNORECASE)
 
 
-def candidates(engine: Engine, question: str, answers: list[str], read: int) -> list[list[str]]:
+def candidates(
+    engine: Engine, question: str, answers: list[str], read: int, keep: int | None = None
+) -> list[list[str]]:
     """[sentence, previous, title] of the first ``read`` candidates that hold no answer string and do
-    not name an answer's last word (answer_heads)."""
+    not name an answer's last word (answer_heads); at most ``keep`` of them, in the engine's order."""
     prepared = engine.prepare(question)
     if not isinstance(prepared, Prepared):
         return []
     pairs = pairs_for(prepared.gen, question, prepared.candidates[:read])
     heads = answer_heads(answers)
-    return [
+    found = [
         [p.sentence, p.previous, p.title]
         for p in pairs
         if not ev.contains_answer(p.sentence, answers) and not (heads and heads.search(p.sentence))
     ]
+    return found[:keep] if keep is not None else found
 
 
 def collect(
@@ -67,6 +70,7 @@ def collect(
     index_dir: Path,
     *,
     read: int = 10,
+    keep: int | None = None,
     embedder: Embedder | None = None,
     embed_model: str = "",
 ) -> int:
@@ -84,7 +88,7 @@ def collect(
             for q in ev.read_questions(path):
                 if q.is_impossible or not q.answers:
                     continue
-                negatives = candidates(engine, q.question, list(q.answers), read)
+                negatives = candidates(engine, q.question, list(q.answers), read, keep)
                 row = {"id": q.id, "question": q.question, "negatives": negatives}
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
                 written += 1
@@ -99,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("questions", type=Path, nargs="+", help="JSON-lines question files")
     p.add_argument("--index-dir", type=Path, required=True)
     p.add_argument("--read", type=int, default=10, help="the engine's candidates looked at")
+    p.add_argument(
+        "--keep",
+        type=int,
+        default=None,
+        help="at most this many negatives a question, the engine's first (default: all)",
+    )
     p.add_argument("--embed-model", default="", help="default: the shipped retriever")
     args = p.parse_args(argv)
     n = collect(
@@ -107,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         args.questions,
         args.index_dir,
         read=args.read,
+        keep=args.keep,
         embed_model=args.embed_model,
     )
     print(f"{args.out}: {n} questions")

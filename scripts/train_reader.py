@@ -225,6 +225,19 @@ PRESETS["cpu-news14"] = {
     "question_offset": 41500,
     "news_train": True,
 }
+# Issue 22, session 19: the engine's own candidates as negatives. The largest loss on every set is a
+# quote from another passage than the answer's (session 18: 28 of 210 news, 93 of 573 t28-t30, 232 of
+# 3,846 squad1): the reader's training groups held its own paragraph and a few sentences of its article,
+# never what retrieval, the ranker and the scorer actually put before it. From the shipped cpu-news9
+# weights (--init var/reader-news9), its recipe (listwise, squad2's TRAIN half, the news fitting part x2,
+# t1-t27 once; t28-t36 held), 2,000 SQuAD 1.1 questions no earlier stage read (offset 45,500), each
+# question's group joined by its engine candidates (--engine-negatives, one file for the SQuAD questions
+# over the whole SQuAD 1.1 train corpus, one for t1-t27 over the news training corpus; docs/READER.md).
+PRESETS["cpu-news15"] = {
+    **PRESETS["cpu-news9"],
+    "question_offset": 45500,
+    "needs_engine_negatives": True,
+}
 PART_BYTES = 15 * 1024 * 1024
 
 
@@ -363,6 +376,8 @@ def settings_from(args: argparse.Namespace) -> dict[str, object]:
     )
     if args.init is not None:
         s["init"] = str(args.init)
+    if args.engine_negatives:
+        s["engine_negatives"] = [p.name for p in args.engine_negatives]
     return s
 
 
@@ -916,6 +931,11 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"no training data at {args.data} (expected questions.jsonl and corpus/)")
     if args.preset == "cpu-refine" and args.init is None:
         raise SystemExit("--preset cpu-refine starts from trained weights: give --init var/reader")
+    if settings.get("needs_engine_negatives") and not args.engine_negatives:
+        raise SystemExit(
+            f"--preset {args.preset} trains on the engine's candidates: give --engine-negatives "
+            "FILES (scripts/engine_candidates.py writes them; docs/READER.md has the commands)"
+        )
     if settings.get("needs_init") and args.init is None:
         raise SystemExit(
             f"--preset {args.preset} starts from trained weights: give --init var/reader-recovered "
@@ -1021,9 +1041,22 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def float_twin(fp32: Path, target: Path) -> None:
+    """The float16 twin the bfloat16 backend reads (index.reader.model.float_file: reader.onnx ->
+    reader-float.xml and .bin), converted by OpenVINO from the float32 export."""
+    import openvino as ov
+
+    from index.reader.model import float_file
+
+    twin = float_file(target)
+    ov.save_model(ov.convert_model(str(fp32)), str(twin), compress_to_fp16=True)
+    log(f"wrote {twin} ({twin.with_suffix('.bin').stat().st_size / 1e6:.1f} MB, float16)")
+
+
 def export(model, target: Path, *, keep_float: bool = False) -> None:  # type: ignore[no-untyped-def]
-    """ONNX (opset 17), then per-channel dynamic int8 quantization; the int8 file is what ships.
-    ``keep_float``: the float32 file stays beside it (``<target>.fp32.onnx``)."""
+    """ONNX (opset 17), then per-channel dynamic int8 quantization, and the float16 twin (float_twin):
+    the two files that ship. ``keep_float``: the float32 file stays beside them
+    (``<target>.fp32.onnx``)."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -1047,6 +1080,7 @@ def export(model, target: Path, *, keep_float: bool = False) -> None:  # type: i
     )
     quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True)
     fp32_mb = fp32.stat().st_size / 1e6
+    float_twin(fp32, target)
     if not keep_float:
         fp32.unlink()
     log(
@@ -1071,6 +1105,12 @@ def trained_on(settings: dict[str, object]) -> str:
         what += "; the news training set tests/data/news-train (written for the project)"
         if skipped:
             what += " except " + ", ".join(str(f) for f in skipped)  # type: ignore[attr-defined]
+    if settings.get("engine_negatives"):
+        what += (
+            "; with the engine's own candidates as negatives (scripts/engine_candidates.py: "
+            + ", ".join(str(f) for f in settings["engine_negatives"])  # type: ignore[attr-defined]
+            + ")"
+        )
     return what + "; see docs/READER.md"
 
 

@@ -39,6 +39,12 @@ def test_candidates_hold_no_answer_and_carry_their_context(tmp_path: Path) -> No
         if previous:
             assert any(previous + " " + sentence in body for body in texts.values())
     assert not out.with_suffix(".tmp").exists()
+    kept = tmp_path / "kept.jsonl"
+    engine_candidates.collect(
+        kept, corpus, [questions], tmp_path / "index", read=10, keep=1, embedder=HashEmbedder()
+    )
+    [short] = [json.loads(line) for line in kept.read_text(encoding="utf-8").splitlines()]
+    assert short["negatives"] == row["negatives"][:1]  # the engine's first, nothing reordered
 
 
 def test_a_sentence_naming_the_answers_last_word_is_no_negative() -> None:
