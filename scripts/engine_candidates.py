@@ -2,6 +2,8 @@
 
     .venv/bin/python scripts/engine_candidates.py OUT.jsonl CORPUS QUESTIONS.jsonl [...] \\
         --index-dir IDX [--read 10] [--keep N] [--embed-model MODEL]
+    .venv/bin/python scripts/engine_candidates.py OUT.jsonl ../shared/train/squad1-train/corpus \\
+        --stage OFFSET COUNT --index-dir IDX ...    # the SQuAD 1.1 questions a reader stage reads
 
 The reader's training groups hold a question's own paragraph and a few sentences of its article; when
 answering, it chooses among what retrieval, the passage ranker and the sentence scorer put before it,
@@ -20,10 +22,14 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import reader_data  # noqa: E402
 
 from index.answer.with_reader import pairs_for  # noqa: E402
 from index.bench import evaluate as ev  # noqa: E402
@@ -63,10 +69,29 @@ def candidates(
     return found[:keep] if keep is not None else found
 
 
+def answerable(question_files: list[Path]) -> Iterator[tuple[str, str, list[str]]]:
+    """(id, question, answers) of the files' answerable questions."""
+    for path in question_files:
+        for q in ev.read_questions(path):
+            if not q.is_impossible and q.answers:
+                yield q.id, q.question, list(q.answers)
+
+
+def of_stage(
+    folder: Path, offset: int, count: int, seed: int, holdout: int
+) -> Iterator[tuple[str, str, list[str]]]:
+    """(id, question, answers) of the SQuAD 1.1 questions a training stage reads (train_reader's
+    ``question_offset`` and ``max_questions``; reader_data.stage_questions)."""
+    for q in reader_data.stage_questions(
+        folder, seed=seed, holdout=holdout, question_offset=offset, max_questions=count
+    ):
+        yield str(q["id"]), str(q["question"]), [str(a) for a in q["answers"]]  # type: ignore[attr-defined]
+
+
 def collect(
     out: Path,
     corpus: Path,
-    question_files: list[Path],
+    questions: Iterable[tuple[str, str, list[str]]],
     index_dir: Path,
     *,
     read: int = 10,
@@ -84,14 +109,11 @@ def collect(
     written = 0
     tmp = out.with_suffix(".tmp")
     with tmp.open("w", encoding="utf-8") as fh:
-        for path in question_files:
-            for q in ev.read_questions(path):
-                if q.is_impossible or not q.answers:
-                    continue
-                negatives = candidates(engine, q.question, list(q.answers), read, keep)
-                row = {"id": q.id, "question": q.question, "negatives": negatives}
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-                written += 1
+        for qid, question, answers in questions:
+            negatives = candidates(engine, question, answers, read, keep)
+            row = {"id": qid, "question": question, "negatives": negatives}
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            written += 1
     tmp.replace(out)
     return written
 
@@ -100,7 +122,17 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("out", type=Path)
     p.add_argument("corpus", type=Path)
-    p.add_argument("questions", type=Path, nargs="+", help="JSON-lines question files")
+    p.add_argument("questions", type=Path, nargs="*", help="JSON-lines question files")
+    p.add_argument(
+        "--stage",
+        type=int,
+        nargs=2,
+        metavar=("OFFSET", "COUNT"),
+        help="instead of files: the SQuAD 1.1 questions a reader stage reads (its question_offset "
+        "and max_questions), from questions.jsonl beside CORPUS",
+    )
+    p.add_argument("--seed", type=int, default=13, help="with --stage: train_reader's --seed")
+    p.add_argument("--holdout", type=int, default=20, help="with --stage: train_reader's --holdout")
     p.add_argument("--index-dir", type=Path, required=True)
     p.add_argument("--read", type=int, default=10, help="the engine's candidates looked at")
     p.add_argument(
@@ -111,10 +143,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--embed-model", default="", help="default: the shipped retriever")
     args = p.parse_args(argv)
+    if bool(args.stage) == bool(args.questions):
+        p.error("give question files or --stage OFFSET COUNT (one of the two)")
+    questions = (
+        of_stage(args.corpus.parent, *args.stage, args.seed, args.holdout)
+        if args.stage
+        else answerable(args.questions)
+    )
     n = collect(
         args.out,
         args.corpus,
-        args.questions,
+        questions,
         args.index_dir,
         read=args.read,
         keep=args.keep,

@@ -790,6 +790,29 @@ def _news_question(
     return out
 
 
+def draw(
+    rng: random.Random, slugs: Sequence[str], questions: list[dict[str, object]], holdout: int
+) -> tuple[set[str], list[dict[str, object]], list[dict[str, object]]]:
+    """(held-out slugs, training questions in the seeded order, held-out questions): ``holdout``
+    articles drawn from ``slugs``, then the rest's questions shuffled, both from ``rng``."""
+    held = set(rng.sample(list(slugs), holdout)) if holdout else set()
+    train_q = [q for q in questions if q["article"] not in held]
+    test_q = [q for q in questions if q["article"] in held]
+    rng.shuffle(train_q)
+    return held, train_q, test_q
+
+
+def stage_questions(
+    folder: Path, *, seed: int, holdout: int, question_offset: int, max_questions: int | None
+) -> list[dict[str, object]]:
+    """The SQuAD 1.1 training questions a stage reads (build's draw, offset and count): what
+    scripts/engine_candidates.py --stage collects candidates for."""
+    slugs = sorted(p.stem for p in (folder / "corpus").glob("*.md"))
+    _, train_q, _ = draw(random.Random(seed), slugs, read_questions(folder), holdout)
+    end = None if max_questions is None else question_offset + max_questions
+    return train_q[question_offset:end]
+
+
 def build(
     folder: Path,
     *,
@@ -830,11 +853,7 @@ def build(
     rng = random.Random(seed)
     articles = read_articles(folder)
     questions = read_questions(folder)
-    slugs = sorted(articles)
-    held = set(rng.sample(slugs, holdout)) if holdout else set()
-    train_q = [q for q in questions if q["article"] not in held]
-    test_q = [q for q in questions if q["article"] in held]
-    rng.shuffle(train_q)
+    held, train_q, test_q = draw(rng, sorted(articles), questions, holdout)
     train_q = train_q[question_offset:]
     if max_questions is not None:
         train_q = train_q[:max_questions]

@@ -25,7 +25,12 @@ def test_candidates_hold_no_answer_and_carry_their_context(tmp_path: Path) -> No
     questions.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     out = tmp_path / "cands.jsonl"
     n = engine_candidates.collect(
-        out, corpus, [questions], tmp_path / "index", read=10, embedder=HashEmbedder()
+        out,
+        corpus,
+        engine_candidates.answerable([questions]),
+        tmp_path / "index",
+        read=10,
+        embedder=HashEmbedder(),
     )
     assert n == 1  # the unanswerable question is left out
     [row] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -41,7 +46,13 @@ def test_candidates_hold_no_answer_and_carry_their_context(tmp_path: Path) -> No
     assert not out.with_suffix(".tmp").exists()
     kept = tmp_path / "kept.jsonl"
     engine_candidates.collect(
-        kept, corpus, [questions], tmp_path / "index", read=10, keep=1, embedder=HashEmbedder()
+        kept,
+        corpus,
+        engine_candidates.answerable([questions]),
+        tmp_path / "index",
+        read=10,
+        keep=1,
+        embedder=HashEmbedder(),
     )
     [short] = [json.loads(line) for line in kept.read_text(encoding="utf-8").splitlines()]
     assert short["negatives"] == row["negatives"][:1]  # the engine's first, nothing reordered

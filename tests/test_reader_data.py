@@ -289,6 +289,38 @@ def test_build_without_the_new_options_is_unchanged(tmp_path: Path) -> None:
     assert all(e.question == e.question.lower() for e in chat[0])
 
 
+def test_stage_questions_are_those_build_reads(tmp_path: Path) -> None:
+    """engine_candidates --stage collects for exactly the SQuAD 1.1 questions a stage trains on."""
+    corpus = tmp_path / "squad" / "corpus"
+    corpus.mkdir(parents=True)
+    questions = []
+    for k in range(4):
+        (corpus / f"a{k}.md").write_text(f"# Article {k}\n\n" + " ".join(PARAGRAPH) + "\n")
+        questions += [
+            {"id": f"q{k}-{j}", "question": f"Who opened bridge {j}?", "answers": ["Mayor Anna Holt"],
+             "article": f"a{k}", "paragraph_index": 0}
+            for j in range(3)
+        ]  # fmt: skip
+    (tmp_path / "squad" / "questions.jsonl").write_text(
+        "".join(json.dumps(q) + "\n" for q in questions), encoding="utf-8"
+    )
+    folder = tmp_path / "squad"
+    staged = reader_data.stage_questions(
+        folder, seed=5, holdout=1, question_offset=2, max_questions=4
+    )
+    assert len(staged) == 4
+    train, _, held = reader_data.build(
+        folder, seed=5, holdout=1, question_offset=2, max_questions=4, edited=0
+    )
+    positives = [e.question for e in train if e.label == 1]
+    assert positives == [q["question"] for q in staged]
+    assert not {q["article"] for q in staged} & set(held)
+    rest = reader_data.stage_questions(
+        folder, seed=5, holdout=1, question_offset=6, max_questions=None
+    )
+    assert len(rest) == 9 - 6 and not {q["id"] for q in rest} & {q["id"] for q in staged}
+
+
 def test_restating_negatives_take_the_answer_out_and_add_the_lede() -> None:
     lede = "The city of Harrow sits on the river and has three bridges."
     article = reader_data.Article("harrow", "Harrow", [[lede], PARAGRAPH])
