@@ -12,6 +12,13 @@
 #       then the news, squad2 and squad1 evals, the lede check and the figures that differ, into WORK/out;
 #       with EMBED_MODEL set, every index and the calibration use that embedder (WORK's indexes must be
 #       its own: an index built with another model is refused)
+#   scripts/news_suite.sh trial WORK NAME [READER.onnx]
+#       a reader's whole end-to-end trial: WORK/t31-36.jsonl and WORK/t28-30.jsonl joined from
+#       tests/data/news-train (t31-t36 join the confidence's fit, as for the shipped one; t28-t30 are
+#       measured), then `evals ... --news-held WORK/t31-36.jsonl` and the t28-t30 eval
+#       (WORK/out/t28-30-NAME.json). It rewrites index/data/reader_confidence*.json: `git checkout --
+#       index/data/` undoes that when the reader is not shipped. scripts/compare_suites.py WORK NAME...
+#       puts the trials side by side.
 #
 # WORK holds the article lists and the indexes (idx-news, idx-squad1, idx-squad2, idx-news-train), made
 # on first use. The lists: squad1-measure.txt, the 14 squad1 articles outside squad2's training half
@@ -92,8 +99,23 @@ evals)
     $PY scripts/measure_differing.py > "$OUT/differing-$NAME.out"
     echo "figures in $OUT/*-$NAME.*"
     ;;
+trial)
+    NAME=$3
+    T=tests/data/news-train
+    cat $T/questions-t31.jsonl $T/questions-t32.jsonl $T/questions-t33.jsonl $T/questions-t34.jsonl \
+        $T/questions-t35.jsonl $T/questions-t36.jsonl > "$WORK/t31-36.jsonl"
+    cat $T/questions-t28.jsonl $T/questions-t29.jsonl $T/questions-t30.jsonl > "$WORK/t28-30.jsonl"
+    R=()
+    if [ $# -ge 4 ]; then
+        R=("$4")
+        export READER_MODEL="$PWD/$4"
+    fi
+    "$0" evals "$WORK" "$NAME" "${R[@]}" --news-held "$WORK/t31-36.jsonl"
+    $A eval "$WORK/t28-30.jsonl" --corpus $T/corpus --index-dir "$WORK/idx-news-train" --breakdown --json > "$WORK/out/t28-30-$NAME.json"
+    echo "t28-t30 in $WORK/out/t28-30-$NAME.json"
+    ;;
 *)
-    echo "usage: scripts/news_suite.sh lists|collect|evals WORK [NAME] [READER.onnx]" >&2
+    echo "usage: scripts/news_suite.sh lists|collect|evals|trial WORK [NAME] [READER.onnx]" >&2
     exit 2
     ;;
 esac

@@ -1,4 +1,5 @@
-"""Recover the reader's float weights from its int8 ONNX file (index/data/reader.onnx).
+"""Recover the reader's float weights from its int8 ONNX file (index/data/reader.onnx), or, exactly,
+from its float16 twin (index/data/reader-float.xml/.bin, with ``--twin``).
 
 The shipped reader exists only as the per-channel dynamically quantized export of the training model of
 scripts/train_reader.py. Every weight of it is still there: float initializers (biases, LayerNorm) under
@@ -11,6 +12,13 @@ recovered torch model and the ONNX file read the same (question, sentence) pairs
 their answer logits and spans are compared.
 
     python scripts/reader_weights_from_onnx.py --out var/reader-recovered
+    python scripts/reader_weights_from_onnx.py --twin index/data/reader-float.xml --out var/reader-news9
+
+The twin (written by train_reader.export since session 19, OpenVINO IR, weights compressed to float16)
+holds the trained weights as train_reader saves them (float16), so its recovery loses nothing: the
+training parts of a shipped reader can be rebuilt from the repository alone, for a next stage's
+``--init``, when var/ is gone. OpenVINO keeps no torch names on its constants; each is named from the
+node it feeds (twin_state).
 """
 
 from __future__ import annotations
@@ -73,13 +81,81 @@ def float_state(onnx_path: Path) -> dict[str, np.ndarray]:
     return state
 
 
+# "/bert/encoder/layer.0/attention/self/query/MatMul" -> "bert.encoder.layer.0.attention.self.query"
+_IR_LAYER = re.compile(r"^/(.+)/(MatMul|Add|Gemm/WithoutBiases|Gemm|LayerNormalization)$")
+
+
+def _consumers(output) -> list:  # type: ignore[no-untyped-def]
+    return [t for t in output.get_target_inputs()]
+
+
+def twin_state(xml: Path) -> dict[str, np.ndarray]:
+    """The training model's state dict (torch names, float32) from the float16 OpenVINO twin.
+
+    Each float16 constant feeds a Convert; what the Convert feeds names it: a MatMul (input 1) is a
+    Linear's weight (``[out, in]`` when the MatMul transposes its second input, as the export does), an
+    Add a bias (``.../LayerNorm/LayerNormalization``: the LayerNorm's bias), a Multiply whose result
+    feeds a LayerNorm's Add its weight, a Gather an embedding table (named already)."""
+    import openvino as ov
+
+    model = ov.Core().read_model(str(xml))
+    state: dict[str, np.ndarray] = {}
+    for op in model.get_ordered_ops():
+        if (
+            op.get_type_name() != "Constant"
+            or op.get_output_element_type(0).get_type_name() != "f16"
+        ):
+            continue
+        value = op.get_data().astype(np.float32)
+        if value.ndim == 0:
+            continue  # a scalar of the graph (the attention mask's fill), no weight
+        (convert,) = [t.get_node() for t in _consumers(op.output(0))]
+        users = _consumers(convert.output(0))
+        if len(users) != 1:
+            raise SystemExit(f"{xml}: constant {op.get_friendly_name()} feeds {len(users)} nodes")
+        user, slot = users[0].get_node(), users[0].get_index()
+        kind, name = user.get_type_name(), user.get_friendly_name()
+        if kind == "Gather":
+            state[op.get_friendly_name().removesuffix("_compressed")] = value
+            continue
+        if kind == "Multiply":
+            (after,) = [t.get_node() for t in _consumers(user.output(0))]
+            match = _IR_LAYER.match(after.get_friendly_name())
+            if match is None or match.group(2) != "LayerNormalization":
+                raise SystemExit(
+                    f"{xml}: unexpected Multiply {name} -> {after.get_friendly_name()}"
+                )
+            state[match.group(1).replace("/", ".") + ".weight"] = value.reshape(-1)
+            continue
+        match = _IR_LAYER.match(name)
+        if match is None:
+            raise SystemExit(
+                f"{xml}: constant {op.get_friendly_name()} feeds unknown {kind} {name}"
+            )
+        layer, role = match.group(1).replace("/", "."), match.group(2)
+        if kind == "MatMul" and slot == 1:
+            if not user.get_attributes().get("transpose_b", False):
+                value = value.T
+            state[layer + ".weight"] = np.ascontiguousarray(value)
+        elif role in ("Add", "Gemm", "LayerNormalization"):
+            state[
+                layer.removesuffix(".LayerNorm") + ".LayerNorm.bias"
+                if role == "LayerNormalization"
+                else layer + ".bias"
+            ] = value.reshape(-1)
+        else:
+            raise SystemExit(f"{xml}: constant {op.get_friendly_name()} feeds {kind} {name}")
+    return state
+
+
 def recover(onnx_path: Path, model_dir: Path, out: Path):  # type: ignore[no-untyped-def]
     """Load the recovered weights into the training model, check shapes, save as --init reads them."""
     import torch
 
     model = train_reader.make_model(model_dir)
     own = model.state_dict()
-    state = float_state(onnx_path)
+    twin = onnx_path.suffix == ".xml"
+    state = twin_state(onnx_path) if twin else float_state(onnx_path)
     missing, extra = set(own) - set(state), set(state) - set(own)
     if missing or extra:
         raise SystemExit(f"names differ: missing {sorted(missing)[:5]}, extra {sorted(extra)[:5]}")
@@ -94,7 +170,9 @@ def recover(onnx_path: Path, model_dir: Path, out: Path):  # type: ignore[no-unt
         json.dumps(
             {
                 "from": str(onnx_path),
-                "how": "int8 per-channel dequantized ((q - zero_point) * scale), saved as float16",
+                "how": "the float16 twin's constants, named from the nodes they feed"
+                if twin
+                else "int8 per-channel dequantized ((q - zero_point) * scale), saved as float16",
                 "tensors": len(state),
             },
             indent=1,
@@ -123,6 +201,16 @@ def sample_pairs(data: Path, n: int, seed: int) -> list[Pair]:
 
 
 def run_onnx(onnx_path: Path, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """The file's three outputs for ``feeds``: ONNX Runtime for .onnx, OpenVINO in float32 for the
+    twin (.xml)."""
+    if onnx_path.suffix == ".xml":
+        import openvino as ov
+
+        compiled = ov.Core().compile_model(
+            str(onnx_path), "CPU", {"INFERENCE_PRECISION_HINT": "f32"}
+        )
+        result = compiled(feeds)
+        return [np.asarray(result[compiled.output(i)]) for i in range(3)]
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -197,6 +285,12 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--onnx", type=Path, default=ROOT / "index/data/reader.onnx")
+    ap.add_argument(
+        "--twin",
+        type=Path,
+        default=None,
+        help="recover from this float16 twin (reader-float.xml) instead of --onnx: exact",
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "var/reader-recovered")
     ap.add_argument(
         "--model", type=Path, default=None, help="base model folder (config, tokenizer)"
@@ -212,13 +306,14 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
     model_dir = args.model or train_reader.default_model()
-    recover(args.onnx, model_dir, args.out)
-    train_reader.log(f"wrote {args.out} from {args.onnx}")
+    source = args.twin or args.onnx
+    recover(source, model_dir, args.out)
+    train_reader.log(f"wrote {args.out} from {source}")
     # Check what --init will actually load: the saved float16 parts, read back into a fresh model.
     model = train_reader.make_model(model_dir)
     train_reader.load_parts(model, args.out)
-    reexport = None if args.no_reexport else args.out / "reexported.onnx"
-    report = check(model, args.onnx, model_dir, args.data, args.pairs, args.seed, reexport)
+    reexport = None if args.no_reexport or args.twin else args.out / "reexported.onnx"
+    report = check(model, source, model_dir, args.data, args.pairs, args.seed, reexport)
     train_reader.log(f"recovery check: {json.dumps(report)}")
     (args.out / "recovery_check.json").write_text(json.dumps(report, indent=1) + "\n")
     if report["answer_logit_correlation"] < 0.99:
