@@ -58,7 +58,8 @@ def rows(m: dict[str, Any]) -> dict[str, str]:
     bins = m.get("breakdown") or {}
     for b in BINS:
         if b in bins:
-            cells[f"bin {b}"] = str(bins[b])
+            value = bins[b]  # {"n", "share"} (index.bench.breakdown.tally)
+            cells[f"bin {b}"] = str(value["n"] if isinstance(value, dict) else value)
     return cells
 
 
