@@ -16,18 +16,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from index.bench.breakdown import ANSWERABLE_BINS, UNANSWERABLE_BINS  # noqa: E402
+
 SETS = ("news", "t28-30", "lede", "squad1", "squad2")
-BINS = (
-    "quote_hit",
-    "wrong_sentence",
-    "other_passage",
-    "missed_answered",
-    "missed_declined",
-    "declined_first",
-    "declined_top",
-    "declined",
-    "answered",
-)
+BINS = ANSWERABLE_BINS + UNANSWERABLE_BINS
 
 
 def metrics(path: Path) -> dict[str, Any] | None:
