@@ -233,8 +233,9 @@ PRESETS["cpu-news14"] = {
 # 3,846 squad1): the reader's training groups held its own paragraph and a few sentences of its article,
 # never what retrieval, the ranker and the scorer actually put before it. From the shipped cpu-news9
 # weights (--init var/reader-news9), its recipe (listwise, squad2's TRAIN half, the news fitting part x2,
-# the news training files once but t28-t30: t31-t36 are READ too, though the comment of session 19 said
-# held; found in session 21, docs/READER.md), 2,000 SQuAD 1.1 questions no earlier stage read (offset 45,500), each
+# the news training files once but t28-t30: t31-t36 are read too, though session 19's comment said
+# held; found in session 21, docs/READER.md), 2,000 SQuAD 1.1 questions no earlier stage read (offset
+# 45,500), each
 # question's group joined by its engine candidates (--engine-negatives, one file for the SQuAD questions
 # over the whole SQuAD 1.1 train corpus, one for t1-t27 over the news training corpus; docs/READER.md).
 PRESETS["cpu-news15"] = {
